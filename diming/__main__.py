@@ -1,0 +1,3 @@
+from diming.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""The ``diming`` command: a thin click layer, one small module per command.
+
+Commands are imported only when run, so ``diming --help`` starts without loading geopandas.
+Each module holds a click command named ``cli`` that parses options, calls a library function and
+prints; a :class:`~diming.errors.DimingError` becomes a one-line message and exit status 1.
+"""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from diming import __version__
+
+# command name -> (module, one-line help shown by --help without importing the module)
+COMMANDS = {
+    "init": ("diming.cli.init", "创建空项目 (create an empty project with every layer)"),
+    "layers": ("diming.cli.layers", "列出图层 (list layers, geometry type, CRS and count)"),
+    "config": ("diming.cli.config", "查看或修改项目设置 (read or write project settings)"),
+    "import": ("diming.cli.import_", "导入数据到图层 (import GeoJSON, GPKG, SHP, CSV, XLSX into a layer)"),
+    "export": ("diming.cli.export", "导出图层 (export a layer to GeoJSON, GPKG, SHP, CSV, XLSX)"),
+    "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
+    "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        return importlib.import_module(COMMANDS[name][0]).cli
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        from diming.errors import DimingError
+
+        try:
+            return super().invoke(ctx)
+        except DimingError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="diming")
+@click.option("--project", "-p", envvar="DIMING_PROJECT", default="diming.gpkg", show_default=True,
+              type=click.Path(dir_okay=False), help="项目文件 (the project GeoPackage); also $DIMING_PROJECT.")
+@click.option("--by", default=None, help="操作人, recorded in the audit log (default: the OS user).")
+@click.pass_context
+def main(ctx, project, by):
+    """diming (地名) — 区划地名工作: road names, heritage names, boundaries, joint inspection."""
+    ctx.obj = {"project": project, "by": by}

@@ -1,0 +1,1 @@
+"""The GeoPackage project store: schemas, reading, transactional writes with audit, settings, I/O."""

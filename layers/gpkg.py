@@ -1,0 +1,237 @@
+"""GeoPackage at the SQLite level: creating the file and its tables, encoding geometry blobs.
+
+diming writes through SQLite itself, not through GDAL, so that one ``BEGIN … COMMIT`` covers the
+features, the spatial index and the audit rows of a change: a failure anywhere leaves the file as it
+was. Reading goes through GDAL (pyogrio), which also proves the file stays a GeoPackage others open.
+"""
+from __future__ import annotations
+
+import sqlite3
+import struct
+
+import numpy as np
+import shapely
+
+from diming.layers.schema import Layer
+
+APPLICATION_ID = 0x47504B47  # "GPKG"
+USER_VERSION = 10400  # GeoPackage 1.4
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def encode(geometries, srs_id: int) -> list[bytes | None]:
+    """GeoPackage geometry blobs (header with XY envelope + little-endian WKB) for an array of shapely geometries."""
+    geometries = np.asarray(geometries, dtype=object)
+    wkbs = shapely.to_wkb(geometries, byte_order=1)
+    bounds = shapely.bounds(geometries)
+    empty = shapely.is_empty(geometries)
+    srs = struct.pack("<i", srs_id)
+    blobs: list[bytes | None] = []
+    for wkb, box, is_empty in zip(wkbs, bounds, empty):
+        if wkb is None:
+            blobs.append(None)
+        elif is_empty:
+            blobs.append(b"GP\x00\x11" + srs + wkb)  # little endian, no envelope, empty flag
+        else:
+            minx, miny, maxx, maxy = box
+            blobs.append(b"GP\x00\x03" + srs + struct.pack("<4d", minx, maxx, miny, maxy) + wkb)
+    return blobs
+
+
+def _wkb_offset(blob: bytes) -> int:
+    return 8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0x07]
+
+
+def decode(blobs) -> np.ndarray:
+    """Shapely geometries from GeoPackage geometry blobs (None stays None)."""
+    wkbs = [None if b is None else bytes(b[_wkb_offset(b):]) for b in blobs]
+    return shapely.from_wkb(np.array(wkbs, dtype=object))
+
+
+def _envelope(blob):
+    if blob is None:
+        return None
+    if (blob[3] >> 1) & 0x07:
+        minx, maxx, miny, maxy = struct.unpack_from("<4d" if blob[3] & 1 else ">4d", blob, 8)
+        return minx, maxx, miny, maxy
+    geom = shapely.from_wkb(bytes(blob[_wkb_offset(blob):]))
+    if geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return minx, maxx, miny, maxy
+
+
+def _envelope_part(index):
+    def part(blob):
+        env = _envelope(blob)
+        return None if env is None else env[index]
+    return part
+
+
+def _is_empty(blob):
+    if blob is None:
+        return 1
+    return int(bool(blob[3] & 0x10) or _envelope(blob) is None)
+
+
+def connect(path) -> sqlite3.Connection:
+    """An SQLite connection to a GeoPackage with the ST_* functions its R-tree triggers call.
+
+    Autocommit mode: callers open their own ``BEGIN IMMEDIATE`` so that a write is exactly one
+    transaction.
+    """
+    con = sqlite3.connect(str(path), isolation_level=None)
+    con.execute("PRAGMA foreign_keys = ON")
+    for name, fn in (("ST_MinX", _envelope_part(0)), ("ST_MaxX", _envelope_part(1)),
+                     ("ST_MinY", _envelope_part(2)), ("ST_MaxY", _envelope_part(3)),
+                     ("ST_IsEmpty", _is_empty)):
+        con.create_function(name, 1, fn, deterministic=True)
+    return con
+
+
+def _script(con: sqlite3.Connection, sql: str) -> None:
+    # executescript() would commit the caller's open transaction; run statement by statement instead.
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            con.execute(statement)
+            statement = ""
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def create_base(con: sqlite3.Connection, srs_ids: list[int]) -> None:
+    """The mandatory GeoPackage tables, the schema extension tables and the given CRSs."""
+    from pyproj import CRS
+    from pyproj.enums import WktVersion
+
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    con.execute(f"PRAGMA user_version = {USER_VERSION}")
+    _script(con, """
+        CREATE TABLE gpkg_spatial_ref_sys (
+            srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+            organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+        CREATE TABLE gpkg_contents (
+            table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+            description TEXT DEFAULT '',
+            last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+            CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+        CREATE TABLE gpkg_geometry_columns (
+            table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+            srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+            CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+            CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+            CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+            CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+        CREATE TABLE gpkg_tile_matrix_set (
+            table_name TEXT NOT NULL PRIMARY KEY, srs_id INTEGER NOT NULL,
+            min_x DOUBLE NOT NULL, min_y DOUBLE NOT NULL, max_x DOUBLE NOT NULL, max_y DOUBLE NOT NULL,
+            CONSTRAINT fk_gtms_table_name FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+            CONSTRAINT fk_gtms_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+        CREATE TABLE gpkg_tile_matrix (
+            table_name TEXT NOT NULL, zoom_level INTEGER NOT NULL, matrix_width INTEGER NOT NULL,
+            matrix_height INTEGER NOT NULL, tile_width INTEGER NOT NULL, tile_height INTEGER NOT NULL,
+            pixel_x_size DOUBLE NOT NULL, pixel_y_size DOUBLE NOT NULL,
+            CONSTRAINT pk_ttm PRIMARY KEY (table_name, zoom_level),
+            CONSTRAINT fk_tmm_table_name FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name));
+        CREATE TABLE gpkg_extensions (
+            table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+            scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+        CREATE TABLE gpkg_data_columns (
+            table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+            description TEXT, mime_type TEXT, constraint_name TEXT,
+            CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+            CONSTRAINT gdc_tn UNIQUE (table_name, name));
+        CREATE TABLE gpkg_data_column_constraints (
+            constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT,
+            min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN,
+            description TEXT, CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+    """)
+    srs_rows = [
+        ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+        ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+    ]
+    for epsg in sorted({4326, *srs_ids}):
+        crs = CRS.from_epsg(epsg)
+        srs_rows.append((crs.name, epsg, "EPSG", epsg, crs.to_wkt(WktVersion.WKT1_GDAL), crs.name))
+    con.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", srs_rows)
+    schema_def = "http://www.geopackage.org/spec/#extension_schema"
+    con.executemany(
+        "INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')",
+        [("gpkg_data_columns", schema_def), ("gpkg_data_column_constraints", schema_def)],
+    )
+
+
+def create_layer(con: sqlite3.Connection, layer: Layer, srs_id: int) -> None:
+    """One feature or attribute table with its spatial index, aliases and value lists."""
+    table = quote(layer.name)
+    columns = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
+    if layer.geometry:
+        columns.append(f"geom {layer.geometry}")
+    for f in layer.fields:
+        columns.append(f"{quote(f.name)} {f.type}" + (" NOT NULL" if f.required else ""))
+    con.execute(f"CREATE TABLE {table} ({', '.join(columns)})")
+    if layer.key:
+        con.execute(f"CREATE UNIQUE INDEX {quote('uq_' + layer.name + '_' + layer.key)} "
+                    f"ON {table} ({quote(layer.key)})")
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (layer.name, "features" if layer.geometry else "attributes", layer.name, layer.alias,
+         srs_id if layer.geometry else None),
+    )
+    for f in layer.fields:
+        constraint = f"{layer.name}_{f.name}" if f.choices else None
+        con.execute("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
+                    "VALUES (?, ?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias, constraint))
+        con.executemany(
+            "INSERT INTO gpkg_data_column_constraints (constraint_name, constraint_type, value) "
+            "VALUES (?, 'enum', ?)", [(constraint, choice) for choice in f.choices])
+    if layer.geometry:
+        con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+                    (layer.name, layer.geometry, srs_id))
+        _create_rtree(con, layer.name)
+
+
+def _create_rtree(con: sqlite3.Connection, name: str) -> None:
+    # The spatial index and the triggers that keep it current, as the GeoPackage R-tree extension
+    # defines them, so that edits from QGIS or GDAL keep it right as well.
+    t, r = quote(name), quote(f"rtree_{name}_geom")
+    values = 'NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)'
+    new_ok = "(NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))"
+    _script(con, f"""
+        CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy);
+        CREATE TRIGGER {quote(f'rtree_{name}_geom_insert')} AFTER INSERT ON {t}
+            WHEN {new_ok}
+            BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END;
+        CREATE TRIGGER {quote(f'rtree_{name}_geom_update1')} AFTER UPDATE OF geom ON {t}
+            WHEN OLD.fid = NEW.fid AND {new_ok}
+            BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END;
+        CREATE TRIGGER {quote(f'rtree_{name}_geom_update2')} AFTER UPDATE OF geom ON {t}
+            WHEN OLD.fid = NEW.fid AND NOT {new_ok}
+            BEGIN DELETE FROM {r} WHERE id = OLD.fid; END;
+        CREATE TRIGGER {quote(f'rtree_{name}_geom_update3')} AFTER UPDATE ON {t}
+            WHEN OLD.fid != NEW.fid AND {new_ok}
+            BEGIN DELETE FROM {r} WHERE id = OLD.fid; INSERT OR REPLACE INTO {r} VALUES ({values}); END;
+        CREATE TRIGGER {quote(f'rtree_{name}_geom_update4')} AFTER UPDATE ON {t}
+            WHEN OLD.fid != NEW.fid AND NOT {new_ok}
+            BEGIN DELETE FROM {r} WHERE id IN (OLD.fid, NEW.fid); END;
+        CREATE TRIGGER {quote(f'rtree_{name}_geom_delete')} AFTER DELETE ON {t}
+            WHEN OLD.geom NOT NULL
+            BEGIN DELETE FROM {r} WHERE id = OLD.fid; END;
+    """)
+    con.execute("INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+                "'http://www.geopackage.org/spec/#extension_rtree', 'write-only')", (name,))
+
+
+def refresh_extent(con: sqlite3.Connection, name: str) -> None:
+    """Bring gpkg_contents' extent and last_change up to date after a write to layer ``name``."""
+    row = con.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(f'rtree_{name}_geom')}"
+                      ).fetchone()
+    con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?", (*row, name))

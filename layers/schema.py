@@ -1,0 +1,170 @@
+"""The layers of a diming project and their fields: the one place the schema is defined.
+
+Field names are English snake_case; each carries a Chinese alias that is written to the
+GeoPackage ``gpkg_data_columns`` table so desktop GIS shows it. Field types are the GeoPackage
+column types diming uses: ``TEXT``, ``INTEGER``, ``REAL``, ``DATE`` (ISO ``YYYY-MM-DD`` text) and
+``DATETIME`` (ISO 8601 text, UTC).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STORAGE_EPSG = 4490  # CGCS2000 geographic, mandatory for boundary and place-name data
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    alias: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    alias: str
+    geometry: str | None  # GeoPackage geometry type name, None for attribute tables
+    key: str | None
+    fields: tuple[Field, ...] = field(default_factory=tuple)
+    system: bool = False  # maintained by diming itself, never imported into
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+ADMIN_LEVELS = ("province", "city", "county", "town", "village")
+ROAD_STATUSES = ("in_use", "cancelled")
+MARKER_TYPES = ("单立", "同号双立", "同号三立")
+MARKER_CONDITIONS = ("完好", "损坏", "丢失", "移位", "新设", "未检")
+INSPECTION_ACTIONS = ("无需处理", "维修", "重建", "复位")
+PROPOSAL_STATES = (
+    "draft", "submitted", "in_review", "public_notice", "approved", "filed", "announced",
+    "sign_ordered", "sign_installed", "sign_verified", "rejected", "withdrawn",
+)
+HERITAGE_CATEGORIES = ("地名文化遗产", "历史地名", "其他")
+HERITAGE_STATUSES = ("in_use", "historical", "delisted")
+
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        Layer("admin_areas", "行政区域", "MULTIPOLYGON", "code", (
+            Field("code", "TEXT", "区划代码", required=True),
+            Field("name", "TEXT", "名称", required=True),
+            Field("level", "TEXT", "级别", required=True, choices=ADMIN_LEVELS),
+            Field("parent_code", "TEXT", "上级区划代码"),
+        )),
+        Layer("boundary_lines", "行政区域界线", "MULTILINESTRING", "line_id", (
+            Field("line_id", "TEXT", "界线编号", required=True),
+            Field("name", "TEXT", "界线名称", required=True),
+            Field("left_code", "TEXT", "左侧区划代码", required=True),
+            Field("right_code", "TEXT", "右侧区划代码", required=True),
+            Field("description", "TEXT", "走向说明"),
+            Field("agreement", "TEXT", "协议书"),
+        )),
+        Layer("boundary_markers", "界桩", "POINT", "marker_id", (
+            Field("marker_id", "TEXT", "界桩编号", required=True),
+            Field("line_id", "TEXT", "界线编号", required=True),
+            Field("marker_type", "TEXT", "界桩类型", choices=MARKER_TYPES),
+            Field("material", "TEXT", "材质"),
+            Field("x", "REAL", "X坐标(北)"),
+            Field("y", "REAL", "Y坐标(东)"),
+            Field("plane_crs", "INTEGER", "平面坐标系EPSG"),
+            Field("elevation", "REAL", "高程"),
+            Field("location", "TEXT", "位置说明"),
+            Field("condition", "TEXT", "现状", choices=MARKER_CONDITIONS),
+            Field("installed_on", "DATE", "埋设日期"),
+        )),
+        Layer("inspections", "界线联检记录", "POINT", "inspection_id", (
+            Field("inspection_id", "TEXT", "记录编号", required=True),
+            Field("round_id", "TEXT", "联检轮次", required=True),
+            Field("marker_id", "TEXT", "界桩编号", required=True),
+            Field("line_id", "TEXT", "界线编号"),
+            Field("inspected_on", "DATE", "检查日期"),
+            Field("inspectors_left", "TEXT", "左侧检查人"),
+            Field("inspectors_right", "TEXT", "右侧检查人"),
+            Field("condition", "TEXT", "界桩状况", choices=MARKER_CONDITIONS),
+            Field("references_complete", "INTEGER", "方位物完好"),
+            Field("line_recognisable", "INTEGER", "界线走向清楚"),
+            Field("measured_x", "REAL", "实测X"),
+            Field("measured_y", "REAL", "实测Y"),
+            Field("measured_crs", "INTEGER", "实测坐标系EPSG"),
+            Field("displacement_m", "REAL", "位移(米)"),
+            Field("action", "TEXT", "处理意见", choices=INSPECTION_ACTIONS),
+            Field("photos", "TEXT", "照片"),
+            Field("notes", "TEXT", "备注"),
+        )),
+        Layer("inspection_rounds", "联检轮次", None, "round_id", (
+            Field("round_id", "TEXT", "轮次编号", required=True),
+            Field("name", "TEXT", "轮次名称", required=True),
+            Field("year", "INTEGER", "年度"),
+            Field("line_ids", "TEXT", "界线编号(JSON)"),
+            Field("starts_on", "DATE", "开始日期"),
+            Field("ends_on", "DATE", "结束日期"),
+            Field("status", "TEXT", "状态", choices=("active", "closed")),
+        )),
+        Layer("roads", "道路名称", "MULTILINESTRING", "road_id", (
+            Field("road_id", "TEXT", "道路编号", required=True),
+            Field("name", "TEXT", "标准名称", required=True),
+            Field("pinyin", "TEXT", "罗马字母拼写"),
+            Field("district", "TEXT", "所属政区代码"),
+            Field("status", "TEXT", "使用状态", choices=ROAD_STATUSES),
+            Field("approved_on", "DATE", "批准日期"),
+            Field("meaning", "TEXT", "含义"),
+            Field("origin", "TEXT", "来历"),
+        )),
+        Layer("road_proposals", "道路命名申报", "MULTILINESTRING", "proposal_id", (
+            Field("proposal_id", "TEXT", "申报编号", required=True),
+            Field("name", "TEXT", "拟用名称", required=True),
+            Field("pinyin", "TEXT", "罗马字母拼写"),
+            Field("district", "TEXT", "所属政区代码"),
+            Field("status", "TEXT", "办理状态", choices=PROPOSAL_STATES),
+        )),
+        Layer("heritage_names", "地名保护名录", "POINT", "heritage_id", (
+            Field("heritage_id", "TEXT", "名录编号", required=True),
+            Field("name", "TEXT", "标准地名", required=True),
+            Field("pinyin", "TEXT", "罗马字母拼写"),
+            Field("category", "TEXT", "类别", choices=HERITAGE_CATEGORIES),
+            Field("batch", "TEXT", "批次"),
+            Field("level", "TEXT", "保护级别"),
+            Field("meaning", "TEXT", "含义"),
+            Field("origin", "TEXT", "来历"),
+            Field("history", "TEXT", "沿革"),
+            Field("value", "TEXT", "历史文化价值"),
+            Field("status", "TEXT", "状态", choices=HERITAGE_STATUSES),
+        )),
+        Layer("audit_log", "操作日志", None, None, (
+            Field("at", "DATETIME", "时间", required=True),
+            Field("by", "TEXT", "操作人", required=True),
+            Field("action", "TEXT", "操作", required=True),
+            Field("layer", "TEXT", "图层"),
+            Field("key", "TEXT", "要素编号"),
+            Field("before", "TEXT", "修改前(JSON)"),
+            Field("after", "TEXT", "修改后(JSON)"),
+            Field("note", "TEXT", "说明"),
+        ), system=True),
+        Layer("settings", "项目设置", None, "key", (
+            Field("key", "TEXT", "设置项", required=True),
+            Field("value", "TEXT", "值(JSON)"),
+        ), system=True),
+    )
+}
+
+
+def get_layer(name: str) -> Layer:
+    """The schema of layer ``name``; a clear error for an unknown one."""
+    from diming.errors import DimingError
+
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise DimingError(f"未知图层 {name!r} (unknown layer); 可用: {', '.join(LAYERS)}") from None

@@ -1,0 +1,91 @@
+"""Project settings (项目设置): every local rule and tolerance, with its documented default.
+
+Only values the user has set are stored (table ``settings``, value as JSON); everything else is the
+default below, so a project follows improved defaults until someone decides otherwise.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from diming.errors import DimingError
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: object
+    description: str
+    choices: tuple = ()
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in (
+    Setting("duplicate_scope", str, "county",
+            "重名同音比较范围 (scope for duplicate and homophone names): district/county/city",
+            ("district", "county", "city")),
+    Setting("name_max_length", int, 12, "名称最大字数 (longest name allowed, characters)"),
+    Setting("public_notice_days", int, 7, "公示期天数 (public-notice length, days; set by the province)"),
+    Setting("sign_verify_days", int, 60, "公告后路名牌验收期限天数 (days after announcement to verify the sign)"),
+    Setting("area_overlap_tolerance_m2", float, 1.0, "行政区域重叠容差 (overlaps up to this area are ignored, m²)"),
+    Setting("area_gap_tolerance_m2", float, 1.0, "行政区域缝隙容差 (gaps up to this area are ignored, m²)"),
+    Setting("line_tolerance_m", float, 5.0, "界线与区域边界偏差容差 (boundary line vs shared area edge, m)"),
+    Setting("marker_tolerance_m", float, 5.0, "界桩偏离界线容差 (marker distance to its line, m)"),
+    Setting("displacement_tolerance_m", float, 1.0, "联检位移容差 (measured vs registered position, m)"),
+    Setting("marker_id_pattern", str, r"^(?P<line>\d{4})(?P<seq>\d{3})(?P<type>[QABCDE])$",
+            "界桩编号格式 (regular expression; groups line/seq/type; default GB/T 17796)"),
+    Setting("basemap", str, "none", "地图底图 (none, osm, tianditu, or an XYZ URL template)"),
+)}
+
+
+def parse(key: str, raw: str):
+    """The typed value of setting ``key`` from the text a user typed, or a clear error."""
+    setting = SETTINGS.get(key)
+    if setting is None:
+        raise DimingError(f"未知设置项 {key!r} (unknown setting); 可用: {', '.join(SETTINGS)}")
+    try:
+        value = setting.type(raw)
+    except ValueError:
+        raise DimingError(f"设置项 {key}: {raw!r} 不是 {setting.type.__name__} (wrong type)") from None
+    if setting.choices and value not in setting.choices:
+        raise DimingError(f"设置项 {key}: {raw!r} 不在 {', '.join(setting.choices)} 之中")
+    if setting.type in (int, float) and value < 0:
+        raise DimingError(f"设置项 {key}: 不能为负数 (must not be negative)")
+    if key == "marker_id_pattern":
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise DimingError(f"设置项 {key}: 不是有效的正则表达式 ({exc})") from None
+    return value
+
+
+def get_settings(project) -> dict:
+    """All settings of a project: stored values over the defaults."""
+    from diming.layers.store import read_layer
+
+    values = {key: s.default for key, s in SETTINGS.items()}
+    stored = read_layer(project, "settings")
+    for key, value in zip(stored["key"], stored["value"]):
+        if key in values:
+            values[key] = json.loads(value)
+    return values
+
+
+def get_setting(project, key: str):
+    if key not in SETTINGS:
+        parse(key, "")  # raises the unknown-setting error
+    return get_settings(project)[key]
+
+
+def set_setting(project, key: str, raw: str, by: str | None = None):
+    """Set ``key`` from text, in one audited transaction; returns the typed value."""
+    from diming.layers.store import transaction
+
+    value = parse(key, raw)
+    with transaction(project, by=by) as tx:
+        if tx.get("settings", key) is None:
+            tx.insert("settings", [{"key": key, "value": json.dumps(value, ensure_ascii=False)}], action="config")
+        else:
+            tx.update("settings", key, {"value": json.dumps(value, ensure_ascii=False)}, action="config")
+    return value

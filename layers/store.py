@@ -1,0 +1,374 @@
+"""The project: one GeoPackage file. Creating it, reading layers, and writing in audited transactions.
+
+Every change to a project goes through :func:`transaction`: the features, the spatial index and one
+audit row per changed feature are written in a single SQLite transaction, so a failure anywhere
+leaves the file exactly as it was.
+
+>>> with transaction("diming.gpkg", by="张三") as tx:
+...     tx.insert("roads", roads_gdf)
+...     tx.update("roads", "R0001", {"status": "cancelled"}, note="道路拆除")
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import json
+import math
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from diming.errors import DimingError
+from diming.layers import gpkg
+from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
+
+DEFAULT_PROJECT = "diming.gpkg"
+
+
+def default_project() -> str:
+    """The project path used when none is given: ``$DIMING_PROJECT`` or ``./diming.gpkg``."""
+    return os.environ.get("DIMING_PROJECT") or DEFAULT_PROJECT
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container without passwd entry
+        return "unknown"
+
+
+def init_project(path, *, overwrite: bool = False) -> Path:
+    """Create project ``path`` (一个项目 = 一个 GeoPackage) with every layer empty.
+
+    The file is built beside its final name and moved into place, so a failed init leaves nothing.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise DimingError(f"{path}: 文件已存在 (already exists); 用 --force 覆盖")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    con = gpkg.connect(partial)
+    try:
+        con.execute("BEGIN")
+        gpkg.create_base(con, [STORAGE_EPSG])
+        for layer in LAYERS.values():
+            gpkg.create_layer(con, layer, STORAGE_EPSG)
+        _log(con, current_user(), "init", None, None, None, None, "创建项目")
+        con.execute("COMMIT")
+    except BaseException:
+        con.close()
+        partial.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(partial, path)
+    return path
+
+
+def _open(path) -> sqlite3.Connection:
+    path = Path(path)
+    if not path.is_file():
+        raise DimingError(f"{path}: 项目文件不存在 (no such project); 先运行 diming init 或 diming demo")
+    con = gpkg.connect(path)
+    try:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+    except sqlite3.DatabaseError:
+        con.close()
+        raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)") from None
+    if app_id != gpkg.APPLICATION_ID:
+        con.close()
+        raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)")
+    return con
+
+
+def _upgrade(con: sqlite3.Connection) -> None:
+    """Add the layers and fields a newer diming defines to a project made by an older one."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    for layer in LAYERS.values():
+        if layer.name not in tables:
+            gpkg.create_layer(con, layer, STORAGE_EPSG)
+            continue
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({gpkg.quote(layer.name)})")}
+        for f in layer.fields:
+            if f.name not in have:
+                con.execute(f"ALTER TABLE {gpkg.quote(layer.name)} ADD COLUMN {gpkg.quote(f.name)} {f.type}")
+                con.execute("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title) "
+                            "VALUES (?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias))
+
+
+def _columns(con: sqlite3.Connection, name: str) -> list[str]:
+    return [r[1] for r in con.execute(f"PRAGMA table_info({gpkg.quote(name)})")]
+
+
+def read_layer(project, name: str, *, where: str | None = None, params=(), columns=None):
+    """Layer ``name`` as a GeoDataFrame in EPSG:4490 (a DataFrame for attribute tables).
+
+    Dates stay ISO ``YYYY-MM-DD`` strings; integers are nullable ``Int64``. ``where`` is an SQL
+    condition with ``?`` placeholders bound to ``params``.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    layer = get_layer(name)
+    con = _open(project)
+    try:
+        present = set(_columns(con, name))
+        wanted = [f for f in layer.fields if f.name in present and (columns is None or f.name in columns)]
+        select = [gpkg.quote(f.name) for f in wanted] + (["geom"] if layer.geometry else [])
+        sql = f"SELECT {', '.join(select)} FROM {gpkg.quote(name)}"
+        if where:
+            sql += f" WHERE {where}"
+        rows = con.execute(sql + " ORDER BY fid", params).fetchall()
+    finally:
+        con.close()
+    data = {}
+    for i, f in enumerate(wanted):
+        values = [r[i] for r in rows]
+        if f.type == "INTEGER":
+            data[f.name] = pd.array(values, dtype="Int64")
+        elif f.type == "REAL":
+            data[f.name] = pd.array([math.nan if v is None else v for v in values], dtype="float64")
+        else:
+            data[f.name] = pd.array(values, dtype=object)
+    frame = pd.DataFrame(data, columns=[f.name for f in wanted])
+    if not layer.geometry:
+        return frame
+    geoms = gpkg.decode([r[-1] for r in rows])
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=f"EPSG:{STORAGE_EPSG}"))
+
+
+def layer_summary(project) -> list[dict]:
+    """Each layer with its Chinese name, geometry type, CRS and feature count (``diming layers``)."""
+    con = _open(project)
+    try:
+        contents = {r[0]: r for r in con.execute(
+            "SELECT c.table_name, g.geometry_type_name, c.srs_id FROM gpkg_contents c "
+            "LEFT JOIN gpkg_geometry_columns g USING (table_name)")}
+        out = []
+        for layer in LAYERS.values():
+            if layer.name not in contents:
+                continue
+            _, geometry, srs_id = contents[layer.name]
+            count = con.execute(f"SELECT count(*) FROM {gpkg.quote(layer.name)}").fetchone()[0]
+            out.append({"layer": layer.name, "alias": layer.alias, "geometry": geometry,
+                        "crs": f"EPSG:{srs_id}" if geometry else None, "count": count})
+        return out
+    finally:
+        con.close()
+
+
+def _plain(value):
+    """A JSON- and SQLite-friendly Python value from whatever pandas or numpy handed over."""
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _log(con, by, action, layer, key, before, after, note):
+    con.execute(
+        "INSERT INTO audit_log (at, by, action, layer, key, before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (_now(), by, action, layer, key,
+         None if before is None else json.dumps(before, ensure_ascii=False),
+         None if after is None else json.dumps(after, ensure_ascii=False), note))
+
+
+class Transaction:
+    """One open write to a project; every method records what it changed in ``audit_log``."""
+
+    def __init__(self, con: sqlite3.Connection, by: str):
+        self.con = con
+        self.by = by
+        self._touched: set[str] = set()
+
+    def log(self, action: str, layer=None, key=None, before=None, after=None, note=None) -> None:
+        """An audit row for a change that is not a feature edit (settings, state changes …)."""
+        _log(self.con, self.by, action, layer, key, before, after, note)
+
+    def _record(self, layer, row: tuple, names: list[str]) -> dict:
+        import shapely
+
+        record = dict(zip(names, row))
+        if layer.geometry:
+            blob = record.pop("geom")
+            geom = gpkg.decode([blob])[0]
+            record["geometry"] = None if geom is None else shapely.to_wkt(geom, rounding_precision=8)
+        return record
+
+    def get(self, name: str, key) -> dict | None:
+        """One feature by its key, as a dict (geometry as WKT), or None."""
+        layer = get_layer(name)
+        names = [f.name for f in layer.fields] + (["geom"] if layer.geometry else [])
+        row = self.con.execute(
+            f"SELECT {', '.join(map(gpkg.quote, names))} FROM {gpkg.quote(name)} WHERE {gpkg.quote(layer.key)} = ?",
+            (key,)).fetchone()
+        return None if row is None else self._record(layer, row, names)
+
+    def keys(self, name: str) -> set:
+        layer = get_layer(name)
+        return {r[0] for r in self.con.execute(f"SELECT {gpkg.quote(layer.key)} FROM {gpkg.quote(name)}")}
+
+    def insert(self, name: str, records, *, action: str = "insert", note: str | None = None) -> int:
+        """Add features: a (Geo)DataFrame or a list of dicts (``geometry`` as a shapely geometry)."""
+        import shapely
+
+        layer = get_layer(name)
+        rows = _rows(records)
+        if not rows:
+            return 0
+        names = [f.name for f in layer.fields if any(f.name in r for r in rows)]
+        geoms = [r.get("geometry") for r in rows] if layer.geometry else []
+        blobs = gpkg.encode(geoms, STORAGE_EPSG) if layer.geometry else []
+        wkts = shapely.to_wkt(list(geoms), rounding_precision=8) if layer.geometry else []
+        cols = [gpkg.quote(n) for n in names] + (["geom"] if layer.geometry else [])
+        sql = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        values, audit = [], []
+        now = _now()
+        for i, r in enumerate(rows):
+            attrs = [_plain(r.get(n)) for n in names]
+            values.append(attrs + ([blobs[i]] if layer.geometry else []))
+            after = dict(zip(names, attrs))
+            if layer.geometry:
+                after["geometry"] = wkts[i]
+            key = after.get(layer.key) if layer.key else None
+            audit.append((now, self.by, action, name, None if key is None else str(key),
+                          None, json.dumps(after, ensure_ascii=False), note))
+        try:
+            self.con.executemany(sql, values)
+        except sqlite3.IntegrityError as exc:
+            raise DimingError(f"{name}: 写入失败 ({exc})") from None
+        self.con.executemany("INSERT INTO audit_log (at, by, action, layer, key, before, after, note) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", audit)
+        self._touched.add(name)
+        return len(rows)
+
+    def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
+        """Change fields (and ``geometry``) of the feature with this key; returns the record before."""
+        layer = get_layer(name)
+        before = self.get(name, key)
+        if before is None:
+            raise DimingError(f"{name}: 没有编号为 {key} 的要素 (no such feature)")
+        unknown = set(changes) - set(layer.field_names) - ({"geometry"} if layer.geometry else set())
+        if unknown:
+            raise DimingError(f"{name}: 未知字段 {', '.join(sorted(unknown))} (unknown field)")
+        sets, params = [], []
+        for field_name, value in changes.items():
+            if field_name == "geometry":
+                sets.append("geom = ?")
+                params.append(gpkg.encode([value], STORAGE_EPSG)[0])
+            else:
+                sets.append(f"{gpkg.quote(field_name)} = ?")
+                params.append(_plain(value))
+        if sets:
+            self.con.execute(f"UPDATE {gpkg.quote(name)} SET {', '.join(sets)} WHERE {gpkg.quote(layer.key)} = ?",
+                             (*params, key))
+        after = self.get(name, key)
+        _log(self.con, self.by, action, name, str(key), before, after, note)
+        self._touched.add(name)
+        return before
+
+    def delete(self, name: str, keys=None, *, action: str = "delete", note: str | None = None) -> int:
+        """Remove features by key (all of them when ``keys`` is None), each with its audit row."""
+        layer = get_layer(name)
+        names = [f.name for f in layer.fields] + (["geom"] if layer.geometry else [])
+        sql = f"SELECT {', '.join(map(gpkg.quote, names))} FROM {gpkg.quote(name)}"
+        if keys is None:
+            doomed = self.con.execute(sql).fetchall()
+        else:
+            doomed = [r for k in keys for r in self.con.execute(sql + f" WHERE {gpkg.quote(layer.key)} = ?", (k,))]
+        now = _now()
+        audit = []
+        for row in doomed:
+            before = self._record(layer, row, names)
+            key = before.get(layer.key) if layer.key else None
+            audit.append((now, self.by, action, name, None if key is None else str(key),
+                          json.dumps(before, ensure_ascii=False), None, note))
+        if keys is None:
+            self.con.execute(f"DELETE FROM {gpkg.quote(name)}")
+        else:
+            self.con.executemany(f"DELETE FROM {gpkg.quote(name)} WHERE {gpkg.quote(layer.key)} = ?",
+                                 [(k,) for k in keys])
+        self.con.executemany("INSERT INTO audit_log (at, by, action, layer, key, before, after, note) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", audit)
+        self._touched.add(name)
+        return len(doomed)
+
+    def _finish(self) -> None:
+        for name in self._touched:
+            if LAYERS[name].geometry:
+                gpkg.refresh_extent(self.con, name)
+
+
+def _rows(records) -> list[dict]:
+    if isinstance(records, list):
+        return records
+    frame = records
+    geometry_name = getattr(frame, "_geometry_column_name", None)
+    rows = frame.to_dict("records")
+    if geometry_name and geometry_name != "geometry":
+        for r in rows:
+            r["geometry"] = r.pop(geometry_name)
+    return rows
+
+
+@contextmanager
+def transaction(project, by: str | None = None) -> Iterator[Transaction]:
+    """Open a write to ``project``: everything inside commits together or not at all."""
+    con = _open(project)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        _upgrade(con)
+        tx = Transaction(con, by or current_user())
+        yield tx
+        tx._finish()
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def audit_rows(project, *, layer: str | None = None, key: str | None = None):
+    """The audit log (optionally of one layer or one feature), oldest first, JSON decoded."""
+    con = _open(project)
+    try:
+        sql = "SELECT at, by, action, layer, key, before, after, note FROM audit_log"
+        cond, params = [], []
+        if layer:
+            cond.append("layer = ?")
+            params.append(layer)
+        if key is not None:
+            cond.append("key = ?")
+            params.append(str(key))
+        if cond:
+            sql += " WHERE " + " AND ".join(cond)
+        rows = con.execute(sql + " ORDER BY fid", params).fetchall()
+    finally:
+        con.close()
+    names = ("at", "by", "action", "layer", "key", "before", "after", "note")
+    out = []
+    for r in rows:
+        row = dict(zip(names, r))
+        for k in ("before", "after"):
+            row[k] = None if row[k] is None else json.loads(row[k])
+        out.append(row)
+    return out

@@ -1,0 +1,1 @@
+"""Folium maps of a project, self-contained for offline use."""

@@ -1,0 +1,116 @@
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+
+from diming.errors import DimingError
+from diming.layers import store
+from diming.layers.schema import LAYERS
+from diming.layers.settings import get_setting, set_setting
+
+LINE = shapely.MultiLineString([[(120.0, 36.0), (120.01, 36.01)]])
+
+
+def test_init_creates_every_layer_with_schema(project):
+    info = {r["layer"]: r for r in store.layer_summary(project)}
+    assert set(info) == set(LAYERS)
+    assert info["admin_areas"]["geometry"] == "MULTIPOLYGON"
+    assert info["boundary_markers"]["crs"] == "EPSG:4490"
+    assert info["audit_log"]["count"] == 1  # the init itself
+    # GDAL sees the same layers, fields and the Chinese aliases in gpkg_data_columns
+    layers = dict(pyogrio.list_layers(project))
+    assert layers["roads"] == "MultiLineString" and layers["settings"] is None
+    assert list(pyogrio.read_info(project, layer="roads")["fields"]) == LAYERS["roads"].field_names
+    con = sqlite3.connect(project)
+    assert con.execute("SELECT title FROM gpkg_data_columns WHERE table_name='boundary_markers' "
+                       "AND column_name='marker_id'").fetchone() == ("界桩编号",)
+    assert ("单立",) in con.execute("SELECT value FROM gpkg_data_column_constraints "
+                                    "WHERE constraint_name='boundary_markers_marker_type'").fetchall()
+
+
+def test_init_refuses_to_overwrite(project):
+    with pytest.raises(DimingError, match="已存在"):
+        store.init_project(project)
+
+
+def test_write_read_round_trip_and_audit(project):
+    with store.transaction(project, by="李四") as tx:
+        tx.insert("roads", [{"road_id": "R1", "name": "长江路", "approved_on": "2020-01-02", "geometry": LINE}])
+    roads = store.read_layer(project, "roads")
+    assert roads.crs.to_epsg() == 4490
+    assert roads.loc[0, "name"] == "长江路" and roads.loc[0, "approved_on"] == "2020-01-02"
+    assert roads.geometry[0].equals(LINE)
+    with store.transaction(project, by="李四") as tx:
+        tx.update("roads", "R1", {"status": "cancelled"}, note="道路拆除")
+        tx.delete("roads", ["R1"])
+    log = store.audit_rows(project, layer="roads", key="R1")
+    assert [r["action"] for r in log] == ["insert", "update", "delete"]
+    assert log[0]["by"] == "李四" and log[0]["after"]["name"] == "长江路"
+    assert log[0]["after"]["geometry"].startswith("MULTILINESTRING")
+    assert log[1]["before"]["status"] is None and log[1]["after"]["status"] == "cancelled"
+    assert log[1]["note"] == "道路拆除"
+    assert log[2]["before"]["road_id"] == "R1"
+
+
+def test_failed_transaction_leaves_project_unchanged(project):
+    before = Path(project).read_bytes()
+    with pytest.raises(RuntimeError):
+        with store.transaction(project) as tx:
+            tx.insert("roads", [{"road_id": "R1", "name": "长江路", "geometry": LINE}])
+            raise RuntimeError("boom")
+    assert Path(project).read_bytes() == before
+    assert len(store.read_layer(project, "roads")) == 0
+
+
+def test_duplicate_key_is_refused(project):
+    with store.transaction(project) as tx:
+        tx.insert("roads", [{"road_id": "R1", "name": "长江路", "geometry": LINE}])
+    with pytest.raises(DimingError, match="roads"):
+        with store.transaction(project) as tx:
+            tx.insert("roads", [{"road_id": "R1", "name": "黄河路", "geometry": LINE}])
+    assert list(store.read_layer(project, "roads")["name"]) == ["长江路"]
+
+
+def test_settings_defaults_set_and_audit(project, run):
+    assert get_setting(project, "public_notice_days") == 7
+    set_setting(project, "public_notice_days", "10", by="王五")
+    assert get_setting(project, "public_notice_days") == 10
+    assert store.audit_rows(project, layer="settings")[-1]["by"] == "王五"
+    result = run(project, "config", "marker_tolerance_m")
+    assert result.output.strip() == "5.0"
+    result = run(project, "config", "duplicate_scope", "nowhere")
+    assert result.exit_code == 1 and "duplicate_scope" in result.output
+    assert run(project, "config").output.count("(默认)") == len(__import__("diming.layers.settings",
+                                                                           fromlist=["x"]).SETTINGS) - 1
+
+
+def test_cli_init_and_layers(tmp_path, run):
+    path = tmp_path / "new.gpkg"
+    assert run(path, "init").exit_code == 0
+    result = run(path, "layers", "--format", "json")
+    rows = json.loads(result.output)
+    assert {r["layer"] for r in rows} == set(LAYERS)
+    missing = run(tmp_path / "nope.gpkg", "layers")
+    assert missing.exit_code == 1 and "nope.gpkg" in missing.output and "\n" == missing.output[-1]
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = "import sys; from diming.cli import main; assert 'geopandas' not in sys.modules and 'pandas' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")
+
+
+@pytest.mark.skipif(not VALIDATOR.exists(), reason="GDAL's validate_gpkg.py (Debian python3-gdal) not installed")
+def test_project_is_a_valid_geopackage(project):
+    with store.transaction(project) as tx:
+        tx.insert("roads", [{"road_id": "R1", "name": "长江路", "geometry": LINE}])
+        tx.update("roads", "R1", {"geometry": shapely.MultiLineString([[(121, 36), (121.1, 36.1)]])})
+    subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(project)], check=True)
