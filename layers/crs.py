@@ -80,3 +80,31 @@ def inside_china(lon, lat):
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     minx, miny, maxx, maxy = CHINA_BOUNDS
     return (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+
+
+def feature_epsgs(geometries):
+    """The GK zone EPSG (unprefixed) of each geometry's own centre, so national data is measured
+    in the zone each feature lies in rather than one zone stretched across the country."""
+    import numpy as np
+    import shapely
+
+    bounds = shapely.bounds(np.asarray(geometries, dtype=object))
+    centre = (bounds[:, 0] + bounds[:, 2]) / 2.0
+    zones = np.clip(np.rint(np.nan_to_num(centre, nan=120.0) / 3.0), 25, 45).astype(int)
+    return 4509 + zones
+
+
+def project(geometries, epsgs, *, inverse: bool = False):
+    """Geometries from EPSG:4490 to the GK zone given for each (``epsgs``), or back with ``inverse``."""
+    import numpy as np
+    import shapely
+
+    geometries = np.asarray(geometries, dtype=object)
+    epsgs = np.broadcast_to(np.asarray(epsgs), geometries.shape)
+    out = np.empty(geometries.shape, dtype=object)
+    for epsg in np.unique(epsgs):
+        mask = epsgs == epsg
+        transformer = _transformer(int(epsg), 4490) if inverse else _transformer(4490, int(epsg))
+        out[mask] = shapely.transform(geometries[mask], lambda xy, t=transformer: np.column_stack(
+            t.transform(xy[:, 0], xy[:, 1])))
+    return out

@@ -142,6 +142,14 @@ LAYERS: dict[str, Layer] = {
             Field("value", "TEXT", "历史文化价值"),
             Field("status", "TEXT", "状态", choices=HERITAGE_STATUSES),
         )),
+        Layer("check_exceptions", "检查例外", None, "exception_id", (
+            Field("exception_id", "TEXT", "例外编号", required=True),
+            Field("rule", "TEXT", "检查规则", required=True),
+            Field("keys", "TEXT", "涉及要素(JSON)", required=True),
+            Field("reason", "TEXT", "认可理由", required=True),
+            Field("accepted_by", "TEXT", "认可人"),
+            Field("accepted_on", "DATE", "认可日期"),
+        )),
         Layer("audit_log", "操作日志", None, None, (
             Field("at", "DATETIME", "时间", required=True),
             Field("by", "TEXT", "操作人", required=True),

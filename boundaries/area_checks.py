@@ -1,0 +1,142 @@
+"""Checks of administrative areas (行政区域): invalid geometry, overlaps and gaps between areas of
+one level.
+
+Shapely 2's coverage functions find the areas whose edges do not match their neighbours', so the
+exact overlap work is done on those few only; gaps are what each parent keeps outside the union of
+its children. Areas are measured in the Gauss-Krüger zone of each result, never in degrees.
+"""
+from __future__ import annotations
+
+import re
+
+from diming.findings import Finding, related
+
+RULES = {"area.invalid": "error", "area.overlap": "error", "area.gap": "error"}
+
+_LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
+
+
+def check(data) -> list[Finding]:
+    areas = data.layer("admin_areas")
+    findings = _invalid(areas)
+    valid = data.areas()
+    by_code = dict(zip(valid["code"], valid.geometry.values))
+    names = dict(zip(areas["code"], areas["name"]))
+    for _, level in valid.groupby("level", sort=False):
+        level = level.reset_index(drop=True)
+        findings += _overlaps(level, data.settings["area_overlap_tolerance_m2"])
+        findings += _gaps(level, by_code, names, data.settings["area_gap_tolerance_m2"])
+    return findings
+
+
+def _invalid(areas) -> list[Finding]:
+    import shapely
+
+    out = []
+    geoms = areas.geometry.values
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms) | ~shapely.is_valid(geoms)
+    for i in bad.nonzero()[0]:
+        code, name, geom = areas["code"].iloc[i], areas["name"].iloc[i], geoms[i]
+        if geom is None or geom.is_empty:
+            reason, where = "没有几何 (no geometry)", None
+        else:
+            reason = shapely.is_valid_reason(geom)
+            m = _LOCATION.search(reason)
+            where = shapely.Point(float(m[1]), float(m[2])) if m else geom
+        out.append(Finding("area.invalid", "error", "admin_areas", code, name,
+                           f"{name} 几何无效: {reason} (area.invalid)", geometry=where))
+    return out
+
+
+def _metric_areas(geoms):
+    import shapely
+
+    from diming.layers.crs import feature_epsgs, project
+
+    if not len(geoms):
+        return geoms
+    return shapely.area(project(geoms, feature_epsgs(geoms)))
+
+
+def _polygonal(geom):
+    """The polygon parts of an overlay result (which may also hold the lines where edges touch)."""
+    import shapely
+
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
+def _overlaps(level, tolerance_m2) -> list[Finding]:
+    import numpy as np
+    import shapely
+
+    geoms = level.geometry.values
+    # only areas whose edges fail to match a neighbour can overlap one
+    edges = shapely.coverage_invalid_edges(geoms)
+    suspects = np.flatnonzero(~shapely.is_empty(edges) & ~shapely.is_missing(edges))
+    if len(suspects) < 2:
+        return []
+    tree = shapely.STRtree(geoms[suspects])
+    left, right = tree.query(geoms[suspects], predicate="intersects")
+    keep = left < right
+    a, b = suspects[left[keep]], suspects[right[keep]]
+    shared = np.array([_polygonal(g) for g in shapely.intersection(geoms[a], geoms[b])], dtype=object)
+    has = np.array([g is not None for g in shared], dtype=bool)
+    a, b, shared = a[has], b[has], shared[has]
+    area = _metric_areas(shared)
+    out = []
+    codes, names = level["code"].values, level["name"].values
+    for i, j, geom, m2 in zip(a, b, shared, area):
+        if m2 <= tolerance_m2:
+            continue
+        out.append(Finding("area.overlap", "error", "admin_areas", codes[i], names[i],
+                           f"{names[i]} 与 {names[j]} 重叠 {m2:,.0f} m² (area.overlap)",
+                           related=[related("admin_areas", codes[j], names[j])], geometry=geom,
+                           measures={"area_m2": round(float(m2), 1)}))
+    return out
+
+
+def _gaps(level, parents, names, tolerance_m2) -> list[Finding]:
+    """Holes between areas of one level inside their parent (or, with no parent geometry, holes
+    inside their union) that no other area of the level fills."""
+    import numpy as np
+    import shapely
+
+    geoms = level.geometry.values
+    tree = shapely.STRtree(geoms)
+    out = []
+    for parent, children in level.groupby(level["parent_code"].fillna(""), sort=False):
+        child_geoms = children.geometry.values
+        union = (shapely.coverage_union_all(child_geoms) if shapely.coverage_is_valid(child_geoms)
+                 else shapely.union_all(child_geoms))
+        if parent in parents:
+            holes = shapely.difference(parents[parent], union)
+        else:
+            rings = [r for p in shapely.get_parts(union) for r in shapely.get_interior_ring(p, range(shapely.get_num_interior_rings(p)))]
+            holes = shapely.union_all(shapely.polygons(rings)) if rings else None
+        holes = None if holes is None else _polygonal(holes)
+        if holes is None:
+            continue
+        parts = shapely.get_parts(holes)
+        parts = parts[_metric_areas(parts) > tolerance_m2]
+        for part in parts:
+            # an enclave of an area of the same level under another parent is no gap
+            others = tree.query(part, predicate="intersects")
+            fill = [geoms[k] for k in others if level["parent_code"].iloc[k] != (parent or None)]
+            if fill:
+                part = _polygonal(shapely.difference(part, shapely.union_all(fill)))
+                if part is None:
+                    continue
+            for piece in shapely.get_parts(part):
+                m2 = float(_metric_areas(np.array([piece], dtype=object))[0])
+                if m2 <= tolerance_m2:
+                    continue
+                touching = [k for k in tree.query(piece, predicate="intersects")]
+                neighbours = [related("admin_areas", level["code"].iloc[k], level["name"].iloc[k]) for k in touching]
+                around = "、".join(n["name"] for n in neighbours) or "—"
+                key, name = (parent, names.get(parent)) if parent else (neighbours[0]["id"], neighbours[0]["name"])
+                out.append(Finding("area.gap", "error", "admin_areas", key, name,
+                                   f"{name or key} 内 {around} 之间有缝隙 {m2:,.0f} m² (area.gap)",
+                                   related=[n for n in neighbours if n["id"] != key], geometry=piece,
+                                   measures={"area_m2": round(m2, 1)}))
+    return out

@@ -1,0 +1,59 @@
+"""Checks of boundary lines (行政区域界线) against the areas on their two sides.
+
+A line matches when every point along it lies within the tolerance of both areas' outlines, i.e.
+on their shared edge. Points are taken every few tolerances along the line so that a straight
+segment cutting a corner is caught too, not only its vertices.
+"""
+from __future__ import annotations
+
+from diming.findings import Finding, related
+
+RULES = {"line.mismatch": "error", "line.unknown-area": "error"}
+
+
+def check(data) -> list[Finding]:
+    import numpy as np
+    import shapely
+
+    from diming.layers.crs import feature_epsgs, project
+
+    lines = data.layer("boundary_lines")
+    areas = data.areas()
+    geom_of = dict(zip(areas["code"], areas.geometry.values))
+    name_of = dict(zip(areas["code"], areas["name"]))
+    tolerance = data.settings["line_tolerance_m"]
+    out, rows = [], []
+    for i, (line_id, name, left, right) in enumerate(zip(lines["line_id"], lines["name"],
+                                                         lines["left_code"], lines["right_code"])):
+        missing = [c for c in (left, right) if c not in geom_of]
+        if missing:
+            out.append(Finding("line.unknown-area", "error", "boundary_lines", line_id, name,
+                               f"{name} 的一侧区域 {'、'.join(map(str, missing))} 不在行政区域图层中 (line.unknown-area)",
+                               geometry=lines.geometry.values[i]))
+        elif lines.geometry.values[i] is not None:
+            rows.append(i)
+    if not rows:
+        return out
+    rows = np.array(rows)
+    geoms = lines.geometry.values[rows]
+    epsgs = feature_epsgs(geoms)
+    metric = project(geoms, epsgs)
+    left = project(shapely.boundary(np.array([geom_of[c] for c in lines["left_code"].values[rows]], dtype=object)), epsgs)
+    right = project(shapely.boundary(np.array([geom_of[c] for c in lines["right_code"].values[rows]], dtype=object)), epsgs)
+    step = max(4.0 * tolerance, 20.0)
+    for k, i in enumerate(rows):
+        points = shapely.points(shapely.get_coordinates(shapely.segmentize(metric[k], step)))
+        off = np.maximum(shapely.distance(points, left[k]), shapely.distance(points, right[k]))
+        worst = float(off.max()) if len(off) else 0.0
+        if worst <= tolerance:
+            continue
+        edge = shapely.intersection(shapely.buffer(left[k], tolerance), shapely.buffer(right[k], tolerance))
+        stretch = shapely.difference(metric[k], edge)
+        stretch = project(np.array([stretch if not stretch.is_empty else metric[k]], dtype=object), epsgs[k],
+                          inverse=True)[0]
+        lc, rc, name = lines["left_code"].values[i], lines["right_code"].values[i], lines["name"].values[i]
+        out.append(Finding("line.mismatch", "error", "boundary_lines", lines["line_id"].values[i], name,
+                           f"{name} 偏离 {name_of[lc]} 与 {name_of[rc]} 的共同边界最远 {worst:,.1f} 米 (line.mismatch)",
+                           related=[related("admin_areas", lc, name_of[lc]), related("admin_areas", rc, name_of[rc])],
+                           geometry=stretch, measures={"distance_m": round(worst, 2)}))
+    return out

@@ -1,0 +1,133 @@
+"""Checks of boundary markers (界桩): on their line, on a known line, numbered by the pattern
+setting (default GB/T 17796: line code + 3-digit sequence + type letter), unique, without gaps.
+"""
+from __future__ import annotations
+
+import re
+
+from diming.findings import Finding, related
+
+RULES = {"marker.off-line": "error", "marker.unknown-line": "error", "marker.duplicate-id": "error",
+         "marker.bad-id": "warning", "marker.sequence-gap": "warning"}
+
+# GB/T 17796 type letters: Q single; A/B twin markers of one number; C/D/E triple markers
+TYPE_LETTERS = {"Q": "单立", "A": "同号双立", "B": "同号双立", "C": "同号三立", "D": "同号三立", "E": "同号三立"}
+
+
+def check(data) -> list[Finding]:
+    markers = data.layer("boundary_markers")
+    lines = data.layer("boundary_lines")
+    pattern = re.compile(data.settings["marker_id_pattern"])
+    parsed = {}
+    out = []
+    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers.geometry.values):
+        m = pattern.fullmatch(mid.strip())
+        if not m:
+            out.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
+                               f"界桩编号 {mid} 不符合编号格式 {pattern.pattern} (marker.bad-id)", geometry=geom))
+            continue
+        parts = m.groupdict()
+        parsed[mid] = parts
+        letter = parts.get("type")
+        if letter and isinstance(mtype, str) and TYPE_LETTERS.get(letter.upper(), mtype) != mtype:
+            out.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
+                               f"界桩编号 {mid} 的类型字母 {letter} 与界桩类型 {mtype} 不符 (marker.bad-id)",
+                               geometry=geom))
+    out += _duplicates(markers, parsed)
+    out += _unknown_and_off_line(markers, lines, data.settings["marker_tolerance_m"])
+    out += _sequence_gaps(markers, lines, parsed)
+    return out
+
+
+def _duplicates(markers, parsed) -> list[Finding]:
+    """One finding per number used twice: the same id written differently (case, spaces), or one
+    line and sequence number used by markers whose type letters do not make a twin or triple set."""
+    import shapely
+
+    geom_of = dict(zip(markers["marker_id"], markers.geometry.values))
+    groups: dict[tuple, list[str]] = {}
+    for mid in markers["marker_id"]:
+        groups.setdefault(("id", re.sub(r"\s+", "", mid).upper()), []).append(mid)
+    for mid, parts in parsed.items():
+        if "seq" in parts:
+            groups.setdefault(("seq", parts.get("line"), parts["seq"]), []).append(mid)
+    out, seen = [], set()
+    for key, ids in groups.items():
+        ids = sorted(set(ids))
+        if len(ids) < 2 or tuple(ids) in seen:
+            continue
+        if key[0] == "seq":
+            letters = {(parsed[i].get("type") or "").upper() for i in ids}
+            if letters <= set("AB") or letters <= set("CDE"):
+                continue  # 同号双立 / 同号三立: one number, several markers, by design
+        seen.add(tuple(ids))
+        out.append(Finding("marker.duplicate-id", "error", "boundary_markers", ids[0], None,
+                           f"界桩编号重复: {'、'.join(ids)} (marker.duplicate-id)",
+                           related=[related("boundary_markers", i) for i in ids[1:]],
+                           geometry=shapely.MultiPoint([geom_of[i] for i in ids if geom_of[i] is not None])))
+    return out
+
+
+def _unknown_and_off_line(markers, lines, tolerance) -> list[Finding]:
+    import numpy as np
+    import shapely
+
+    from diming.layers.crs import feature_epsgs, project
+
+    line_of = dict(zip(lines["line_id"], lines.geometry.values))
+    name_of = dict(zip(lines["line_id"], lines["name"]))
+    out, known = [], []
+    for i, (mid, line_id, geom) in enumerate(zip(markers["marker_id"], markers["line_id"], markers.geometry.values)):
+        if line_of.get(line_id) is None:
+            out.append(Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
+                               f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)", geometry=geom))
+        elif geom is not None:
+            known.append(i)
+    if not known:
+        return out
+    known = np.array(known)
+    points = markers.geometry.values[known]
+    epsgs = feature_epsgs(points)
+    points_m = project(points, epsgs)
+    lines_m = project(np.array([line_of[k] for k in markers["line_id"].values[known]], dtype=object), epsgs)
+    distance = shapely.distance(points_m, lines_m)
+    far = np.flatnonzero(distance > tolerance)
+    feet = project(shapely.shortest_line(points_m[far], lines_m[far]), epsgs[far], inverse=True)
+    for k, foot in zip(far, feet):
+        i = known[k]
+        mid, line_id = markers["marker_id"].values[i], markers["line_id"].values[i]
+        out.append(Finding("marker.off-line", "error", "boundary_markers", mid, None,
+                           f"界桩 {mid} 距 {name_of[line_id]} {distance[k]:,.1f} 米，超过容差 {tolerance:g} 米 (marker.off-line)",
+                           related=[related("boundary_lines", line_id, name_of[line_id])], geometry=foot,
+                           measures={"distance_m": round(float(distance[k]), 2)}))
+    return out
+
+
+def _sequence_gaps(markers, lines, parsed) -> list[Finding]:
+    """Per line, the sequence numbers missing between 001 and the highest one in use."""
+    import shapely
+
+    name_of = dict(zip(lines["line_id"], lines["name"]))
+    geom_of = dict(zip(markers["marker_id"], markers.geometry.values))
+    by_line: dict[str, dict[int, str]] = {}
+    for mid, line_id in zip(markers["marker_id"], markers["line_id"]):
+        if mid in parsed and "seq" in parsed[mid]:
+            by_line.setdefault(line_id, {}).setdefault(int(parsed[mid]["seq"]), mid)
+    out = []
+    for line_id, seqs in sorted(by_line.items()):
+        present = sorted(seqs)
+        missing, around = [], set()
+        previous = 0
+        for seq in present:
+            if seq > previous + 1:
+                missing.append(f"{previous + 1:03d}" if seq == previous + 2 else f"{previous + 1:03d}–{seq - 1:03d}")
+                around |= {seqs[s] for s in (previous, seq) if s in seqs}
+            previous = seq
+        if not missing:
+            continue
+        around = sorted(around)
+        out.append(Finding("marker.sequence-gap", "warning", "boundary_lines", line_id, name_of.get(line_id),
+                           f"{name_of.get(line_id, line_id)} 缺少 {'、'.join(missing)} 号界桩 (marker.sequence-gap)",
+                           related=[related("boundary_markers", m) for m in around],
+                           geometry=shapely.MultiPoint([geom_of[m] for m in around if geom_of[m] is not None])))
+    return out

@@ -1,0 +1,154 @@
+"""``diming check``: every rule on every layer of a project, in one run (项目检查).
+
+Each rule family lives in one module that declares ``RULES`` (code -> severity) and a function
+``check(data) -> list[Finding]``; this module only reads the project once (:class:`CheckData`),
+runs the chosen families, and marks the findings the user accepted as exceptions (检查例外, table
+``check_exceptions``, written through the audited store).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+
+from diming.errors import DimingError
+from diming.findings import Finding
+
+# rule family modules, in the order they run
+FAMILIES = (
+    "diming.geonames.name_checks",
+    "diming.geonames.proposal_checks",
+    "diming.boundaries.area_checks",
+    "diming.boundaries.line_checks",
+    "diming.boundaries.marker_checks",
+)
+# proposals still on their way: announced ones are in ``roads`` already, rejected ones are gone
+OPEN_PROPOSAL_STATES = ("draft", "submitted", "in_review", "public_notice", "approved", "filed")
+
+
+def rules() -> dict[str, str]:
+    """Every rule code diming checks, with its severity."""
+    out = {}
+    for module in FAMILIES:
+        out.update(importlib.import_module(module).RULES)
+    return out
+
+
+class CheckData:
+    """The project's layers and settings, read once and shared by every rule."""
+
+    def __init__(self, project):
+        from diming.layers.settings import get_settings
+
+        self.project = project
+        self.settings = get_settings(project)
+        self._cache: dict = {}
+
+    def layer(self, name: str, where: str | None = None, params=()):
+        key = (name, where, tuple(params))
+        if key not in self._cache:
+            from diming.layers.store import read_layer
+
+            self._cache[key] = read_layer(self.project, name, where=where, params=params)
+        return self._cache[key]
+
+    def roads_in_use(self):
+        return self.layer("roads", "status IS NULL OR status = 'in_use'")
+
+    def open_proposals(self):
+        marks = ", ".join("?" * len(OPEN_PROPOSAL_STATES))
+        return self.layer("road_proposals", f"status IS NULL OR status IN ({marks})", OPEN_PROPOSAL_STATES)
+
+    def areas(self):
+        """Admin areas with a usable geometry (invalid ones are reported by area.invalid)."""
+        import shapely
+
+        if "areas" not in self._cache:
+            areas = self.layer("admin_areas")
+            geoms = areas.geometry.values
+            ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)
+            self._cache["areas"] = areas[ok].reset_index(drop=True)
+        return self._cache["areas"]
+
+    def divisions_of(self, frame):
+        """The division code of each feature: its ``district`` field, or else the code of the
+        smallest admin area its representative point lies in ('' when neither)."""
+        import numpy as np
+        import shapely
+
+        codes = np.array([d if isinstance(d, str) and d else "" for d in
+                          (frame["district"] if "district" in frame else [None] * len(frame))], dtype=object)
+        missing = np.flatnonzero(codes == "")
+        areas = self.areas()
+        if len(missing) and len(areas):
+            points = shapely.point_on_surface(frame.geometry.values[missing])
+            tree = shapely.STRtree(areas.geometry.values)
+            point_i, area_i = tree.query(points, predicate="within")
+            depth = areas["level"].map({"province": 0, "city": 1, "county": 2, "town": 3, "village": 4}).fillna(0)
+            order = np.argsort(depth.values[area_i], kind="stable")  # deeper areas written last win
+            codes[missing[point_i[order]]] = areas["code"].values[area_i[order]]
+        return codes
+
+
+def _selected(prefixes):
+    codes = rules()
+    if not prefixes:
+        return set(codes)
+    chosen = set()
+    for p in prefixes:
+        p = p.strip().rstrip(".")
+        match = {c for c in codes if c == p or c.startswith(p + ".")}
+        if not match:
+            raise DimingError(f"--rules {p}: 没有这样的检查规则 (no such rule); 可用: {', '.join(sorted(codes))}")
+        chosen |= match
+    return chosen
+
+
+def run_check(project, rules_: list[str] | None = None, *, progress=None) -> list[Finding]:
+    """All findings of the chosen rules (code prefixes such as ``name`` or ``area.gap``; all when
+    None), with accepted exceptions marked. ``progress(step)`` is called after each rule family."""
+    chosen = _selected(rules_)
+    data = CheckData(project)
+    findings: list[Finding] = []
+    for module_name in FAMILIES:
+        module = importlib.import_module(module_name)
+        if chosen & set(module.RULES):
+            findings += [f for f in module.check(data) if f.rule in chosen]
+        if progress:
+            progress(module_name.rsplit(".", 1)[1])
+    accepted = exceptions(project)
+    for f in findings:
+        f.exception_id = accepted.get((f.rule, tuple(f.keys)))
+    findings.sort(key=lambda f: (f.rule, f.layer, f.id))
+    return findings
+
+
+def exceptions(project) -> dict[tuple, str]:
+    """Accepted findings: (rule, sorted keys) -> exception id."""
+    from diming.layers.store import read_layer
+
+    table = read_layer(project, "check_exceptions")
+    return {(rule, tuple(sorted(json.loads(keys)))): eid
+            for eid, rule, keys in zip(table["exception_id"], table["rule"], table["keys"])}
+
+
+def accept(project, rule: str, keys: list[str], reason: str, *, by: str | None = None) -> str:
+    """Record that the finding of ``rule`` on these features (``layer:id`` each) was reviewed and
+    accepted, e.g. a real enclave for ``area.gap``; returns the exception id (``EX-0001`` …)."""
+    from diming.layers.store import transaction
+
+    if rule not in rules():
+        raise DimingError(f"{rule}: 没有这样的检查规则 (no such rule)")
+    if not reason or not reason.strip():
+        raise DimingError("认可例外必须写明理由 (--reason is required)")
+    if not keys or any(":" not in k for k in keys):
+        raise DimingError("要素须写成 图层:编号, 如 admin_areas:379901001 (keys are layer:id)")
+    with transaction(project, by=by) as tx:
+        taken = tx.keys("check_exceptions")
+        number = max((int(k.split("-")[1]) for k in taken if k.startswith("EX-")), default=0) + 1
+        eid = f"EX-{number:04d}"
+        tx.insert("check_exceptions", [{
+            "exception_id": eid, "rule": rule, "keys": json.dumps(sorted(set(keys)), ensure_ascii=False),
+            "reason": reason.strip(), "accepted_by": tx.by, "accepted_on": dt.date.today().isoformat()}],
+            action="accept", note=reason.strip())
+    return eid

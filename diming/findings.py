@@ -1,0 +1,153 @@
+"""Check findings (检查结果) and the forms they are written in: text, JSON, GeoJSON, GeoPackage.
+
+A finding names one rule (a stable English code such as ``area.overlap``), its severity, the
+feature it is about, the other features involved, a message in Chinese and, where it has one, the
+real geometry of the problem (the overlap polygon, the gap, the shared stretch of road …) in
+EPSG:4490. Its identity for accepted exceptions is the rule plus the sorted keys of every feature
+involved (``layer:id``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from diming.errors import DimingError
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+FORMATS = ("text", "json", "geojson", "gpkg")
+MEASURES = ("area_m2", "length_m", "distance_m")  # the only numbers a finding may carry
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str
+    layer: str
+    id: str
+    name: str | None
+    message: str
+    related: list[dict] = field(default_factory=list)  # [{"layer", "id", "name"}]
+    geometry: object = None  # shapely geometry in EPSG:4490, or None
+    measures: dict = field(default_factory=dict)  # subset of MEASURES, rounded
+    exception_id: str | None = None  # set when the user accepted this finding
+
+    @property
+    def keys(self) -> list[str]:
+        """Every feature involved as ``layer:id``, sorted: the finding's identity with its rule."""
+        return sorted({f"{self.layer}:{self.id}", *(f"{r['layer']}:{r['id']}" for r in self.related)})
+
+    @property
+    def accepted(self) -> bool:
+        return self.exception_id is not None
+
+
+def related(layer: str, id, name=None) -> dict:
+    return {"layer": layer, "id": str(id), "name": None if name is None else str(name)}
+
+
+def summary(findings: list[Finding]) -> dict:
+    counts = {s: 0 for s in SEVERITIES} | {"accepted": 0}
+    for f in findings:
+        counts["accepted" if f.accepted else f.severity] += 1
+    return counts
+
+
+def _lonlat(geometry):
+    if geometry is None or geometry.is_empty:
+        return None, None
+    point = geometry.point_on_surface() if geometry.geom_type.endswith("Polygon") else geometry.representative_point()
+    return round(point.x, 7), round(point.y, 7)
+
+
+def as_dict(f: Finding) -> dict:
+    """The documented JSON form of a finding (see README, "diming check")."""
+    lon, lat = _lonlat(f.geometry)
+    out = {"rule": f.rule, "severity": f.severity, "layer": f.layer, "id": f.id, "name": f.name,
+           "message": f.message, "related": f.related, "lon": lon, "lat": lat, "keys": f.keys,
+           "accepted": f.accepted, "exception_id": f.exception_id}
+    out.update(f.measures)
+    return out
+
+
+def as_json(findings: list[Finding]) -> str:
+    return json.dumps({"summary": summary(findings), "findings": [as_dict(f) for f in findings]},
+                      ensure_ascii=False, indent=2)
+
+
+def as_text(findings: list[Finding]) -> str:
+    """Grouped by rule, errors first, with a summary line an officer reads at a glance."""
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    by_rule: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (order[f.severity], f.rule)):
+        by_rule.setdefault(f.rule, []).append(f)
+    lines = []
+    for rule, group in by_rule.items():
+        lines.append(f"{rule} ({len(group)})")
+        for f in group:
+            mark = f"已认可 {f.exception_id}" if f.accepted else SEVERITY_ZH[f.severity]
+            label = f"{f.layer} {f.id}" + (f" {f.name}" if f.name else "")
+            lines.append(f"  [{mark}] {label}: {f.message}")
+        lines.append("")
+    s = summary(findings)
+    lines.append(f"共 {len(findings)} 项: 错误 {s['error']}, 警告 {s['warning']}, 提示 {s['info']}, "
+                 f"已认可 {s['accepted']}")
+    return "\n".join(lines)
+
+
+def as_frame(findings: list[Finding]):
+    """The error layer: one feature per finding with its geometry, for desktop GIS."""
+    import geopandas as gpd
+
+    rows = []
+    for f in findings:
+        d = as_dict(f)
+        d["related"] = json.dumps(d["related"], ensure_ascii=False)
+        d["keys"] = json.dumps(d["keys"], ensure_ascii=False)
+        rows.append(d)
+    columns = list(as_dict(Finding("", "info", "", "", None, "")).keys()) + list(MEASURES)
+    frame = gpd.GeoDataFrame(rows, columns=columns, geometry=[f.geometry for f in findings], crs="EPSG:4490")
+    return frame
+
+
+def as_geojson(findings: list[Finding]) -> str:
+    import shapely
+
+    features = []
+    for f in findings:
+        geometry = None if f.geometry is None or f.geometry.is_empty else json.loads(shapely.to_geojson(f.geometry))
+        features.append({"type": "Feature", "geometry": geometry, "properties": as_dict(f)})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def write(findings: list[Finding], fmt: str, output=None) -> str | None:
+    """Write ``findings`` in ``fmt`` to file ``output``, or return the text when ``output`` is None.
+
+    A GeoPackage needs a file; it is written beside its name and moved into place, so a failed
+    write leaves nothing half-written.
+    """
+    import os
+
+    if fmt not in FORMATS:
+        raise DimingError(f"未知输出格式 {fmt!r}; 可用: {', '.join(FORMATS)}")
+    if fmt == "gpkg":
+        if output is None:
+            raise DimingError("gpkg 格式需要 --output 文件 (a GeoPackage needs an output file)")
+        import pyogrio
+
+        output = Path(output)
+        partial = output.with_name(output.name + ".partial.gpkg")
+        partial.unlink(missing_ok=True)
+        pyogrio.write_dataframe(as_frame(findings), partial, layer="check_findings", driver="GPKG",
+                                geometry_type="Unknown")
+        os.replace(partial, output)
+        return None
+    text = {"text": as_text, "json": as_json, "geojson": as_geojson}[fmt](findings)
+    if output is None:
+        return text
+    output = Path(output)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(text + "\n", encoding="utf-8")
+    os.replace(partial, output)
+    return None
