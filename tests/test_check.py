@@ -1,0 +1,325 @@
+"""diming check: the runner, outputs, exit codes, exceptions, and every area/line/marker/proposal
+rule on small hand-made layers (one case that fires, one that must not)."""
+import json
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
+
+from diming.check import accept, rules, run_check
+from diming.errors import DimingError
+from diming.layers.crs import project as reproject
+from diming.layers.settings import set_setting
+from diming.layers.store import audit_rows, transaction
+
+ORIGIN = (500000.0, 3985543.0)  # GK zone 40 (EPSG:4549) easting/northing of about 120°E 36°N
+
+
+def geo(geom):
+    """Local metres (x east, y north from ORIGIN) to EPSG:4490, as stored."""
+    moved = shapely.affinity.translate(geom, *ORIGIN)
+    out = reproject(np.array([moved], dtype=object), 4549, inverse=True)[0]
+    if out.geom_type == "Polygon":
+        return MultiPolygon([out])
+    if out.geom_type == "LineString":
+        return MultiLineString([out])
+    return out
+
+
+def add(project, layer, rows):
+    with transaction(project, by="测试员") as tx:
+        tx.insert(layer, [dict(r, geometry=geo(r["geometry"])) if r.get("geometry") is not None else r for r in rows])
+
+
+def area(code, name, level, parent, geom):
+    return {"code": code, "name": name, "level": level, "parent_code": parent, "geometry": geom}
+
+
+def found(project, prefix):
+    return [f for f in run_check(project, [prefix])]
+
+
+# two counties side by side, 10 km × 10 km each, sharing the edge x = 10000
+WEST = box(0, 0, 10000, 10000)
+EAST = box(10000, 0, 20000, 10000)
+
+
+@pytest.fixture
+def counties(project):
+    add(project, "admin_areas", [area("379901", "云溪区", "county", None, WEST),
+                                 area("379902", "松阳区", "county", None, EAST)])
+    return project
+
+
+# ---- areas -------------------------------------------------------------------------------------
+
+def test_area_invalid_fires_with_reason_and_location(project):
+    bowtie = shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000)])
+    add(project, "admin_areas", [area("379901", "云溪区", "county", None, bowtie),
+                                 area("379902", "松阳区", "county", None, EAST)])
+    [f] = found(project, "area.invalid")
+    assert f.id == "379901" and "Self-intersection" in f.message and f.geometry.geom_type == "Point"
+    assert abs(f.geometry.x - geo(Point(500, 500)).x) < 1e-6
+
+
+def test_area_invalid_silent_on_valid_areas(counties):
+    assert found(counties, "area.invalid") == []
+
+
+def test_area_overlap_fires_with_area_and_geometry(counties):
+    add(counties, "admin_areas", [area("379903", "鹤山县", "county", None, box(19000, 0, 30000, 10000)),
+                                  area("379904", "小镇", "town", "379901", box(0, 0, 500, 500))])
+    [f] = found(counties, "area.overlap")
+    assert (f.id, f.related[0]["id"]) == ("379902", "379903")
+    assert f.measures["area_m2"] == pytest.approx(10_000_000, rel=1e-3)
+    assert f.geometry.geom_type == "Polygon"  # the overlap itself, not the areas
+
+
+def test_area_overlap_silent_on_neighbours_and_below_tolerance(counties):
+    assert found(counties, "area.overlap") == []
+    # 0.5 m × 1 m overlap is under the default 1 m² tolerance
+    add(counties, "admin_areas", [area("379903", "鹤山县", "county", None,
+                                       shapely.Polygon([(20000, 0), (20000, 10000), (20000, 10000.5),
+                                                        (19999.5, 10001.5), (19999.5, 10002.5), (30000, 10002.5),
+                                                        (30000, 0), (20000, 0)]))])
+    assert found(counties, "area.overlap") == []
+
+
+def test_area_gap_inside_parent_fires_and_lists_neighbours(project):
+    add(project, "admin_areas", [
+        area("379900", "青岚市", "city", None, box(0, 0, 20000, 10000)),
+        area("379901", "云溪区", "county", "379900", WEST),
+        area("379902", "松阳区", "county", "379900", box(10500, 0, 20000, 10000)),  # 500 m strip missing
+    ])
+    [f] = found(project, "area.gap")
+    assert f.id == "379900" and {r["id"] for r in f.related} == {"379901", "379902"}
+    assert f.measures["area_m2"] == pytest.approx(5_000_000, rel=1e-3)
+
+
+def test_area_gap_hole_between_areas_without_parent_geometry(project):
+    ring = box(0, 0, 3000, 3000).difference(box(1000, 1000, 2000, 2000))
+    add(project, "admin_areas", [area("379901001", "甲镇", "town", "379901", ring.intersection(box(0, 0, 1500, 3000))),
+                                 area("379901002", "乙镇", "town", "379901", ring.intersection(box(1500, 0, 3000, 3000)))])
+    [f] = found(project, "area.gap")
+    assert f.measures["area_m2"] == pytest.approx(1_000_000, rel=1e-3)
+
+
+def test_area_gap_silent_when_covered_or_enclave_of_other_parent(project):
+    add(project, "admin_areas", [
+        area("379901", "云溪区", "county", None, box(0, 0, 3000, 3000).difference(box(1000, 1000, 2000, 2000))),
+        area("379902", "松阳区", "county", None, box(1000, 1000, 2000, 2000)),  # the enclave is its own county
+        area("379901001", "甲镇", "town", "379901", box(0, 0, 3000, 3000).difference(box(1000, 1000, 2000, 2000))),
+    ])
+    assert found(project, "area.gap") == []
+
+
+def test_accepted_gap_is_reported_as_accepted_and_audited(project, run):
+    add(project, "admin_areas", [
+        area("379900", "青岚市", "city", None, box(0, 0, 20000, 10000)),
+        area("379901", "云溪区", "county", "379900", WEST),
+        area("379902", "松阳区", "county", "379900", box(10500, 0, 20000, 10000)),
+    ])
+    [f] = found(project, "area.gap")
+    assert run(project, "check", "--rules", "area").exit_code == 1
+    result = run(project, "accept", "area.gap", *f.keys, "--reason", "飞地, 经双方确认")
+    assert result.exit_code == 0 and "EX-0001" in result.output
+    [f] = found(project, "area.gap")
+    assert f.accepted and f.exception_id == "EX-0001"
+    out = json.loads(run(project, "check", "--rules", "area", "--format", "json").output)
+    assert out["summary"] == {"error": 0, "warning": 0, "info": 0, "accepted": 1}
+    assert run(project, "check", "--rules", "area").exit_code == 0
+    [row] = audit_rows(project, layer="check_exceptions")
+    assert row["by"] == "测试员" and row["note"] == "飞地, 经双方确认"
+
+
+def test_accept_refuses_unknown_rule_and_missing_reason(project):
+    with pytest.raises(DimingError, match="no such rule"):
+        accept(project, "area.nope", ["admin_areas:1"], "x")
+    with pytest.raises(DimingError, match="reason"):
+        accept(project, "area.gap", ["admin_areas:1"], " ")
+
+
+# ---- boundary lines ----------------------------------------------------------------------------
+
+def line(line_id, left, right, geom):
+    return {"line_id": line_id, "name": f"{line_id}界线", "left_code": left, "right_code": right, "geometry": geom}
+
+
+def test_line_mismatch_fires_with_distance(counties):
+    bent = LineString([(10000, 0), (10000, 4000), (10080, 5000), (10000, 6000), (10000, 10000)])
+    add(counties, "boundary_lines", [line("9101", "379901", "379902", bent)])
+    [f] = found(counties, "line.mismatch")
+    assert f.id == "9101" and f.measures["distance_m"] == pytest.approx(80, abs=0.5)
+    assert {r["id"] for r in f.related} == {"379901", "379902"}
+    assert f.geometry.length < geo(bent).length  # only the stretch that departs
+
+
+def test_line_mismatch_silent_on_shared_edge(counties):
+    add(counties, "boundary_lines", [line("9101", "379901", "379902", LineString([(10000, 0), (10000, 10000)]))])
+    assert found(counties, "line") == []
+
+
+def test_line_unknown_area(counties):
+    add(counties, "boundary_lines", [line("9101", "379901", "379999", LineString([(10000, 0), (10000, 10000)]))])
+    [f] = found(counties, "line")
+    assert f.rule == "line.unknown-area" and "379999" in f.message
+
+
+# ---- markers -----------------------------------------------------------------------------------
+
+def marker(marker_id, y, x=10000.0, line_id="9101", marker_type="单立"):
+    return {"marker_id": marker_id, "line_id": line_id, "marker_type": marker_type, "geometry": Point(x, y)}
+
+
+@pytest.fixture
+def lined(counties):
+    add(counties, "boundary_lines", [line("9101", "379901", "379902", LineString([(10000, 0), (10000, 10000)]))])
+    return counties
+
+
+def test_marker_rules_silent_on_good_markers(lined):
+    add(lined, "boundary_markers", [marker("9101001Q", 1000), marker("9101002A", 2000, marker_type="同号双立"),
+                                    marker("9101002B", 2000, x=10001, marker_type="同号双立"),
+                                    marker("9101003Q", 3000, x=10004)])
+    assert found(lined, "marker") == []
+
+
+def test_marker_off_line_fires_with_distance_and_foot(lined):
+    add(lined, "boundary_markers", [marker("9101001Q", 1000, x=10060)])
+    [f] = found(lined, "marker.off-line")
+    assert f.measures["distance_m"] == pytest.approx(60, abs=0.1)
+    assert f.geometry.geom_type == "LineString"  # from the marker to its foot on the line
+    assert f.geometry.boundary.geoms[0].distance(geo(Point(10060, 1000))) < 1e-9
+
+
+def test_marker_unknown_line(lined):
+    add(lined, "boundary_markers", [marker("9109001Q", 1000, line_id="9109")])
+    assert [f.rule for f in found(lined, "marker")] == ["marker.unknown-line"]
+
+
+def test_marker_duplicate_id_same_number_single_type(lined):
+    add(lined, "boundary_markers", [marker("9101001Q", 1000), marker("9101001A", 1000, marker_type="同号双立")])
+    [f] = found(lined, "marker.duplicate-id")
+    assert f.keys == ["boundary_markers:9101001A", "boundary_markers:9101001Q"]
+
+
+def test_marker_duplicate_id_written_differently(lined):
+    add(lined, "boundary_markers", [marker("9101001Q", 1000), marker("9101001q", 1000)])
+    [f] = found(lined, "marker.duplicate-id")
+    assert "9101001q" in f.message
+
+
+def test_marker_bad_id_pattern_and_type_letter(lined):
+    add(lined, "boundary_markers", [marker("91-01", 1000), marker("9101002A", 2000, marker_type="单立")])
+    bad = found(lined, "marker.bad-id")
+    assert sorted(f.id for f in bad) == ["91-01", "9101002A"]
+    set_setting(lined, "marker_id_pattern", r"^(?P<line>\d{2})-(?P<seq>\d{2})$")
+    assert [f.id for f in found(lined, "marker.bad-id")] == ["9101002A"]
+
+
+def test_marker_sequence_gap(lined):
+    add(lined, "boundary_markers", [marker("9101001Q", 1000), marker("9101002Q", 2000), marker("9101005Q", 5000)])
+    [f] = found(lined, "marker.sequence-gap")
+    assert f.id == "9101" and "003–004" in f.message
+    assert {r["id"] for r in f.related} == {"9101002Q", "9101005Q"}
+
+
+# ---- proposals ---------------------------------------------------------------------------------
+
+def road(road_id, name, geom, district="379901"):
+    return {"road_id": road_id, "name": name, "district": district, "status": "in_use", "geometry": geom}
+
+
+def proposal(pid, name, geom, district="379901", status="submitted"):
+    return {"proposal_id": pid, "name": name, "district": district, "status": status, "geometry": geom}
+
+
+def test_proposal_overlaps_road_fires_with_shared_length(counties):
+    add(counties, "roads", [road("R1", "长江路", LineString([(1000, 5000), (4000, 5000)]))])
+    add(counties, "road_proposals", [proposal("P1", "黄河路", LineString([(2000, 5002), (6000, 5002)]))])
+    [f] = found(counties, "proposal.overlaps-road")
+    assert f.related[0]["id"] == "R1" and f.measures["length_m"] == pytest.approx(2000 + 5, abs=1)
+
+
+def test_proposal_crossing_a_road_or_closed_is_no_overlap(counties):
+    add(counties, "roads", [road("R1", "长江路", LineString([(1000, 5000), (4000, 5000)]))])
+    add(counties, "road_proposals", [proposal("P1", "黄河路", LineString([(2000, 4000), (2000, 6000)])),
+                                     proposal("P2", "淮河路", LineString([(1000, 5000), (4000, 5000)]),
+                                              status="rejected")])
+    assert found(counties, "proposal") == []
+
+
+def test_proposal_crosses_boundary(counties):
+    add(counties, "road_proposals", [proposal("P1", "黄河路", LineString([(9000, 5000), (11000, 5000)]))])
+    [f] = found(counties, "proposal")
+    assert f.rule == "proposal.crosses-boundary" and {r["id"] for r in f.related} == {"379901", "379902"}
+
+
+def test_proposal_district_mismatch(counties):
+    add(counties, "road_proposals", [proposal("P1", "黄河路", LineString([(12000, 5000), (14000, 5000)])),
+                                     proposal("P2", "淮河路", LineString([(2000, 5000), (4000, 5000)]))])
+    [f] = found(counties, "proposal")
+    assert (f.rule, f.id, f.related[0]["id"]) == ("proposal.district-mismatch", "P1", "379902")
+
+
+# ---- runner, outputs, CLI ----------------------------------------------------------------------
+
+@pytest.fixture
+def messy(lined):
+    """A project with one error (marker off its line) and one warning (sequence gap)."""
+    add(lined, "boundary_markers", [marker("9101001Q", 1000, x=10060), marker("9101003Q", 3000)])
+    return lined
+
+
+def test_every_rule_is_named_with_a_severity():
+    codes = rules()
+    assert {"area.invalid", "area.overlap", "area.gap", "line.mismatch", "marker.off-line", "marker.unknown-line",
+            "marker.duplicate-id", "marker.bad-id", "marker.sequence-gap", "proposal.overlaps-road",
+            "proposal.crosses-boundary", "proposal.district-mismatch"} <= set(codes)
+    assert set(codes.values()) <= {"error", "warning", "info"}
+
+
+def test_json_schema(messy, run):
+    result = run(messy, "check", "--format", "json")
+    assert result.exit_code == 1
+    out = json.loads(result.output)
+    assert out["summary"] == {"error": 1, "warning": 1, "info": 0, "accepted": 0}
+    off = next(f for f in out["findings"] if f["rule"] == "marker.off-line")
+    assert set(off) == {"rule", "severity", "layer", "id", "name", "message", "related", "lon", "lat", "keys",
+                        "accepted", "exception_id", "distance_m"}
+    assert off["layer"] == "boundary_markers" and off["id"] == "9101001Q" and off["severity"] == "error"
+    assert off["related"] == [{"layer": "boundary_lines", "id": "9101", "name": "9101界线"}]
+    assert 119.9 < off["lon"] < 120.3 and 35.9 < off["lat"] < 36.2
+    assert "(marker.off-line)" in off["message"] and off["accepted"] is False
+
+
+def test_text_output_grouped_with_summary(messy, run):
+    result = run(messy, "check")
+    assert result.exit_code == 1
+    assert "marker.off-line (1)" in result.output and "[错误] boundary_markers 9101001Q" in result.output
+    assert result.output.strip().splitlines()[-1] == "共 2 项: 错误 1, 警告 1, 提示 0, 已认可 0"
+
+
+def test_exit_codes_strict_and_rules(messy, run, tmp_path):
+    assert run(messy, "check", "--rules", "marker.sequence-gap").exit_code == 0
+    assert run(messy, "check", "--rules", "marker.sequence-gap", "--strict").exit_code == 1
+    assert run(messy, "check", "--rules", "area").exit_code == 0
+    bad = run(messy, "check", "--rules", "nonsense")
+    assert bad.exit_code == 2 and "nonsense" in bad.output
+    assert run(tmp_path / "missing.gpkg", "check").exit_code == 2
+
+
+def test_geojson_and_gpkg_error_layers(messy, run, tmp_path):
+    result = run(messy, "check", "--format", "geojson", "--output", tmp_path / "f.geojson")
+    assert result.exit_code == 1
+    collection = json.loads((tmp_path / "f.geojson").read_text(encoding="utf-8"))
+    kinds = {f["properties"]["rule"]: f["geometry"]["type"] for f in collection["features"]}
+    assert kinds == {"marker.off-line": "LineString", "marker.sequence-gap": "MultiPoint"}
+    assert run(messy, "check", "--format", "gpkg").exit_code == 2  # needs --output
+    assert run(messy, "check", "--format", "gpkg", "--output", tmp_path / "f.gpkg").exit_code == 1
+    assert [name for name, _ in pyogrio.list_layers(tmp_path / "f.gpkg")] == ["check_findings"]
+    frame = pyogrio.read_dataframe(tmp_path / "f.gpkg")
+    assert sorted(frame["rule"]) == ["marker.off-line", "marker.sequence-gap"]
+    assert frame.crs.to_epsg() == 4490 and json.loads(frame["keys"][0])
