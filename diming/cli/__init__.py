@@ -21,6 +21,7 @@ COMMANDS = {
     "export": ("diming.cli.export", "导出图层 (export a layer to GeoJSON, GPKG, SHP, CSV, XLSX)"),
     "check": ("diming.cli.check", "项目检查 (check names, proposals, areas, lines and markers; text/json/geojson/gpkg)"),
     "accept": ("diming.cli.accept", "认可检查结果为例外 (record a reviewed finding as an accepted exception)"),
+    "namecheck": ("diming.cli.namecheck", "检查拟用地名 (check a candidate name: rules, duplicates, homophones, heritage)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }

@@ -1,0 +1,59 @@
+"""Wall time and peak memory of ``diming check`` next to merely reading the same layers.
+
+    python benchmarks/run_check.py national.gpkg
+
+Each measurement runs in a fresh Python process (so imports are counted alike and peak memory is
+that process's own maximum resident size).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+READ = """
+import sys
+from diming.layers.store import read_layer
+for name in ("admin_areas", "boundary_lines", "boundary_markers", "roads", "road_proposals", "heritage_names",
+             "check_exceptions", "settings"):
+    read_layer(sys.argv[1], name)
+"""
+CHECK = """
+import sys
+from diming.check import run_check
+from diming.findings import write
+write(run_check(sys.argv[1]), "json", sys.argv[2])
+"""
+
+
+def measure(code: str, *args) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB) of ``python -c code args`` in a child process."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True)
+    seconds = time.perf_counter() - started
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+def main(path: str) -> None:
+    from diming.layers.store import layer_summary
+
+    counts = {r["layer"]: r["count"] for r in layer_summary(path)}
+    print("layers:", ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
+    read_s, read_mb = measure(READ, path)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "check.json"
+        check_s, check_mb = measure(CHECK, path, report)
+        summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+    # RUSAGE_CHILDREN keeps the largest child so far: the check ran second, so its figure is
+    # max(read, check), which is the check's own unless reading alone took more
+    print(f"read layers : {read_s:7.1f} s  peak {read_mb:7.0f} MB")
+    print(f"diming check: {check_s:7.1f} s  peak {check_mb:7.0f} MB  ({check_s / read_s:.1f}× read)")
+    print("findings:", summary)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
