@@ -22,8 +22,6 @@ FAMILIES = (
     "diming.boundaries.line_checks",
     "diming.boundaries.marker_checks",
 )
-# proposals still on their way: announced ones are in ``roads`` already, rejected ones are gone
-OPEN_PROPOSAL_STATES = ("draft", "submitted", "in_review", "public_notice", "approved", "filed")
 
 
 def rules() -> dict[str, str]:
@@ -53,11 +51,13 @@ class CheckData:
         return self._cache[key]
 
     def roads_in_use(self):
-        return self.layer("roads", "status IS NULL OR status = 'in_use'")
+        return self.layer("roads", "status = 'in_use'")
 
     def open_proposals(self):
-        marks = ", ".join("?" * len(OPEN_PROPOSAL_STATES))
-        return self.layer("road_proposals", f"status IS NULL OR status IN ({marks})", OPEN_PROPOSAL_STATES)
+        """Proposals still being decided (announced ones are in ``roads``; the same states as namecheck)."""
+        from diming.geonames.namecheck import OPEN_STATES
+
+        return self.layer("road_proposals", f"status IN ({', '.join('?' * len(OPEN_STATES))})", OPEN_STATES)
 
     def areas(self):
         """Admin areas with a usable geometry (invalid ones are reported by area.invalid)."""
