@@ -292,4 +292,12 @@ def run_demo(output="demo", echo=print) -> Path:
     echo(f"演示项目 {project}")
     for row in layer_summary(project):
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
+    from diming.check import run_check
+    from diming.findings import summary, write
+
+    findings = run_check(project)
+    write(findings, "text", output / "check.txt")
+    write(findings, "json", output / "check.json")
+    counts = summary(findings)
+    echo(f"项目检查 {output / 'check.txt'}: 错误 {counts['error']}, 警告 {counts['warning']}")
     return project

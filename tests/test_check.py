@@ -323,3 +323,83 @@ def test_geojson_and_gpkg_error_layers(messy, run, tmp_path):
     frame = pyogrio.read_dataframe(tmp_path / "f.gpkg")
     assert sorted(frame["rule"]) == ["marker.off-line", "marker.sequence-gap"]
     assert frame.crs.to_epsg() == 4490 and json.loads(frame["keys"][0])
+
+
+# ---- names -------------------------------------------------------------------------------------
+
+def names_of(findings):
+    return sorted(sorted([f.name] + [r["name"] for r in f.related]) for f in findings)
+
+
+def test_name_duplicate_one_finding_per_group(counties):
+    add(counties, "roads", [road("R1", "长江路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "長江路", LineString([(1000, 2000), (2000, 2000)])),
+                            road("R3", "长 江路", LineString([(1000, 3000), (2000, 3000)])),
+                            road("R4", "黄河路", LineString([(1000, 4000), (2000, 4000)]))])
+    [f] = found(counties, "name.duplicate")
+    assert f.keys == ["roads:R1", "roads:R2", "roads:R3"] and f.severity == "error"
+
+
+def test_name_duplicate_respects_scope_and_status(counties):
+    add(counties, "roads", [road("R1", "长江路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "长江路", LineString([(12000, 1000), (13000, 1000)]), district="379902"),
+                            dict(road("R3", "长江路", LineString([(1000, 3000), (2000, 3000)])), status="cancelled")])
+    add(counties, "road_proposals", [proposal("P1", "长江路", LineString([(1000, 5000), (2000, 5000)]),
+                                              status="rejected")])
+    assert found(counties, "name.duplicate") == []
+    set_setting(counties, "duplicate_scope", "city")
+    [f] = found(counties, "name.duplicate")
+    assert f.keys == ["roads:R1", "roads:R2"]
+
+
+def test_name_division_from_location_when_district_empty(counties):
+    add(counties, "roads", [road("R1", "长江路", LineString([(1000, 1000), (2000, 1000)]), district=None),
+                            road("R2", "长江路", LineString([(12000, 1000), (13000, 1000)]), district=None)])
+    assert found(counties, "name.duplicate") == []  # one in each county
+    add(counties, "road_proposals", [proposal("P1", "长江路", LineString([(3000, 5000), (4000, 5000)]), district=None)])
+    [f] = found(counties, "name.duplicate")
+    assert (f.layer, f.id) == ("road_proposals", "P1") and f.keys == ["road_proposals:P1", "roads:R1"]
+
+
+def test_name_same_specific(counties):
+    add(counties, "roads", [road("R1", "海口路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "海口街", LineString([(1000, 2000), (2000, 2000)])),
+                            road("R3", "海港路", LineString([(1000, 3000), (2000, 3000)]))])
+    [f] = found(counties, "name.same-specific")
+    assert names_of([f]) == [["海口街", "海口路"]] and f.severity == "warning"
+
+
+def test_name_homophone_fires_and_not_for_different_sounds(counties):
+    add(counties, "roads", [road("R1", "海晏路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "海燕路", LineString([(1000, 2000), (2000, 2000)])),
+                            road("R3", "海宴路", LineString([(1000, 3000), (2000, 3000)])),
+                            road("R4", "海安路", LineString([(1000, 4000), (2000, 4000)]))])
+    [f] = found(counties, "name.homophone")
+    assert names_of([f]) == [["海宴路", "海晏路", "海燕路"]] and "hai yan lu" in f.message
+
+
+def test_name_homophone_polyphone_aware(counties):
+    # 重 reads chong or zhong: 重庆路 may sound like 崇庆路
+    add(counties, "roads", [road("R1", "重庆路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "崇庆路", LineString([(1000, 2000), (2000, 2000)]))])
+    assert names_of(found(counties, "name.homophone")) == [["崇庆路", "重庆路"]]
+
+
+def test_name_protected_fires_for_proposals_only(counties):
+    add(counties, "heritage_names", [{"heritage_id": "BH-1", "name": "状元街", "status": "in_use",
+                                      "geometry": Point(5000, 5000)}])
+    add(counties, "roads", [road("R1", "状元街", LineString([(1000, 1000), (2000, 1000)]))])
+    assert found(counties, "name.protected") == []  # the road is the listed name itself
+    add(counties, "road_proposals", [proposal("P1", "壮园街", LineString([(1000, 5000), (2000, 5000)])),
+                                     proposal("P2", "状元街", LineString([(1000, 6000), (2000, 6000)]))])
+    [f] = found(counties, "name.protected")
+    assert f.keys == ["heritage_names:BH-1", "road_proposals:P1", "road_proposals:P2"] and f.severity == "error"
+
+
+def test_single_name_rules_on_roads_and_proposals(counties):
+    add(counties, "roads", [road("R1", "环球路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "长江路", LineString([(1000, 2000), (2000, 2000)]))])
+    add(counties, "road_proposals", [proposal("P1", "A1路", LineString([(1000, 5000), (2000, 5000)]))])
+    rules_found = {(f.rule, f.id) for f in found(counties, "name")}
+    assert ("name.forbidden-word", "R1") in rules_found and ("name.nonstandard-char", "P1") in rules_found
+    assert not any(fid == "R2" for _, fid in rules_found)
