@@ -28,10 +28,10 @@ def check(data) -> list[Finding]:
     members = members.join(names, on="name")
     out = _single_name(members, local)
     out += _buckets(members, ["scope", "core", "modifier", "generic"], "name.duplicate", "error",
-                    lambda g: "重名")
-    same = members[members["core"] != ""]
+                    lambda key: "重名")
+    same = members[members["core"] != ""].reset_index(drop=True)
     out += _buckets(same, ["scope", "core"], "name.same-specific", local["same_specific_severity"],
-                    lambda g: f"专名 {g['core'].iloc[0]} 相同、通名不同", distinct=["modifier", "generic"])
+                    lambda key: f"专名 {key[1]} 相同、通名不同", distinct=["modifier", "generic"])
     out += _homophones(members, local["overrides"])
     out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"])
     return out
@@ -77,32 +77,34 @@ def _describe(unique_names, overrides):
     return pd.DataFrame(rows, columns=["name", "norm", "core", "modifier", "generic", "readings"]).set_index("name")
 
 
-def _finding(rule, severity, group, message, geometry=True) -> Finding:
+def _finding(rule, severity, members, rows, message) -> Finding:
+    """One finding for the features at positions ``rows`` of ``members``, the proposal first."""
     import shapely
 
-    group = group.sort_values(["layer", "id"], key=lambda s: s.map(_ORDER) if s.name == "layer" else s)
-    first = group.iloc[0]
-    listed = "、".join(f"{n} ({i})" for n, i in zip(group["name"], group["id"]))
-    return Finding(rule, severity, first["layer"], str(first["id"]), first["name"],
-                   f"{message}: {listed} ({rule})",
-                   related=[related(layer, i, n) for layer, i, n in
-                            zip(group["layer"].iloc[1:], group["id"].iloc[1:], group["name"].iloc[1:])],
-                   geometry=shapely.GeometryCollection([g for g in group["geometry"] if g is not None])
-                   if geometry else None)
+    layer, ids, names, geoms = (members[c].values for c in ("layer", "id", "name", "geometry"))
+    rows = sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r])))
+    first = rows[0]
+    listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
+    return Finding(rule, severity, layer[first], str(ids[first]), names[first], f"{message}: {listed} ({rule})",
+                   related=[related(layer[r], ids[r], names[r]) for r in rows[1:]],
+                   geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
 
 
 def _buckets(members, key, rule, severity, message, distinct=None) -> list[Finding]:
     """One finding per bucket of ``key`` holding more than one feature (and, with ``distinct``,
     more than one value of those columns)."""
-    if not len(members):
-        return []
-    clash = members[members.duplicated(key, keep=False)]
-    out = []
-    for _, group in clash.groupby(key, sort=False):
-        if distinct and len(group.drop_duplicates(distinct)) < 2:
-            continue
-        out.append(_finding(rule, severity, group, message(group)))
-    return out
+    import numpy as np
+
+    keep = members.duplicated(key, keep=False).to_numpy(copy=True)
+    if distinct:
+        combo = members[distinct[0]].astype(str)
+        for column in distinct[1:]:
+            combo = combo + "|" + members[column].astype(str)
+        keep &= combo.groupby([members[k] for k in key]).transform("nunique").values >= 2
+    rows = np.flatnonzero(keep)
+    groups = members.iloc[rows].groupby(key, sort=False).indices
+    return [_finding(rule, severity, members, rows[positions], message(key_value))
+            for key_value, positions in groups.items()]
 
 
 def _homophones(members, overrides) -> list[Finding]:
@@ -111,7 +113,7 @@ def _homophones(members, overrides) -> list[Finding]:
     already the same name by the duplicate rule."""
     from diming.geonames.pinyin import reading_keys
 
-    units = members.drop_duplicates(["scope", "norm"])[["scope", "norm", "core", "modifier", "generic", "readings"]]
+    units = members.drop_duplicates(["scope", "norm"])
     pairs = units[["scope", "norm", "readings"]].explode("readings")
     shared = pairs[pairs.duplicated(["scope", "readings"], keep=False)]
     if not len(shared):
@@ -124,27 +126,29 @@ def _homophones(members, overrides) -> list[Finding]:
             u = parent[u]
         return u
 
-    for _, bucket in shared.groupby(["scope", "readings"], sort=False):
-        units_in = list(zip(bucket["scope"], bucket["norm"]))
-        root = find(units_in[0])
-        for u in units_in[1:]:
-            parent[find(u)] = root
+    scopes, norms = shared["scope"].values, shared["norm"].values
+    for positions in shared.groupby(["scope", "readings"], sort=False).indices.values():
+        root = find((scopes[positions[0]], norms[positions[0]]))
+        for p in positions[1:]:
+            parent[find((scopes[p], norms[p]))] = root
     groups: dict = {}
     for u in parent:
         groups.setdefault(find(u), set()).add(u)
-    described = units.set_index(["scope", "norm"])
+    kind = {(s, n): (c, m, g) for s, n, c, m, g in
+            zip(units["scope"], units["norm"], units["core"], units["modifier"], units["generic"])}
+    rows_of: dict = {}
+    for row, unit in enumerate(zip(members["scope"].values, members["norm"].values)):
+        if unit in parent:
+            rows_of.setdefault(unit, []).append(row)
     out = []
-    keyed = members.set_index(["scope", "norm"]).sort_index()
     for united in groups.values():
-        kinds = {tuple(described.loc[u, ["core", "modifier", "generic"]]) for u in united}
-        if len(kinds) < 2:
+        if len({kind[u] for u in united}) < 2:
             continue
-        group = keyed.loc[sorted(united)].reset_index()
-        norms = sorted({u[1] for u in united})
-        heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms))
-        toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms))
+        norms_in = sorted({u[1] for u in united})
+        heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
+        toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
-        out.append(_finding("name.homophone", "warning", group, how))
+        out.append(_finding("name.homophone", "warning", members, [r for u in united for r in rows_of[u]], how))
     return out
 
 

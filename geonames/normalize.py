@@ -15,6 +15,7 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1 << 16)
 def to_simplified(text: str) -> str:
     """Traditional and variant characters replaced by their simplified standard form."""
     from diming.geonames.wordlists import variants
@@ -23,6 +24,7 @@ def to_simplified(text: str) -> str:
     return "".join(table.get(ch, ch) for ch in _t2s().convert(text))
 
 
+@lru_cache(maxsize=1 << 16)  # rule loops normalise the same word lists for every name checked
 def normalize(name: str) -> str:
     """NFKC (full-width to half-width), whitespace removed, traditional to simplified."""
     if not name:
