@@ -17,6 +17,8 @@ _LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 
 
 def check(data) -> list[Finding]:
+    import shapely
+
     areas = data.layer("admin_areas")
     findings = _invalid(areas)
     valid = data.areas()
@@ -24,8 +26,10 @@ def check(data) -> list[Finding]:
     names = dict(zip(areas["code"], areas["name"]))
     for _, level in valid.groupby("level", sort=False):
         level = level.reset_index(drop=True)
-        findings += _overlaps(level, data.settings["area_overlap_tolerance_m2"])
-        findings += _gaps(level, by_code, names, data.settings["area_gap_tolerance_m2"])
+        # the edges of each area that do not match a neighbour's: empty for a clean coverage
+        matched = shapely.is_empty(shapely.coverage_invalid_edges(level.geometry.values))
+        findings += _overlaps(level, matched, data.settings["area_overlap_tolerance_m2"])
+        findings += _gaps(level, matched, by_code, names, data.settings["area_gap_tolerance_m2"])
     return findings
 
 
@@ -66,14 +70,13 @@ def _polygonal(geom):
     return shapely.union_all(parts) if parts else None
 
 
-def _overlaps(level, tolerance_m2) -> list[Finding]:
+def _overlaps(level, matched, tolerance_m2) -> list[Finding]:
     import numpy as np
     import shapely
 
     geoms = level.geometry.values
     # only areas whose edges fail to match a neighbour can overlap one
-    edges = shapely.coverage_invalid_edges(geoms)
-    suspects = np.flatnonzero(~shapely.is_empty(edges) & ~shapely.is_missing(edges))
+    suspects = np.flatnonzero(~matched)
     if len(suspects) < 2:
         return []
     tree = shapely.STRtree(geoms[suspects])
@@ -96,7 +99,16 @@ def _overlaps(level, tolerance_m2) -> list[Finding]:
     return out
 
 
-def _gaps(level, parents, names, tolerance_m2) -> list[Finding]:
+def _same_outline(a, b) -> bool:
+    import shapely
+
+    a, b = shapely.normalize(a), shapely.normalize(b)
+    if a.geom_type != b.geom_type:
+        a, b = (shapely.normalize(shapely.multipolygons(shapely.get_parts(g))) for g in (a, b))
+    return bool(shapely.equals_exact(a, b, tolerance=0.0))
+
+
+def _gaps(level, matched, parents, names, tolerance_m2) -> list[Finding]:
     """Holes between areas of one level inside their parent (or, with no parent geometry, holes
     inside their union) that no other area of the level fills."""
     import numpy as np
@@ -105,10 +117,13 @@ def _gaps(level, parents, names, tolerance_m2) -> list[Finding]:
     geoms = level.geometry.values
     tree = shapely.STRtree(geoms)
     out = []
-    for parent, children in level.groupby(level["parent_code"].fillna(""), sort=False):
-        child_geoms = children.geometry.values
-        union = (shapely.coverage_union_all(child_geoms) if shapely.coverage_is_valid(child_geoms)
-                 else shapely.union_all(child_geoms))
+    groups = level.groupby(level["parent_code"].fillna(""), sort=False).indices
+    for parent, rows in groups.items():
+        child_geoms = geoms[rows]
+        clean = matched[rows].all()
+        union = shapely.coverage_union_all(child_geoms) if clean else shapely.union_all(child_geoms)
+        if parent in parents and clean and _same_outline(union, parents[parent]):
+            continue  # children cut from the parent's own outline: nothing can be missing
         if parent in parents:
             holes = shapely.difference(parents[parent], union)
         else:

@@ -15,12 +15,12 @@ TYPE_LETTERS = {"Q": "单立", "A": "同号双立", "B": "同号双立", "C": "�
 
 
 def check(data) -> list[Finding]:
-    markers = data.layer("boundary_markers")
-    lines = data.layer("boundary_lines")
+    markers = _columns(data.layer("boundary_markers"), "marker_id", "line_id", "marker_type")
+    lines = _columns(data.layer("boundary_lines"), "line_id", "name")
     pattern = re.compile(data.settings["marker_id_pattern"])
     parsed = {}
     out = []
-    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers.geometry.values):
+    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]):
         m = pattern.fullmatch(mid.strip())
         if not m:
             out.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
@@ -39,12 +39,19 @@ def check(data) -> list[Finding]:
     return out
 
 
+def _columns(frame, *names) -> dict:
+    # plain numpy columns: iterating pandas' object arrays costs more than the checks themselves
+    out = {n: frame[n].to_numpy(dtype=object) for n in names}
+    out["geometry"] = frame.geometry.to_numpy()
+    return out
+
+
 def _duplicates(markers, parsed) -> list[Finding]:
     """One finding per number used twice: the same id written differently (case, spaces), or one
     line and sequence number used by markers whose type letters do not make a twin or triple set."""
     import shapely
 
-    geom_of = dict(zip(markers["marker_id"], markers.geometry.values))
+    geom_of = dict(zip(markers["marker_id"], markers["geometry"]))
     groups: dict[tuple, list[str]] = {}
     for mid in markers["marker_id"]:
         groups.setdefault(("id", re.sub(r"\s+", "", mid).upper()), []).append(mid)
@@ -74,10 +81,10 @@ def _unknown_and_off_line(markers, lines, tolerance) -> list[Finding]:
 
     from diming.layers.crs import feature_epsgs, project
 
-    line_of = dict(zip(lines["line_id"], lines.geometry.values))
+    line_of = dict(zip(lines["line_id"], lines["geometry"]))
     name_of = dict(zip(lines["line_id"], lines["name"]))
     out, known = [], []
-    for i, (mid, line_id, geom) in enumerate(zip(markers["marker_id"], markers["line_id"], markers.geometry.values)):
+    for i, (mid, line_id, geom) in enumerate(zip(markers["marker_id"], markers["line_id"], markers["geometry"])):
         if line_of.get(line_id) is None:
             out.append(Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
                                f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)", geometry=geom))
@@ -86,16 +93,16 @@ def _unknown_and_off_line(markers, lines, tolerance) -> list[Finding]:
     if not known:
         return out
     known = np.array(known)
-    points = markers.geometry.values[known]
+    points = markers["geometry"][known]
     epsgs = feature_epsgs(points)
     points_m = project(points, epsgs)
-    lines_m = project(np.array([line_of[k] for k in markers["line_id"].values[known]], dtype=object), epsgs)
+    lines_m = project(np.array([line_of[k] for k in markers["line_id"][known]], dtype=object), epsgs)
     distance = shapely.distance(points_m, lines_m)
     far = np.flatnonzero(distance > tolerance)
     feet = project(shapely.shortest_line(points_m[far], lines_m[far]), epsgs[far], inverse=True)
     for k, foot in zip(far, feet):
         i = known[k]
-        mid, line_id = markers["marker_id"].values[i], markers["line_id"].values[i]
+        mid, line_id = markers["marker_id"][i], markers["line_id"][i]
         out.append(Finding("marker.off-line", "error", "boundary_markers", mid, None,
                            f"界桩 {mid} 距 {name_of[line_id]} {distance[k]:,.1f} 米，超过容差 {tolerance:g} 米 (marker.off-line)",
                            related=[related("boundary_lines", line_id, name_of[line_id])], geometry=foot,
@@ -108,7 +115,7 @@ def _sequence_gaps(markers, lines, parsed) -> list[Finding]:
     import shapely
 
     name_of = dict(zip(lines["line_id"], lines["name"]))
-    geom_of = dict(zip(markers["marker_id"], markers.geometry.values))
+    geom_of = dict(zip(markers["marker_id"], markers["geometry"]))
     by_line: dict[str, dict[int, str]] = {}
     for mid, line_id in zip(markers["marker_id"], markers["line_id"]):
         if mid in parsed and "seq" in parsed[mid]:
