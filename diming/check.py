@@ -76,8 +76,8 @@ class CheckData:
         import numpy as np
         import shapely
 
-        codes = np.array([d if isinstance(d, str) and d else "" for d in
-                          (frame["district"] if "district" in frame else [None] * len(frame))], dtype=object)
+        given = frame["district"].to_numpy(dtype=object) if "district" in frame else [None] * len(frame)
+        codes = np.array([d if isinstance(d, str) and d else "" for d in given], dtype=object)
         missing = np.flatnonzero(codes == "")
         areas = self.areas()
         if len(missing) and len(areas):

@@ -52,9 +52,10 @@ def _members(data):
                               ("road_proposals", "proposal_id", data.open_proposals())):
         if not len(frame):
             continue
-        frames.append(pd.DataFrame({"layer": layer, "id": frame[key].values, "name": frame["name"].values,
+        frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
+                                    "name": frame["name"].to_numpy(dtype=object),
                                     "scope": _scope(data.divisions_of(frame), data.settings["duplicate_scope"]),
-                                    "geometry": frame.geometry.values}))
+                                    "geometry": frame.geometry.to_numpy()}))
     if not frames:
         return pd.DataFrame(columns=["layer", "id", "name", "scope", "geometry"])
     return pd.concat(frames, ignore_index=True)
@@ -81,7 +82,7 @@ def _finding(rule, severity, members, rows, message) -> Finding:
     """One finding for the features at positions ``rows`` of ``members``, the proposal first."""
     import shapely
 
-    layer, ids, names, geoms = (members[c].values for c in ("layer", "id", "name", "geometry"))
+    layer, ids, names, geoms = (members[c].to_numpy() for c in ("layer", "id", "name", "geometry"))
     rows = sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r])))
     first = rows[0]
     listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
@@ -137,7 +138,7 @@ def _homophones(members, overrides) -> list[Finding]:
     kind = {(s, n): (c, m, g) for s, n, c, m, g in
             zip(units["scope"], units["norm"], units["core"], units["modifier"], units["generic"])}
     rows_of: dict = {}
-    for row, unit in enumerate(zip(members["scope"].values, members["norm"].values)):
+    for row, unit in enumerate(zip(members["scope"].to_numpy(), members["norm"].to_numpy())):
         if unit in parent:
             rows_of.setdefault(unit, []).append(row)
     out = []
