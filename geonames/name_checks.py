@@ -24,9 +24,9 @@ def check(data) -> list[Finding]:
     members = _members(data)
     if not len(members):
         return []
-    names = _describe(members["name"].unique(), local["overrides"])
+    names = _analyse(members["name"].unique(), local)
     members = members.join(names, on="name")
-    out = _single_name(members, local)
+    out = _single_name(members)
     out += _buckets(members, ["scope", "core", "modifier", "generic"], "name.duplicate", "error",
                     lambda key: "重名")
     same = members[members["core"] != ""].reset_index(drop=True)
@@ -61,21 +61,46 @@ def _members(data):
     return pd.concat(frames, ignore_index=True)
 
 
-def _describe(unique_names, overrides):
-    """Per distinct name: normalised form, 专名 core / modifier / 通名, toneless readings."""
+# distinct names above which the per-name work is shared between two processes
+PARALLEL_NAMES = 50_000
+
+
+def _analyse(unique_names, local):
+    """Per distinct name: normalised form, 专名 core / modifier / 通名, toneless readings and the
+    single-name rule findings. This per-name Python work dominates at national scale, so a large
+    set is split over two forked processes (the machines this runs on have two cores or more)."""
+    import os
+
+    import numpy as np
     import pandas as pd
 
+    if len(unique_names) < PARALLEL_NAMES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        rows = _describe(list(unique_names), local)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [list(c) for c in np.array_split(np.asarray(unique_names, dtype=object), 8)]
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            rows = [row for part in pool.map(_describe, chunks, [local] * len(chunks)) for row in part]
+    return pd.DataFrame(rows, columns=["name", "norm", "core", "modifier", "generic", "readings", "rules"]
+                        ).set_index("name")
+
+
+def _describe(names, local) -> list[tuple]:
     from diming.geonames.normalize import normalize
     from diming.geonames.parts import split_name
     from diming.geonames.pinyin import reading_keys
     from diming.geonames.rules import _core  # the 新/大 rule of name.duplicate, kept in one place
+    from diming.geonames.rules import check_name
 
     rows = []
-    for name in unique_names:
+    for name in names:
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((name, norm, _core(specific), modifier, generic, reading_keys(norm, overrides)))
-    return pd.DataFrame(rows, columns=["name", "norm", "core", "modifier", "generic", "readings"]).set_index("name")
+        rows.append((name, norm, _core(specific), modifier, generic, reading_keys(norm, local["overrides"]),
+                     check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"])))
+    return rows
 
 
 def _finding(rule, severity, members, rows, message) -> Finding:
@@ -186,17 +211,13 @@ def _protected(data, proposals, overrides) -> list[Finding]:
     return out
 
 
-def _single_name(members, local) -> list[Finding]:
-    """The single-name rules (name.format, name.forbidden-word, name.nonstandard-char), run once
+def _single_name(members) -> list[Finding]:
+    """The single-name rules (name.format, name.forbidden-word, name.nonstandard-char), found once
     per distinct name and reported on every feature that carries it."""
-    from diming.geonames.rules import check_name
-
+    bad = members[members["rules"].map(bool)]
     out = []
-    results = {name: check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"])
-               for name in members["name"].unique()}
-    bad = members[members["name"].map(lambda n: bool(results[n]))]
-    for layer, fid, name, geom in zip(bad["layer"], bad["id"], bad["name"], bad["geometry"]):
-        for f in results[name]:
+    for layer, fid, name, geom, results in zip(bad["layer"], bad["id"], bad["name"], bad["geometry"], bad["rules"]):
+        for f in results:
             out.append(Finding(f["rule"], f["severity"], layer, str(fid), name, f"{f['message']} ({f['rule']})",
                                geometry=geom))
     return out

@@ -403,3 +403,14 @@ def test_single_name_rules_on_roads_and_proposals(counties):
     rules_found = {(f.rule, f.id) for f in found(counties, "name")}
     assert ("name.forbidden-word", "R1") in rules_found and ("name.nonstandard-char", "P1") in rules_found
     assert not any(fid == "R2" for _, fid in rules_found)
+
+
+def test_name_work_split_over_processes_gives_the_same_findings(counties, monkeypatch):
+    from diming.geonames import name_checks
+
+    add(counties, "roads", [road(f"R{i}", n, LineString([(1000, 1000 + 100 * i), (2000, 1000 + 100 * i)]))
+                            for i, n in enumerate(["海晏路", "海燕路", "海口路", "海口街", "环球路", "长江路", "长江路"])])
+    serial = [(f.rule, f.keys) for f in found(counties, "name")]
+    monkeypatch.setattr(name_checks, "PARALLEL_NAMES", 1)
+    assert [(f.rule, f.keys) for f in found(counties, "name")] == serial
+    assert {r for r, _ in serial} == {"name.homophone", "name.same-specific", "name.forbidden-word", "name.duplicate"}
