@@ -103,11 +103,15 @@ def _describe(names, local) -> list[tuple]:
     return rows
 
 
-def _finding(rule, severity, members, rows, message) -> Finding:
-    """One finding for the features at positions ``rows`` of ``members``, the proposal first."""
+def _columns(members):
+    return tuple(members[c].to_numpy() for c in ("layer", "id", "name", "geometry"))
+
+
+def _finding(rule, severity, columns, rows, message) -> Finding:
+    """One finding for the features at positions ``rows`` of the member ``columns``, the proposal first."""
     import shapely
 
-    layer, ids, names, geoms = (members[c].to_numpy() for c in ("layer", "id", "name", "geometry"))
+    layer, ids, names, geoms = columns
     rows = sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r])))
     first = rows[0]
     listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
@@ -129,7 +133,8 @@ def _buckets(members, key, rule, severity, message, distinct=None) -> list[Findi
         keep &= combo.groupby([members[k] for k in key]).transform("nunique").values >= 2
     rows = np.flatnonzero(keep)
     groups = members.iloc[rows].groupby(key, sort=False).indices
-    return [_finding(rule, severity, members, rows[positions], message(key_value))
+    columns = _columns(members)
+    return [_finding(rule, severity, columns, rows[positions], message(key_value))
             for key_value, positions in groups.items()]
 
 
@@ -161,12 +166,13 @@ def _homophones(members, overrides) -> list[Finding]:
     for u in parent:
         groups.setdefault(find(u), set()).add(u)
     kind = {(s, n): (c, m, g) for s, n, c, m, g in
-            zip(units["scope"], units["norm"], units["core"], units["modifier"], units["generic"])}
+            zip(*(units[c].to_numpy() for c in ("scope", "norm", "core", "modifier", "generic")))}
     rows_of: dict = {}
     for row, unit in enumerate(zip(members["scope"].to_numpy(), members["norm"].to_numpy())):
         if unit in parent:
             rows_of.setdefault(unit, []).append(row)
     out = []
+    columns = _columns(members)
     for united in groups.values():
         if len({kind[u] for u in united}) < 2:
             continue
@@ -174,7 +180,7 @@ def _homophones(members, overrides) -> list[Finding]:
         heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
         toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
-        out.append(_finding("name.homophone", "warning", members, [r for u in united for r in rows_of[u]], how))
+        out.append(_finding("name.homophone", "warning", columns, [r for u in united for r in rows_of[u]], how))
     return out
 
 
