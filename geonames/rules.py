@@ -12,7 +12,7 @@ import unicodedata
 from diming.geonames.normalize import normalize, to_simplified
 from diming.geonames.parts import generic_of, split_name
 from diming.geonames.pinyin import reading_keys
-from diming.geonames.wordlists import forbidden_words, modifiers
+from diming.geonames.wordlists import forbidden_words, modifiers, street_generics
 
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -34,7 +34,7 @@ def check_name(name: str, *, max_length: int = 12, extra_forbidden=()) -> list[d
     specific, modifier, generic = split_name(norm)
     if not generic:
         out.append(finding("name.format", "warning", "未识别出通名 (no generic term such as 路, 街)"))
-    elif generic_of(specific) and not modifier:
+    elif not modifier and {generic, generic_of(specific)} <= street_generics():
         out.append(finding("name.format", "error", f"通名叠用: {generic_of(specific)}{generic}"))
     kinds = modifiers()
     if generic and all(kinds.get(ch) == "ordinal" for ch in specific + modifier):
