@@ -50,6 +50,11 @@ def test_spell_per_1984_rules(name, spelled):
     assert spell(name) == spelled
 
 
+def test_letters_and_digits_mixed_in_stay_as_written():
+    assert spell("经5路") == "Jing5 Lu"
+    assert spell("长江A路") == "ChangjiangA Lu"
+
+
 def test_sign_is_all_capitals_and_keeps_the_apostrophe():
     assert sign("西安路") == "XI'AN LU"
     assert sign("中山东路") == "ZHONGSHAN DONGLU"
