@@ -216,7 +216,7 @@ def advance(project, key: str, to: str, *, on=None, by=None, today=None, note=No
             changes.update(check)
         merged = {**record, **changes}
         if to == "announced":
-            changes["road_id"] = _announce(tx, merged, day)
+            changes["road_id"] = _announce(tx, merged)
         tx.update("road_proposals", key, changes, action="advance",
                   note=note or f"{label(state)} → {label(to)}")
         return tx.get("road_proposals", key)
@@ -240,7 +240,7 @@ def _last_date(record: dict) -> dt.date | None:
     return max(dates, default=None)
 
 
-def _announce(tx, record: dict, day: dt.date) -> str:
+def _announce(tx, record: dict) -> str:
     """On 公告 the name enters the gazetteer (``roads``); returns the new road's key."""
     import shapely
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from diming.geonames.normalize import normalize, to_simplified
 from diming.geonames.parts import generic_of, split_name
@@ -39,12 +40,18 @@ def check_name(name: str, *, max_length: int = 12, extra_forbidden=()) -> list[d
     kinds = modifiers()
     if generic and all(kinds.get(ch) == "ordinal" for ch in specific + modifier):
         out.append(finding("name.format", "warning", f"专名只有序数 {specific + modifier}，缺少实义专名"))
-    words = {**forbidden_words(), **{w: "本地禁用词 (local list)" for w in extra_forbidden}}
-    for word, reason in words.items():
-        if normalize(word) and normalize(word) in norm:
+    for word, normal, reason in _forbidden(tuple(extra_forbidden)):
+        if normal in norm:
             out.append(finding("name.forbidden-word", "error", f"含有不宜使用的词 {word}: {reason}"))
     out.extend(_char_findings(name))
     return out
+
+
+@lru_cache(maxsize=16)
+def _forbidden(extra: tuple) -> tuple[tuple[str, str, str], ...]:
+    """(word, normalised word, reason) of the built-in list and the project's words, normalised once."""
+    words = {**forbidden_words(), **{w: "本地禁用词 (local list)" for w in extra}}
+    return tuple((w, normalize(w), reason) for w, reason in words.items() if normalize(w))
 
 
 def parse_width_rule(text: str) -> list[tuple[str, float]]:
