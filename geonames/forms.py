@@ -23,7 +23,8 @@ def _form_layer():
     return dataclasses.replace(layer, fields=fields, key=None)
 
 
-def import_proposals(project, src, *, source_layer=None, crs=None, fields=None, fix=False, by=None, today=None):
+def import_proposals(project, src, *, source_layer=None, encoding=None, crs=None, fields=None, fix=False, by=None,
+                     today=None):
     """Register every application in ``src`` as a draft proposal; returns an ``ImportResult``."""
     from diming.geonames.proposals import new_record, next_key
     from diming.layers.imports import ImportFailed, ImportResult, map_fields, validate
@@ -32,7 +33,7 @@ def import_proposals(project, src, *, source_layer=None, crs=None, fields=None, 
 
     today = today or dt.date.today()
     layer = _form_layer()
-    source = read_source(src, source_layer=source_layer, crs=crs, geometry=True)
+    source = read_source(src, source_layer=source_layer, encoding=encoding, crs=crs, geometry=True)
     mapping, ignored = map_fields(layer, source, fields or {})
     rows, errors, fixed = validate(layer, source, mapping, fix=fix)
     records = []
