@@ -16,10 +16,20 @@ def _pairs(filename: str) -> dict[str, str]:
     return dict(line.split("\t", 1) for line in _lines(filename))
 
 
+def _generic_kinds() -> dict[str, str]:
+    return {term: kind for kind, term in (line.split("\t", 1) for line in _lines("generics.txt"))}
+
+
 @lru_cache(maxsize=None)
 def generics() -> tuple[str, ...]:
     """通名 (generic terms), longest first so the first match at a name's end is the right one."""
-    return tuple(sorted(_lines("generics.txt"), key=len, reverse=True))
+    return tuple(sorted(_generic_kinds(), key=len, reverse=True))
+
+
+@lru_cache(maxsize=None)
+def street_generics() -> frozenset[str]:
+    """The street terms that must not be stacked (长江路街)."""
+    return frozenset(term for term, kind in _generic_kinds().items() if kind == "street")
 
 
 @lru_cache(maxsize=None)

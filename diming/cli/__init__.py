@@ -22,6 +22,8 @@ COMMANDS = {
     "check": ("diming.cli.check", "项目检查 (check names, proposals, areas, lines and markers; text/json/geojson/gpkg)"),
     "accept": ("diming.cli.accept", "认可检查结果为例外 (record a reviewed finding as an accepted exception)"),
     "namecheck": ("diming.cli.namecheck", "检查拟用地名 (check a candidate name: rules, duplicates, homophones, heritage)"),
+    "road": ("diming.cli.road", "道路命名申报与更名销名 (road-naming proposals, renames, cancellations)"),
+    "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }
