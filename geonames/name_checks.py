@@ -20,20 +20,25 @@ _ORDER = {"road_proposals": 0, "roads": 1}  # a group is told from its newest me
 def check(data) -> list[Finding]:
     from diming.geonames.namecheck import local_rules
 
+    from diming.geonames.rules import region_stem
+
     local = local_rules(data.settings)
+    regions = list(data.layer("admin_areas")["name"])
+    # division names whose stem added to a name still makes the same name (see rules._core)
+    local["stems"] = tuple(sorted({region_stem(r) for r in regions} - {""}, key=len, reverse=True))
     members = _members(data)
     if not len(members):
         return []
     names = _analyse(members["name"].unique(), local)
     members = members.join(names, on="name")
-    out = _single_name(members)
+    out = _single_name(members, local["width_rule"])
     out += _buckets(members, ["scope", "core", "modifier", "generic"], "name.duplicate", "error",
                     lambda key: "重名")
     same = members[members["core"] != ""].reset_index(drop=True)
     out += _buckets(same, ["scope", "core"], "name.same-specific", local["same_specific_severity"],
                     lambda key: f"专名 {key[1]} 相同、通名不同", distinct=["modifier", "generic"])
     out += _homophones(members, local["overrides"])
-    out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"])
+    out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
     return out
 
 
@@ -54,10 +59,12 @@ def _members(data):
             continue
         frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
                                     "name": frame["name"].to_numpy(dtype=object),
+                                    "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
+                                    if "width_m" in frame else float("nan"),
                                     "scope": _scope(data.divisions_of(frame), data.settings["duplicate_scope"]),
                                     "geometry": frame.geometry.to_numpy()}))
     if not frames:
-        return pd.DataFrame(columns=["layer", "id", "name", "scope", "geometry"])
+        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "geometry"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -91,14 +98,14 @@ def _describe(names, local) -> list[tuple]:
     from diming.geonames.normalize import normalize
     from diming.geonames.parts import split_name
     from diming.geonames.pinyin import reading_keys
-    from diming.geonames.rules import _core  # the 新/大 rule of name.duplicate, kept in one place
+    from diming.geonames.rules import _core  # the region/新/大 rule of name.duplicate, kept in one place
     from diming.geonames.rules import check_name
 
     rows = []
     for name in names:
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((name, norm, _core(specific), modifier, generic, reading_keys(norm, local["overrides"]),
+        rows.append((name, norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
                      check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"])))
     return rows
 
@@ -184,7 +191,7 @@ def _homophones(members, overrides) -> list[Finding]:
     return out
 
 
-def _protected(data, proposals, overrides) -> list[Finding]:
+def _protected(data, proposals, overrides, regions) -> list[Finding]:
     """Open proposals that are, or sound like, a name on the heritage list: one finding per
     listed name, with every proposal that clashes with it (the rule is rules.clash_findings')."""
     import shapely
@@ -195,7 +202,8 @@ def _protected(data, proposals, overrides) -> list[Finding]:
     if not len(heritage) or not len(proposals):
         return []
     index = build_index([{"layer": "heritage_names", "id": h, "name": n, "status": s}
-                         for h, n, s in zip(heritage["heritage_id"], heritage["name"], heritage["status"])], overrides)
+                         for h, n, s in zip(heritage["heritage_id"], heritage["name"], heritage["status"])],
+                        overrides, regions=regions)
     hits: dict[str, list] = {}
     for pid, name, geom in zip(proposals["id"], proposals["name"], proposals["geometry"]):
         for f in clash_findings(name, index):
@@ -217,12 +225,19 @@ def _protected(data, proposals, overrides) -> list[Finding]:
     return out
 
 
-def _single_name(members) -> list[Finding]:
+def _single_name(members, width_rule) -> list[Finding]:
     """The single-name rules (name.format, name.forbidden-word, name.nonstandard-char), found once
-    per distinct name and reported on every feature that carries it."""
-    bad = members[members["rules"].map(bool)]
+    per distinct name and reported on every feature that carries it; with the local
+    ``generic_width_rule`` also the 通名 against each road's width."""
+    import math
+
+    from diming.geonames.rules import check_width
+
     out = []
-    for layer, fid, name, geom, results in zip(bad["layer"], bad["id"], bad["name"], bad["geometry"], bad["rules"]):
+    columns = zip(*(members[c].to_numpy() for c in ("layer", "id", "name", "geometry", "rules", "width")))
+    for layer, fid, name, geom, results, width in columns:
+        if width_rule and not math.isnan(width):
+            results = results + check_width(name, width, width_rule)
         for f in results:
             out.append(Finding(f["rule"], f["severity"], layer, str(fid), name, f"{f['message']} ({f['rule']})",
                                geometry=geom))

@@ -414,3 +414,20 @@ def test_name_work_split_over_processes_gives_the_same_findings(counties, monkey
     monkeypatch.setattr(name_checks, "PARALLEL_NAMES", 1)
     assert [(f.rule, f.keys) for f in found(counties, "name")] == serial
     assert {r for r, _ in serial} == {"name.homophone", "name.same-specific", "name.forbidden-word", "name.duplicate"}
+
+
+def test_name_duplicate_with_division_name_added(counties):
+    add(counties, "roads", [road("R1", "云溪长江路", LineString([(1000, 1000), (2000, 1000)])),
+                            road("R2", "长江路", LineString([(1000, 2000), (2000, 2000)])),
+                            road("R3", "新长江路", LineString([(1000, 3000), (2000, 3000)])),
+                            road("R4", "长江大道", LineString([(1000, 4000), (2000, 4000)]))])
+    [f] = found(counties, "name.duplicate")
+    assert f.keys == ["roads:R1", "roads:R2", "roads:R3"]
+
+
+def test_name_width_rule_only_when_set(counties):
+    add(counties, "roads", [dict(road("R1", "长江街", LineString([(1000, 1000), (2000, 1000)])), width_m=12.0)])
+    assert found(counties, "name.format") == []
+    set_setting(counties, "generic_width_rule", "街:40; 路:30; 道:22")
+    [f] = found(counties, "name.format")
+    assert f.id == "R1" and "12" in f.message and f.severity == "warning"
