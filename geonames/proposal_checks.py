@@ -61,7 +61,6 @@ def _overlaps_road(data, proposals) -> list[Finding]:
 
 def _areas(data, proposals) -> list[Finding]:
     """How long a stretch of each proposal lies in each admin area; crossings and mismatches."""
-    import numpy as np
     import shapely
 
     from diming.layers.crs import feature_epsgs, project
