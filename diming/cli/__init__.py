@@ -20,6 +20,7 @@ COMMANDS = {
     "import": ("diming.cli.import_", "导入数据到图层 (import GeoJSON, GPKG, SHP, CSV, XLSX into a layer)"),
     "export": ("diming.cli.export", "导出图层 (export a layer to GeoJSON, GPKG, SHP, CSV, XLSX)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
+    "inspect": ("diming.cli.inspect", "界线联合检查 (joint inspection: rounds, field sheets, results, report)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }
 
