@@ -37,8 +37,8 @@ def round_report(project, round_id: str) -> dict:
         counts["未检"] = len(ids) - len(done)
         displaced, actions = [], []
         for m in done:
-            r = records.loc[m]
-            distance = None if r.displacement_m != r.displacement_m else float(r.displacement_m)
+            r = records.loc[m].where(records.loc[m].notna(), None)  # NaN from the frame -> None
+            distance = r.displacement_m
             if r.condition == "移位" or (distance is not None and distance > tolerance):
                 displaced.append({"marker_id": m, "displacement_m": distance, "condition": r.condition,
                                   "inspected_on": r.inspected_on})
@@ -99,10 +99,11 @@ def _detail_tables(data):
                for x in data["lines"] if x["not_inspected"]]
     findings = [[f["rule"], f["severity"], f["id"], f["message"]] for f in data["findings"]]
     return [
-        (f"移位界桩 (位移容差 {data['tolerance_m']:g} 米)", ["界线编号", "界桩编号", "状况", "位移(米)", "检查日期"], displaced),
-        ("需处理界桩", ["界线编号", "界桩编号", "状况", "处理意见", "备注"], actions),
-        ("尚未检查的界桩", ["界线编号", "界线名称", "数量", "界桩编号"], missing),
-        ("检查发现的问题", ["规则", "级别", "要素", "说明"], findings),
+        (f"移位界桩 (位移容差 {data['tolerance_m']:g} 米)", ["界线编号", "界桩编号", "状况", "位移(米)", "检查日期"],
+         displaced, (25, 30, 25, 30, 163)),
+        ("需处理界桩", ["界线编号", "界桩编号", "状况", "处理意见", "备注"], actions, (25, 30, 25, 30, 163)),
+        ("尚未检查的界桩", ["界线编号", "界线名称", "数量", "界桩编号"], missing, (25, 50, 18, 180)),
+        ("检查发现的问题", ["规则", "级别", "要素", "说明"], findings, (36, 18, 25, 194)),
     ]
 
 
@@ -120,7 +121,7 @@ def _md(data, path) -> None:
              f"检查期限 {rnd['starts_on']} 至 {rnd['ends_on']}; 界线 {len(data['lines'])} 条; "
              f"已检界桩 {data['total']['inspected']}/{data['total']['total']}; 报告日期 {data['made_on']}。", "",
              "## 界桩状况汇总", ""] + md_table(SUMMARY_HEADER, _summary_rows(data))
-    for title, header, rows in _detail_tables(data):
+    for title, header, rows, _ in _detail_tables(data):
         lines += ["", f"## {title}", ""] + (md_table(header, rows) if rows else ["无。"])
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -138,16 +139,17 @@ def _xlsx(data, path) -> None:
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
     ws.append(SUMMARY_HEADER)
+    for c in ws[3]:
+        c.font = Font(bold=True)
     for row in _summary_rows(data):
         ws.append([neutralise(v) for v in row])
-    for title, header, rows in _detail_tables(data):
+    for title, header, rows, _ in _detail_tables(data):
         sheet = book.create_sheet(title.split(" ")[0])
         sheet.append(header)
+        for c in sheet[1]:
+            c.font = Font(bold=True)
         for row in rows:
             sheet.append([neutralise(v) for v in row])
-        for sheet_row in (sheet[1], ws[3]):
-            for c in sheet_row:
-                c.font = Font(bold=True)
     book.save(path)
 
 
@@ -166,13 +168,10 @@ def _pdf(data, path) -> None:
                       st["body"]),
              pdf.para("界桩状况汇总", st["h2"]),
              pdf.table(SUMMARY_HEADER, _summary_rows(data), [w * mm for w in (22, 60, 20, 20, *[25] * 6)], st=st)]
-    widths = {4: (25, 30, 25, 30, 163), 5: (25, 30, 25, 30, 163)}
-    for title, header, rows in _detail_tables(data):
+    for title, header, rows, widths in _detail_tables(data):
         story += [Spacer(1, 3 * mm), pdf.para(title, st["h2"])]
         if not rows:
             story.append(pdf.para("无。", st["body"]))
             continue
-        cols = len(header)
-        w = widths.get(cols) or ((25, 50, 18, 180) if title.startswith("尚未") else (32, 16, 25, 200))
-        story.append(pdf.table(header, rows, [x * mm for x in w], st=st))
+        story.append(pdf.table(header, rows, [w * mm for w in widths], st=st))
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)

@@ -292,4 +292,7 @@ def run_demo(output="demo", echo=print) -> Path:
     echo(f"演示项目 {project}")
     for row in layer_summary(project):
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
+    from diming.boundaries.demo_round import run_demo_round
+
+    run_demo_round(project, output, echo=echo)
     return project

@@ -298,3 +298,20 @@ def test_round_report_formats(demo_project, run, rnd, tmp_path):
         assert expected in text, expected
     bad = run(demo_project, "inspect", "report", "--round", rnd, "--output", tmp_path / "r.doc")
     assert bad.exit_code == 1 and not (tmp_path / "r.doc").exists()
+
+
+@needs_pdftotext
+def test_demo_writes_round_sheet_and_report(tmp_path):
+    from diming.demo import run_demo
+
+    lines = []
+    project = run_demo(tmp_path / "out", echo=lines.append)
+    assert any(line.startswith("联检轮次") for line in lines)
+    progress = inspection.list_rounds(project)[0]
+    assert [(x["line_id"], x["inspected"], x["total"]) for x in progress["lines"]] == [("9101", 12, 12), ("9102", 0, 12)]
+    assert "9102001Q" in pdf_text(tmp_path / "out" / "联检记录表-9102.pdf")
+    assert load_workbook(tmp_path / "out" / "联检记录表-9102.xlsx").active.cell(5, 2).value == "9102001Q"
+    report = (tmp_path / "out" / "联检报告.md").read_text(encoding="utf-8")
+    assert "| 9101 | 9101004Q | 移位 | 2.40 |" in report and "| 9101 | 9101008Q | 丢失 | 重建 |  |" in report
+    assert "联合检查报告" in pdf_text(tmp_path / "out" / "联检报告.pdf")
+    assert markers_of(project, "9101").condition["9101004Q"] == "移位"
