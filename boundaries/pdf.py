@@ -126,10 +126,11 @@ def overview(line, markers, left, right, *, width: float, height: float):
                          fontSize=11, fillColor=colors.HexColor("#555555"), textAnchor="middle"))
     for part in getattr(line_m, "geoms", [line_m]):
         d.add(PolyLine(xy(part.coords), strokeColor=colors.HexColor(LINE_COLOUR), strokeWidth=1.6))
-    every = max(1, len(points) // 40)  # label at most ~40 markers so the labels stay legible
+    every = max(1, len(points) // 25)  # label at most ~25 markers so the labels stay legible
+    radius = 2.2 if len(points) <= 60 else 1.2  # dense markers must not hide the line
     for i, ((marker_id, _), p) in enumerate(zip(markers, points)):
         px, py = ox + (p.x - minx) * scale, oy + (p.y - miny) * scale
-        d.add(Circle(px, py, 2.2, fillColor=colors.black, strokeColor=colors.white, strokeWidth=0.4))
+        d.add(Circle(px, py, radius, fillColor=colors.black, strokeColor=None))
         if i % every == 0 or i == len(points) - 1:
             d.add(String(px + 3, py + 3, marker_id, fontName="Helvetica", fontSize=5.5))
     bar = _nice_length((maxx - minx) / 5)
