@@ -91,6 +91,18 @@ def new_round(project, year: int, name: str, *, lines=None, counties=None, start
     return record
 
 
+def close_round(project, round_id: str, *, by=None) -> dict:
+    """Close a round: its markers without a record stop being reported as ``inspection.missing``."""
+    from diming.layers.store import transaction
+
+    rnd = get_round(project, round_id)
+    if rnd["status"] == "closed":
+        raise DimingError(f"联检轮次 {round_id} 已结束 (round already closed)")
+    with transaction(project, by=by) as tx:
+        tx.update("inspection_rounds", round_id, {"status": "closed"}, note=f"结束联检轮次 {rnd['name']}")
+    return rnd | {"status": "closed"}
+
+
 def round_progress(project, round_id: str) -> dict:
     """Markers inspected / total, per line of the round and in total."""
     from diming.layers.store import read_layer

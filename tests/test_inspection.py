@@ -244,7 +244,7 @@ def test_csv_import_gb18030_and_lonlat_position(demo_project, rnd, tmp_path):
         inspection.import_results(demo_project, rnd, tmp_path / "x.csv")
 
 
-def test_check_rules(demo_project, rnd):
+def test_check_rules(demo_project, run, rnd):
     assert inspection_missing(demo_project, line_ids=["9102"]) == []
     missing = inspection_missing(demo_project)
     assert len(missing) == 34 and {f["rule"] for f in missing} == {"inspection.missing"}
@@ -264,6 +264,9 @@ def test_check_rules(demo_project, rnd):
     displaced = inspection_displaced(demo_project)
     assert [(d["id"], d["severity"]) for d in displaced] == [("9101001Q", "error")]
     assert "1.50 米" in displaced[0]["message"]
+    assert run(demo_project, "inspect", "round", "close", rnd).exit_code == 0
+    assert inspection_missing(demo_project) == [] and len(inspection_displaced(demo_project)) == 1
+    assert run(demo_project, "inspect", "round", "close", rnd).exit_code == 1
     set_setting(demo_project, "displacement_tolerance_m", "2")
     assert inspection_displaced(demo_project) == []
     set_setting(demo_project, "displacement_tolerance_m", "0.3")

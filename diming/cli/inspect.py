@@ -32,6 +32,17 @@ def round_new(obj, year, name, lines, counties, starts, ends):
     click.echo(f"联检轮次 {rnd['round_id']} {rnd['name']}: {len(rnd['line_ids'])} 条界线 ({', '.join(rnd['line_ids'])})")
 
 
+@round_.command("close")
+@click.argument("round_id")
+@click.pass_obj
+def round_close(obj, round_id):
+    """结束联检轮次 (close a round; its unvisited markers are no longer reported as missing)."""
+    from diming.boundaries.inspection import close_round
+
+    rnd = close_round(obj["project"], round_id, by=obj["by"])
+    click.echo(f"联检轮次 {rnd['round_id']} {rnd['name']} 已结束")
+
+
 @round_.command("list")
 @click.pass_obj
 def round_list(obj):
