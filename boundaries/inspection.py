@@ -142,7 +142,9 @@ def _date(value, label: str) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip().replace("/", "-").replace(".", "-")
+    text = str(value).strip().split(" ")[0].rstrip("日")  # a date-time's date; 2024年6月1日 too
+    for sep in ("/", ".", "年", "月"):
+        text = text.replace(sep, "-")
     try:
         y, m, d = (int(p) for p in text.split("-"))
         return dt.date(y, m, d)
