@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+RULES = {"inspection.missing": "warning", "inspection.displaced": "error"}  # code -> severity
+
 
 def _frames(project, line_ids):
     from diming.layers.store import read_layer
@@ -33,7 +35,7 @@ def inspection_missing(project, *, line_ids=None) -> list[dict]:
             if (rnd.round_id, m.marker_id) in done:
                 continue
             findings.append({
-                "rule": "inspection.missing", "severity": "warning", "layer": "boundary_markers",
+                "rule": "inspection.missing", "severity": RULES["inspection.missing"], "layer": "boundary_markers",
                 "id": m.marker_id, "name": m.marker_id,
                 "message": f"界桩 {m.marker_id} 在联检轮次 {rnd.round_id} {rnd.name} 中尚无检查记录 "
                            "(inspection.missing: marker of an active round not inspected)",
@@ -56,7 +58,7 @@ def inspection_displaced(project, *, line_ids=None) -> list[dict]:
     findings = []
     for r in latest[latest.displacement_m > tolerance].sort_values("marker_id").itertuples():
         findings.append({
-            "rule": "inspection.displaced", "severity": "error", "layer": "boundary_markers",
+            "rule": "inspection.displaced", "severity": RULES["inspection.displaced"], "layer": "boundary_markers",
             "id": r.marker_id, "name": r.marker_id,
             "message": f"界桩 {r.marker_id} 实测位移 {r.displacement_m:.2f} 米, 超过容差 {tolerance:g} 米 "
                        f"({r.inspected_on} 联检 {r.round_id}) (inspection.displaced: marker moved)",
@@ -66,4 +68,6 @@ def inspection_displaced(project, *, line_ids=None) -> list[dict]:
     return findings
 
 
-RULES = {"inspection.missing": inspection_missing, "inspection.displaced": inspection_displaced}
+def findings(project, *, line_ids=None) -> list[dict]:
+    """The findings of both inspection rules (on ``line_ids`` only, when given)."""
+    return inspection_missing(project, line_ids=line_ids) + inspection_displaced(project, line_ids=line_ids)

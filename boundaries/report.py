@@ -17,7 +17,7 @@ REPORT_FORMATS = (".pdf", ".xlsx", ".md")
 def round_report(project, round_id: str) -> dict:
     """The report's content as plain data (what every format shows)."""
     from diming.boundaries.inspection import get_round
-    from diming.boundaries.inspection_checks import RULES
+    from diming.boundaries.inspection_checks import findings as inspection_findings
     from diming.layers.settings import get_settings
     from diming.layers.store import read_layer
 
@@ -47,7 +47,7 @@ def round_report(project, round_id: str) -> dict:
         lines.append({"line_id": line_id, "name": names.get(line_id), "total": len(ids), "inspected": len(done),
                       "by_condition": counts, "displaced": displaced, "actions": actions,
                       "not_inspected": [m for m in ids if m not in records.index]})
-    findings = [f for rule in RULES.values() for f in rule(project, line_ids=rnd["line_ids"])]
+    findings = inspection_findings(project, line_ids=rnd["line_ids"])
     total = {"total": sum(x["total"] for x in lines), "inspected": sum(x["inspected"] for x in lines),
              "by_condition": {c: sum(x["by_condition"][c] for x in lines) for c in CONDITION_ORDER}}
     return {"round": rnd, "tolerance_m": tolerance, "lines": lines, "total": total, "findings": findings,
