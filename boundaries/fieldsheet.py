@@ -45,6 +45,7 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
         sides.append({"code": code, "name": area.name.iloc[0], "geometry": area.geometry.iloc[0]})
     markers = read_layer(project, "boundary_markers", where="line_id = ?", params=(line_id,))
     markers = markers.sort_values("marker_id")
+    entered = _entered(project, round_id, line_id)
     rows = []
     for m in markers.itertuples():
         x, y, crs = m.x, m.y, m.plane_crs
@@ -54,10 +55,39 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
         rows.append({"line_id": line_id, "marker_id": m.marker_id, "marker_type": m.marker_type,
                      "material": m.material, "x": float(x), "y": float(y), "plane_crs": int(crs),
                      "lon": round(m.geometry.x, 7), "lat": round(m.geometry.y, 7), "location": m.location,
-                     "last_condition": m.condition, "geometry": m.geometry})
+                     "last_condition": m.condition, "geometry": m.geometry,
+                     "entered": entered.get(m.marker_id, {})})
     return {"round": rnd, "line": {"line_id": line_id, "name": line["name"], "agreement": line.agreement,
                                    "description": line.description, "geometry": line.geometry},
             "left": sides[0], "right": sides[1], "markers": rows, "made_on": dt.date.today().isoformat()}
+
+
+def _entered(project, round_id: str, line_id: str) -> dict:
+    """This round's records on the line, as sheet entries: {marker_id: {field: value}}.
+
+    A sheet written after part of the results came back shows them, so it can be corrected and
+    brought back again.
+    """
+    import pandas as pd
+
+    from diming.boundaries.inspection import ENTRY_COLUMNS, YES_NO
+    from diming.layers.store import read_layer
+
+    records = read_layer(project, "inspections", where="round_id = ? AND line_id = ?", params=(round_id, line_id))
+    out = {}
+    for r in records.to_dict("records"):
+        entry = {}
+        for field, _ in ENTRY_COLUMNS:
+            value = r.get(field)
+            if pd.isna(value):
+                continue
+            if field in ("references_complete", "line_recognisable"):
+                value = YES_NO[0] if value else YES_NO[1]
+            elif field == "inspected_on":
+                value = dt.date.fromisoformat(value)  # a real date, as the cell's date check expects
+            entry[field] = value
+        out[r["marker_id"]] = entry
+    return out
 
 
 def write_fieldsheet(project, round_id: str, line_id: str, fmt: str, output) -> Path:
@@ -169,7 +199,9 @@ def _xlsx(data, path) -> None:
     entry_fields = {f for f, _ in ENTRY_COLUMNS}
     for r, marker in enumerate(data["markers"], start=header_row + 1):
         for col, (field, _) in enumerate(columns, start=1):
-            if field == "measured_crs":
+            if field in marker["entered"]:
+                value = marker["entered"][field]
+            elif field == "measured_crs":
                 value = marker["plane_crs"]  # most teams measure in the registration system
             else:
                 value = None if field in entry_fields else marker.get(field)

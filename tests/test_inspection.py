@@ -177,6 +177,17 @@ def test_xlsx_round_trip_updates_conditions_and_history(demo_project, run, rnd, 
     assert again.exit_code == 0 and "新增 0" in again.output and "未变 3" in again.output
     assert len(read_layer(demo_project, "inspections")) == 3
 
+    # a sheet written now shows what came back; corrected and brought back, it updates one record
+    resheet = load_workbook(write_fieldsheet(demo_project, rnd, "9101", "xlsx", tmp_path / "again.xlsx")).active
+    heads = {c.value: c.column for c in resheet[4]}
+    assert resheet.cell(5, heads["界桩状况"]).value == "移位" and resheet.cell(5, heads["方位物完好"]).value == "是"
+    assert resheet.cell(6, heads["界线走向清楚"]).value == "否" and resheet.cell(8, heads["界桩状况"]).value is None
+    fill(tmp_path / "again.xlsx", tmp_path / "corrected.xlsx", {"9101003Q": {"界桩状况": "损坏", "处理意见": "维修"}})
+    corrected = run(demo_project, "inspect", "import", "--round", rnd, tmp_path / "corrected.xlsx")
+    assert "更新 1" in corrected.output and "未变 2" in corrected.output
+    assert markers_of(demo_project, "9101").condition["9101003Q"] == "损坏"
+    assert [a["action"] for a in audit_rows(demo_project, layer="inspections", key="2024-1/9101003Q")] == ["insert", "update"]
+
     # the next year's round: the marker was reset; its condition follows the latest record, history keeps both
     inspection.new_round(demo_project, 2025, "第七轮2025年度", lines=["9101"])
     sheet = write_fieldsheet(demo_project, "2025-1", "9101", "xlsx", tmp_path / "s2.xlsx")
@@ -189,6 +200,7 @@ def test_xlsx_round_trip_updates_conditions_and_history(demo_project, run, rnd, 
     assert abs(history[1]["displacement_m"] - 0.1) < 0.01
     assert markers_of(demo_project, "9101").condition["9101001Q"] == "完好"
     assert inspection.round_progress(demo_project, "2024-1")["inspected"] == 3
+    assert markers_of(demo_project, "9101").condition["9101003Q"] == "损坏"
 
 
 def test_bad_sheet_refused_whole(demo_project, run, rnd, tmp_path):
