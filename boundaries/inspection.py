@@ -157,7 +157,11 @@ def _blank(value) -> bool:
 
 
 def _text(value):
-    return None if _blank(value) else str(value).strip()
+    """Trimmed text, None when blank; the quote a written sheet put before = + - @ is taken off again."""
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
 
 
 def _number(value, label: str):

@@ -182,11 +182,17 @@ def test_xlsx_round_trip_updates_conditions_and_history(demo_project, run, rnd, 
     heads = {c.value: c.column for c in resheet[4]}
     assert resheet.cell(5, heads["界桩状况"]).value == "移位" and resheet.cell(5, heads["方位物完好"]).value == "是"
     assert resheet.cell(6, heads["界线走向清楚"]).value == "否" and resheet.cell(8, heads["界桩状况"]).value is None
-    fill(tmp_path / "again.xlsx", tmp_path / "corrected.xlsx", {"9101003Q": {"界桩状况": "损坏", "处理意见": "维修"}})
+    fill(tmp_path / "again.xlsx", tmp_path / "corrected.xlsx", {"9101003Q": {"界桩状况": "损坏", "处理意见": "维修",
+                                                                         "备注": "-底座开裂"}})
     corrected = run(demo_project, "inspect", "import", "--round", rnd, tmp_path / "corrected.xlsx")
     assert "更新 1" in corrected.output and "未变 2" in corrected.output
     assert markers_of(demo_project, "9101").condition["9101003Q"] == "损坏"
     assert [a["action"] for a in audit_rows(demo_project, layer="inspections", key="2024-1/9101003Q")] == ["insert", "update"]
+    # the note is written back neutralised ('-底座开裂) and read in again as it was: no change
+    fill(write_fieldsheet(demo_project, rnd, "9101", "xlsx", tmp_path / "third.xlsx"), tmp_path / "third.xlsx", {})
+    assert load_workbook(tmp_path / "third.xlsx").active.cell(7, heads["备注"]).value == "'-底座开裂"
+    assert "未变 3" in run(demo_project, "inspect", "import", "--round", rnd, tmp_path / "third.xlsx").output
+    assert read_layer(demo_project, "inspections").set_index("marker_id").notes["9101003Q"] == "-底座开裂"
 
     # the next year's round: the marker was reset; its condition follows the latest record, history keeps both
     inspection.new_round(demo_project, 2025, "第七轮2025年度", lines=["9101"])
