@@ -28,6 +28,8 @@ def _zone_label(epsg) -> str:
 
 def sheet_data(project, round_id: str, line_id: str) -> dict:
     """Everything a field sheet shows: the round, the line, its two sides and its markers in order."""
+    import pandas as pd
+
     from diming.boundaries.inspection import get_round
     from diming.layers.crs import from_lonlat, gk_epsg, gk_zone
     from diming.layers.store import read_layer
@@ -49,7 +51,7 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
     rows = []
     for m in markers.itertuples():
         x, y, crs = m.x, m.y, m.plane_crs
-        if x != x or y != y or crs is None or crs != crs:  # no registered plane coordinates: derive them
+        if pd.isna(x) or pd.isna(y) or pd.isna(crs):  # no registered plane coordinates: derive them
             crs = gk_epsg(gk_zone(m.geometry.x), prefixed=True)
             x, y = (round(float(v), 3) for v in from_lonlat(m.geometry.x, m.geometry.y, crs))
         rows.append({"line_id": line_id, "marker_id": m.marker_id, "marker_type": m.marker_type,

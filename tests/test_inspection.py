@@ -336,3 +336,15 @@ def test_demo_writes_round_sheet_and_report(tmp_path):
     assert "| 9101 | 9101004Q | 移位 | 2.40 |" in report and "| 9101 | 9101008Q | 丢失 | 重建 |  |" in report
     assert "联合检查报告" in pdf_text(tmp_path / "out" / "联检报告.pdf")
     assert markers_of(project, "9101").condition["9101004Q"] == "移位"
+
+
+def test_marker_without_plane_coordinates_gets_them_from_its_position(demo_project, rnd, tmp_path):
+    from diming.boundaries.fieldsheet import sheet_data
+    from diming.layers.store import transaction
+
+    m = markers_of(demo_project, "9101")
+    with transaction(demo_project) as tx:
+        tx.update("boundary_markers", "9101002Q", {"x": None, "y": None, "plane_crs": None})
+    row = sheet_data(demo_project, rnd, "9101")["markers"][1]
+    assert row["plane_crs"] == 4528
+    assert abs(row["x"] - m.x.iloc[1]) < 0.002 and abs(row["y"] - m.y.iloc[1]) < 0.002
