@@ -38,7 +38,10 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
     if line_id not in rnd["line_ids"]:
         raise DimingError(f"界线 {line_id} 不在联检轮次 {round_id} 中 (line not in the round); "
                           f"本轮界线: {', '.join(rnd['line_ids'])}")
-    line = read_layer(project, "boundary_lines", where="line_id = ?", params=(line_id,)).iloc[0]
+    lines = read_layer(project, "boundary_lines", where="line_id = ?", params=(line_id,))
+    if lines.empty:
+        raise DimingError(f"界线 {line_id} 已不在项目中 (line of the round no longer in the project)")
+    line = lines.iloc[0]
     sides = []
     for code in (line.left_code, line.right_code):
         area = read_layer(project, "admin_areas", where="code = ?", params=(code,))
