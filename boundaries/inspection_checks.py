@@ -1,7 +1,9 @@
 """Check rules of the joint inspection, as plain functions returning findings for ``diming check``.
 
 Each rule takes the project (and optionally the line ids to look at) and returns a list of findings
-``{"rule", "severity", "layer", "id", "name", "message", "related": [{"layer", "id", "name"}], "lon", "lat"}``.
+``{"rule", "severity", "layer", "id", "name", "message", "related": [{"layer", "id", "name"}], "lon", "lat"}``
+(``inspection.displaced`` adds ``distance_m``, the displacement). ``lon``/``lat`` are the measured
+position for a displaced marker, the registered one for a missing one.
 """
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ def inspection_displaced(project, *, line_ids=None) -> list[dict]:
                        f"({r.inspected_on} 联检 {r.round_id}) (inspection.displaced: marker moved)",
             "related": [{"layer": "inspections", "id": r.inspection_id, "name": r.inspected_on},
                         {"layer": "boundary_lines", "id": r.line_id, "name": lines.get(r.line_id)}],
-            "lon": r.geometry.x, "lat": r.geometry.y})
+            "lon": r.geometry.x, "lat": r.geometry.y, "distance_m": round(float(r.displacement_m), 2)})
     return findings
 
 

@@ -281,7 +281,7 @@ def test_check_rules(demo_project, run, rnd):
     assert len(inspection_missing(demo_project)) == 32
     displaced = inspection_displaced(demo_project)
     assert [(d["id"], d["severity"]) for d in displaced] == [("9101001Q", "error")]
-    assert "1.50 米" in displaced[0]["message"]
+    assert "1.50 米" in displaced[0]["message"] and displaced[0]["distance_m"] == 1.5
     assert run(demo_project, "inspect", "round", "close", rnd).exit_code == 0
     assert inspection_missing(demo_project) == [] and len(inspection_displaced(demo_project)) == 1
     assert run(demo_project, "inspect", "round", "close", rnd).exit_code == 1
