@@ -329,6 +329,9 @@ def run_demo(output="demo", echo=print) -> Path:
     for row in layer_summary(project):
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     _names_step(project, output, echo)
+    from diming.boundaries.demo_round import run_demo_round
+
+    run_demo_round(project, output, echo=echo)
     _check_step(project, output, echo)
     return project
 

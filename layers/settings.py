@@ -45,6 +45,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "申报道路重合/跨界最短长度 (shared or cross-border stretches shorter than this, e.g. at crossings, are ignored, m)"),
     Setting("marker_tolerance_m", float, 5.0, "界桩偏离界线容差 (marker distance to its line, m)"),
     Setting("displacement_tolerance_m", float, 1.0, "联检位移容差 (measured vs registered position, m)"),
+    Setting("inspection_position_limit_m", float, 500.0,
+            "联检实测位置离界线超过此距离视为录入错误 (a measured position this far from its line is refused, m)"),
     Setting("marker_id_pattern", str, r"^(?P<line>\d{4})(?P<seq>\d{3})(?P<type>[QABCDE])$",
             "界桩编号格式 (regular expression; groups line/seq/type; default GB/T 17796)"),
     Setting("basemap", str, "none", "地图底图 (none, osm, tianditu, or an XYZ URL template)"),

@@ -1,0 +1,75 @@
+"""Reading a filled field sheet (XLSX or CSV) back into rows keyed by field name.
+
+Columns are found by their headings (those of :mod:`diming.boundaries.inspection`), on the first row
+that holds ``界桩编号``; the rows above it (title, round) are ignored. Cells are returned as given;
+:func:`diming.boundaries.inspection.validate_results` judges them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from diming.errors import DimingError
+
+HEADER_SEARCH_ROWS = 10
+
+
+def _fields_by_heading() -> dict:
+    from diming.boundaries.inspection import ENTRY_COLUMNS, KEY_COLUMNS
+
+    return {heading: field for field, heading in KEY_COLUMNS + ENTRY_COLUMNS}
+
+
+def _rows_from_table(path: Path, table: list[list]) -> list[dict]:
+    by_heading = _fields_by_heading()
+    for index, cells in enumerate(table[:HEADER_SEARCH_ROWS]):
+        headings = [str(c).strip() if c is not None else "" for c in cells]
+        if "界桩编号" in headings:
+            break
+    else:
+        raise DimingError(f"{path}: 找不到表头 (no heading row with 界桩编号 in the first {HEADER_SEARCH_ROWS} rows)")
+    columns = {i: by_heading[h] for i, h in enumerate(headings) if h in by_heading}
+    missing = [h for h, f in by_heading.items() if f in ("marker_id", "condition", "inspected_on")
+               and f not in columns.values()]
+    if missing:
+        raise DimingError(f"{path}: 缺少列 {', '.join(missing)} (missing column)")
+    rows = []
+    for number, cells in enumerate(table[index + 1:], start=index + 2):
+        if all(c is None or str(c).strip() == "" for c in cells):
+            continue
+        row = {field: cells[i] if i < len(cells) else None for i, field in columns.items()}
+        row["_row"] = number
+        rows.append(row)
+    return rows
+
+
+def read_sheet(path) -> list[dict]:
+    """Rows of an XLSX (first sheet) or CSV (UTF-8 or GB18030, as Excel saves it) results sheet."""
+    path = Path(path)
+    if not path.is_file():
+        raise DimingError(f"{path}: 文件不存在 (no such file)")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise DimingError(f"{path}: 无法读取 XLSX ({exc})") from None
+        table = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        book.close()
+    elif suffix == ".csv":
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise DimingError(f"{path}: 无法识别的文字编码 (not UTF-8 or GB18030)")
+        table = list(csv.reader(io.StringIO(text)))
+    else:
+        raise DimingError(f"{path}: 只能导入 .xlsx 或 .csv (only XLSX or CSV)")
+    return _rows_from_table(path, table)
