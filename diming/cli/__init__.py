@@ -19,6 +19,7 @@ COMMANDS = {
     "config": ("diming.cli.config", "查看或修改项目设置 (read or write project settings)"),
     "import": ("diming.cli.import_", "导入数据到图层 (import GeoJSON, GPKG, SHP, CSV, XLSX into a layer)"),
     "export": ("diming.cli.export", "导出图层 (export a layer to GeoJSON, GPKG, SHP, CSV, XLSX)"),
+    "map": ("diming.cli.map", "生成离线地图 (HTML maps: inspection, proposals, heritage, check)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }
