@@ -2,7 +2,7 @@
 layer control, written as a single self-contained HTML file.
 
 Project values never reach the page as HTML: each feature carries a title ``t`` and popup rows
-``p`` as JSON data (``<``, ``>`` and ``&`` escaped so nothing can close the script element), and
+``p`` as JSON data (labels once per layer) (``<``, ``>`` and ``&`` escaped so nothing can close the script element), and
 ``static/map.js`` puts them on the page with ``textContent``. folium's own tooltips and GeoJSON
 popups insert HTML and are not used.
 """
@@ -119,6 +119,24 @@ def _frame_class():
     return _Frame
 
 
+def _shared_labels(props: list[dict]) -> tuple[list[str], list[dict]]:
+    """Popup labels once per layer, and each feature's rows as values in the labels' order: with
+    20,000 markers, repeating the labels would make a third of the file."""
+    fields: dict[str, int] = {}
+    for p in props:
+        for label, _ in p["p"]:
+            fields.setdefault(label, len(fields))
+    out = []
+    for p in props:
+        values = [""] * len(fields)
+        for label, value in p["p"]:
+            values[fields[label]] = value
+        while values and values[-1] == "":
+            values.pop()
+        out.append({**p, "p": values})
+    return list(fields), out
+
+
 class Page:
     """A map being built: add layers, then :meth:`save`.
 
@@ -157,6 +175,7 @@ class Page:
         self.counts[name] = len(props)
         if not len(props):
             return 0
+        fields, props = _shared_labels(props)
         grid = POINT_GRID if shape == "point" else SHAPE_GRID
         rounded = shapely.set_precision(geoms, grid)
         self.bounds.append(tuple(shapely.total_bounds(rounded)))
@@ -165,7 +184,7 @@ class Page:
             for g, p in zip(shapely.to_geojson(rounded), props))
         label = ("right" if shape == "point" else "center") if labels and len(props) <= LABEL_LIMIT else False
         spec = ('{"data":{"type":"FeatureCollection","features":[' + features + ']},"styles":'
-                + script_json(styles) + ',"labels":' + json.dumps(label) + "}")
+                + script_json(styles) + ',"fields":' + script_json(fields) + ',"labels":' + json.dumps(label) + "}")
         self.layers.append((name, spec, show))
         if legend is None:
             used: dict[str, int] = {}

@@ -10,16 +10,17 @@ var diming = (function () {
     return node;
   }
 
-  // props: t = title, p = [[label, value], ...]
-  function popup(props) {
+  // props: t = title, p = values in the order of the layer's fields (labels); "" = no value
+  function popup(props, fields) {
     var box = document.createElement("div");
     box.className = "dm-popup";
     box.appendChild(text("div", props.t, "dm-popup-title"));
     var table = document.createElement("table");
-    (props.p || []).forEach(function (row) {
+    (props.p || []).forEach(function (value, i) {
+      if (value === "") return;
       var tr = document.createElement("tr");
-      tr.appendChild(text("th", row[0]));
-      tr.appendChild(text("td", row[1]));
+      tr.appendChild(text("th", fields[i]));
+      tr.appendChild(text("td", value));
       table.appendChild(tr);
     });
     box.appendChild(table);
@@ -36,7 +37,7 @@ var diming = (function () {
       },
       onEachFeature: function (feature, item) {
         var props = feature.properties;
-        item.bindPopup(function () { return popup(props); }, {maxWidth: 360});
+        item.bindPopup(function () { return popup(props, spec.fields); }, {maxWidth: 360});
         if (spec.labels && !props.nolabel) {
           item.bindTooltip(function () { return text("span", props.t); }, {
             permanent: true, className: "dm-label",
@@ -93,5 +94,5 @@ var diming = (function () {
     }).addTo(map);
   }
 
-  return {layer: layer, frame: frame, popup: popup};
+  return {layer: layer, frame: frame};
 })();
