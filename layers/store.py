@@ -24,14 +24,6 @@ from diming.errors import DimingError
 from diming.layers import gpkg
 from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
 
-DEFAULT_PROJECT = "diming.gpkg"
-
-
-def default_project() -> str:
-    """The project path used when none is given: ``$DIMING_PROJECT`` or ``./diming.gpkg``."""
-    return os.environ.get("DIMING_PROJECT") or DEFAULT_PROJECT
-
-
 def current_user() -> str:
     try:
         return getpass.getuser()

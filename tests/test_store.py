@@ -114,3 +114,16 @@ def test_project_is_a_valid_geopackage(project):
         tx.insert("roads", [{"road_id": "R1", "name": "长江路", "geometry": LINE}])
         tx.update("roads", "R1", {"geometry": shapely.MultiLineString([[(121, 36), (121.1, 36.1)]])})
     subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(project)], check=True)
+
+
+def test_project_from_environment_and_log(project, tmp_path):
+    from click.testing import CliRunner
+
+    from diming.cli import main
+
+    runner = CliRunner(env={"DIMING_PROJECT": str(project)})
+    assert runner.invoke(main, ["--by", "周七", "config", "sign_verify_days", "30"]).exit_code == 0
+    log = runner.invoke(main, ["log", "--layer", "settings"])
+    assert "周七" in log.output and "settings/sign_verify_days" in log.output
+    rows = json.loads(runner.invoke(main, ["log", "--format", "json"]).output)
+    assert rows[-1]["after"] == {"key": "sign_verify_days", "value": "30"}

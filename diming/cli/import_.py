@@ -1,0 +1,38 @@
+import click
+
+
+def _field_pairs(ctx, param, values):
+    pairs = {}
+    for value in values:
+        target, sep, source = value.partition("=")
+        if not sep or not target or not source:
+            raise click.BadParameter(f"{value!r}: 应为 目标字段=源字段 (target=source)")
+        pairs[target] = source
+    return pairs
+
+
+@click.command("import")
+@click.argument("layer")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source-layer", help="源文件中的图层或工作表 (layer of a GPKG, sheet of an XLSX).")
+@click.option("--encoding", help="文本编码, e.g. GBK for old Chinese .dbf and CSV files.")
+@click.option("--x", "x", help="X 坐标列 (northing for Gauss-Krüger, longitude for geographic).")
+@click.option("--y", "y", help="Y 坐标列 (easting for Gauss-Krüger, latitude for geographic).")
+@click.option("--crs", type=int, help="源坐标系 EPSG, e.g. 4528 (CGCS2000 GK zone 40 with prefix).")
+@click.option("--field", "fields", multiple=True, callback=_field_pairs, metavar="TARGET=SOURCE",
+              help="字段对应 (map a layer field to a source field); repeatable.")
+@click.option("--mode", type=click.Choice(["append", "replace", "upsert"]), default="append", show_default=True)
+@click.option("--fix", is_flag=True, help="修复无效几何 (repair invalid geometry with make_valid, reported).")
+@click.pass_obj
+def cli(obj, layer, src, source_layer, encoding, x, y, crs, fields, mode, fix):
+    """导入 SRC 到图层 LAYER: GeoJSON, GPKG, SHP, CSV, XLSX. All rows are checked first; nothing is
+    written unless every row is good."""
+    from diming.layers.imports import import_layer
+
+    result = import_layer(obj["project"], layer, src, source_layer=source_layer, encoding=encoding, x=x, y=y,
+                          crs=crs, fields=fields, mode=mode, fix=fix, by=obj["by"])
+    for note in result.fixed:
+        click.echo(f"已修复: {note}")
+    if result.ignored_fields:
+        click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
+    click.echo(f"{result.layer}: 新增 {result.inserted}, 更新 {result.updated}, 删除 {result.deleted}")

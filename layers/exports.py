@@ -1,0 +1,109 @@
+"""Exporting a layer: GeoJSON, GeoPackage, Shapefile, CSV, XLSX (format from the file extension).
+
+CSV and XLSX carry the geometry as a ``wkt`` column, so they import back unchanged. Their text is
+safe to open in a spreadsheet: CSV cells that would start a formula get a leading quote, XLSX cells
+are written as text, never as formulas.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from diming.errors import DimingError
+from diming.layers.schema import get_layer
+
+FORMATS = {".geojson": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".csv": "CSV", ".xlsx": "XLSX"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text a spreadsheet will show, never evaluate: formula-looking text gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> int:
+    """Write layer ``layer_name`` to ``dest`` (导出); returns the number of features written.
+
+    ``crs`` reprojects (EPSG code); by default coordinates stay CGCS2000 (EPSG:4490).
+    """
+    from diming.layers.store import read_layer
+
+    dest = Path(dest)
+    suffix = dest.suffix.lower()
+    if suffix not in FORMATS:
+        raise DimingError(f"{dest}: 不支持的格式 {suffix or '(无扩展名)'}; 支持 {' '.join(FORMATS)}")
+    layer = get_layer(layer_name)
+    frame = read_layer(project, layer_name)
+    if crs is not None and layer.geometry:
+        try:
+            frame = frame.to_crs(epsg=int(crs))
+        except Exception as exc:
+            raise DimingError(f"--crs {crs}: 无法转换 ({exc})") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".csv", ".xlsx"):
+        table = frame.copy()
+        if layer.geometry:
+            table["wkt"] = table.geometry.to_wkt(rounding_precision=8)
+            table = table.drop(columns=table.geometry.name)
+        if suffix == ".csv":
+            _write_csv(table, dest)
+        else:
+            _write_xlsx(table, dest, layer)
+        return len(table)
+    import pyogrio
+
+    options = {"encoding": "UTF-8"} if suffix == ".shp" else {}
+    if suffix in (".shp", ".geojson") and dest.exists():
+        dest.unlink()  # GDAL refuses to overwrite these
+    with warnings.catch_warnings():
+        # Shapefile field names are cut to 10 characters; import maps them back
+        warnings.filterwarnings("ignore", message="Normalized/laundered field name")
+        pyogrio.write_dataframe(frame, dest, layer=layer_name if suffix == ".gpkg" else None,
+                                driver=FORMATS[suffix], **options)
+    return len(frame)
+
+
+def _write_csv(table, dest):
+    import csv
+
+    with open(dest, "w", newline="", encoding="utf-8-sig") as out:  # BOM: Excel then reads UTF-8
+        writer = csv.writer(out)
+        writer.writerow(table.columns)
+        for row in table.itertuples(index=False):
+            writer.writerow(["" if _missing(v) else neutralise(v) for v in row])
+
+
+def _write_xlsx(table, dest, layer):
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(layer.alias)
+    aliases = {f.name: f.alias for f in layer.fields}
+    sheet.append([aliases.get(c, c) for c in table.columns])  # Chinese headers import back by alias
+    for row in table.itertuples(index=False):
+        sheet.append([text_cell(sheet, v) for v in row])
+    book.save(dest)
+
+
+def text_cell(sheet, value):
+    """An XLSX cell value that is stored as data: strings are typed as text, so '=…' is no formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if _missing(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=None)
+        cell.value = value
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _missing(value):
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
