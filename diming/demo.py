@@ -292,4 +292,8 @@ def run_demo(output="demo", echo=print) -> Path:
     echo(f"演示项目 {project}")
     for row in layer_summary(project):
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
+    from diming.maps import write_all_maps
+
+    for result in write_all_maps(project, output):
+        echo(f"地图 {result['output']}")
     return project

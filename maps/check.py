@@ -2,8 +2,10 @@
 their line …), one layer per rule, coloured by severity.
 
 A finding is a dict ``{"rule", "severity", "layer", "id", "name", "message", "related", "lon",
-"lat"}`` with an optional ``geometry`` (shapely geometry or GeoJSON mapping); without one it is drawn
-at ``lon``/``lat``. Findings can also come from a GeoJSON file (:func:`read_findings`).
+"lat"}`` (or an object with those attributes) with an optional ``geometry`` (shapely geometry or
+GeoJSON mapping); without one it is drawn at ``lon``/``lat``. ``related`` lists feature keys or
+``{"layer", "id", "name"}`` dicts. Accepted findings (``exception_id`` or ``accepted`` set) are drawn
+grey. Findings can also come from a GeoJSON file (:func:`read_findings`).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ SEVERITIES = {  # severity -> (Chinese label, colour); both spellings are accept
     "warning": ("警告", "#ef6c00"), "警告": ("警告", "#ef6c00"),
     "info": ("提示", "#1565c0"), "提示": ("提示", "#1565c0"),
 }
+ACCEPTED = ("已认可", "#9e9e9e")
 SHAPES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
           "Polygon": "area", "MultiPolygon": "area"}
 
@@ -61,6 +64,14 @@ def _geometry(finding: dict):
     return None
 
 
+def _related(related) -> str:
+    if not isinstance(related, list):
+        return text(related)
+    return ", ".join(
+        " ".join(filter(None, (f"{text(r.get('layer'))}:{text(r.get('id'))}", text(r.get("name")))))
+        if isinstance(r, dict) else text(r) for r in related)
+
+
 def _style(shape: str, colour: str) -> dict:
     if shape == "point":
         return point_style(colour, 7)
@@ -89,6 +100,7 @@ def check_map(project, output, findings: list[dict], *, basemap: str | None = No
     by_rule: dict[str, list[tuple]] = {}
     unplaced = 0
     for finding in findings:
+        finding = finding if isinstance(finding, dict) else vars(finding)
         geometry = _geometry(finding)
         if geometry is None:
             unplaced += 1
@@ -97,16 +109,17 @@ def check_map(project, output, findings: list[dict], *, basemap: str | None = No
     for rule, items in sorted(by_rule.items()):
         geoms, props, styles, legend = [], [], {}, {}
         for finding, geometry in items:
-            label, colour = SEVERITIES.get(text(finding.get("severity")), ("提示", "#1565c0"))
+            label, colour = SEVERITIES.get(text(finding.get("severity")), SEVERITIES["info"])
+            if finding.get("exception_id") or finding.get("accepted"):
+                label, colour = ACCEPTED
             shape = SHAPES.get(geometry.geom_type, "area")
             key = f"{label}-{shape}"
             styles[key] = _style(shape, colour)
             legend.setdefault(key, [label, shape, 0])[2] += 1
-            related = finding.get("related") or []
             props.append({"k": key, "t": text(finding.get("message")) or rule, "p": rows(
                 ("规则", rule), ("严重程度", label), ("图层", finding.get("layer")), ("编号", finding.get("id")),
                 ("名称", finding.get("name")), ("说明", finding.get("message")),
-                ("相关要素", ", ".join(map(text, related)) if isinstance(related, list) else related))})
+                ("相关要素", _related(finding.get("related") or [])))})
             geoms.append(geometry)
         page.add(f"检查: {rule}", geoms, props, styles, shape="area",
                  legend=[legend_entry(f"{rule} ({label})", styles[key], shape, count)

@@ -78,6 +78,9 @@ FINDINGS = [
     {"rule": EVIL, "severity": "info", "layer": "roads", "id": "R1", "name": "海安路", "message": "提示",
      "geometry": {"type": "LineString", "coordinates": [[120.02, 36.05], [120.08, 36.05]]}},
     {"rule": "name_duplicate", "severity": "warning", "layer": "roads", "id": "R9", "message": "无位置"},
+    {"rule": "area_overlap", "severity": "error", "layer": "admin_areas", "id": "379902", "message": "已认可的重叠",
+     "related": [{"layer": "admin_areas", "id": "379901", "name": EVIL}], "exception_id": "E1",
+     "geometry": Point(120.105, 36.09)},
 ]
 
 
@@ -113,6 +116,15 @@ def test_maps_are_self_contained_and_escape_project_values(filled, tmp_path):
         # project values appear only JSON-escaped, never as markup
         assert EVIL not in page and "alert(3)</script>" not in page, kind
         assert page.count("<script>") == page.count("</script>") == 3, kind
+    assert "1 条检查结果没有位置" in (tmp_path / "check.html").read_text(encoding="utf-8")
+
+
+def test_demo_writes_the_maps(tmp_path, run):
+    result = run(tmp_path / "unused.gpkg", "demo", "--output", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    for kind in ("inspection", "proposals", "heritage"):
+        assert f"地图 {tmp_path / 'demo' / f'map-{kind}.html'}" in result.output
+        assert (tmp_path / "demo" / f"map-{kind}.html").stat().st_size > 100_000
 
 
 def test_inspection_map_counts_and_filters(filled, tmp_path):
@@ -210,7 +222,7 @@ EXPECTED = {
     "inspection": {"界线两侧行政区域": 3, "行政区域界线": 2, "界桩": 4},
     "proposals": {"行政区域": 3, "现有道路": 2, "名称冲突": 1, "道路命名申报": 3},
     "heritage": {"行政区域": 3, "地名保护名录": 2},
-    "check": {"行政区域": 3, "行政区域界线": 2, "检查: area_overlap": 1, "检查: marker_off_line": 1,
+    "check": {"行政区域": 3, "行政区域界线": 2, "检查: area_overlap": 2, "检查: marker_off_line": 1,
               "检查: &lt;img src=x onerror=alert(1)&gt;": 1},
 }
 
@@ -238,6 +250,8 @@ def test_maps_draw_offline_in_chromium_and_injected_names_stay_text(filled, tmp_
             assert EVIL in summary["control"]
             assert any(TICKS in t for t in opened["texts"])
             assert any("乡镇重叠 120000 平方米" in t for t in opened["texts"])
+            assert any("已认可" in t and f"admin_areas:379901 {EVIL}" in t for t in opened["texts"])
+            assert "area_overlap (已认可) (1)" in summary["legend"]
 
 
 @needs_chromium
