@@ -31,8 +31,10 @@ def _round_lines(project, round_id: str) -> tuple[str, set[str] | None]:
 
 
 def _latest(inspections) -> dict[str, dict]:
-    """marker_id -> its latest inspection record (by date, then record number)."""
+    """marker_id -> its latest inspection record with a condition (by date, then record number);
+    a record without one is a marker still to be visited."""
     latest = {}
+    inspections = inspections[inspections["condition"].notna()]
     ordered = inspections.assign(_on=inspections["inspected_on"].fillna(""), _id=inspections["inspection_id"])
     for record in ordered.sort_values(["_on", "_id"]).to_dict("records"):
         latest[text(record["marker_id"])] = record
@@ -44,8 +46,9 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
                    title: str | None = None) -> dict:
     """Write the joint-inspection map (界线联检图) of ``project`` to ``output``.
 
-    ``round_id`` limits it to the lines of that round (and colours markers by that round's
-    records); ``line_id`` to one line. Returns ``{"output", "counts"}``.
+    ``round_id`` limits it to the lines of that round and colours markers by that round's records
+    (未检 where it has none yet); ``line_id`` to one line. Without a round a marker takes its latest
+    record's condition, else its own. Returns ``{"output", "counts"}``.
     """
     from diming.layers.settings import get_settings
     from diming.layers.store import read_layer
@@ -96,7 +99,10 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
     props = []
     for m in markers.itertuples(index=False):
         record = latest.get(text(m.marker_id))
-        condition = text(record and record["condition"]) or text(m.condition) or "未检"
+        if round_id:  # what this round found; not yet visited in it is 未检 whatever came before
+            condition = text(record["condition"]) if record else "未检"
+        else:
+            condition = text(record and record["condition"]) or text(m.condition) or "未检"
         if condition not in CONDITION_COLOURS:
             condition = "未检"
         point = m.geometry

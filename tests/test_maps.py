@@ -134,8 +134,10 @@ def test_inspection_map_counts_and_filters(filled, tmp_path):
     assert result["counts"] == {"界线两侧行政区域": 2, "行政区域界线": 1, "界桩": 3}
     page = (tmp_path / "r5.html").read_text(encoding="utf-8")
     assert "第五轮联检" in page and '"k":"丢失"' in page
-    # the 2021 record of round R4 does not colour the marker in round R5
-    assert '"k":"损坏"' not in page
+    # the 2021 record of round R4 does not colour the marker in round R5: not visited yet
+    assert '"k":"损坏"' not in page and page.count('"k":"未检"') == 2
+    page = (tmp_path / "all.html").read_text(encoding="utf-8")
+    assert '"k":"损坏"' in page and '"k":"丢失"' in page
     result = inspection_map(filled, tmp_path / "line.html", line_id="9199")
     assert result["counts"] == {"界线两侧行政区域": 1, "行政区域界线": 1, "界桩": 1}
     with pytest.raises(DimingError, match="R9"):
