@@ -37,7 +37,7 @@ var diming = (function () {
       },
       onEachFeature: function (feature, item) {
         var props = feature.properties;
-        item.bindPopup(function () { return popup(props, spec.fields); }, {maxWidth: 360});
+        item.bindPopup(function () { return popup(props, spec.fields); }, {minWidth: 260, maxWidth: 400});
         if (spec.labels && !props.nolabel) {
           item.bindTooltip(function () { return text("span", props.t); }, {
             permanent: true, className: "dm-label",
