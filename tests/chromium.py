@@ -27,7 +27,7 @@ FLAGS = [
     "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
     # nothing resolves, so even a request that slipped past the block below could not leave
     "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-    "--window-size=1200,800",
+    "--window-size=1200,800", "--disable-dev-shm-usage",
 ]
 
 
