@@ -154,15 +154,17 @@ def _seeded_roads():
     ]
 
 
-def build_demo(path, *, overwrite: bool = True) -> Path:
+def build_demo(path, *, overwrite: bool = True, today: dt.date | None = None) -> Path:
     """Write the demo project to ``path`` and return the path.
 
-    All layers are filled in one audited transaction (who: ``demo``).
+    All layers are filled in one audited transaction (who: ``demo``); then the proposals go
+    through the naming procedure step by step, dated back from ``today``, so each has its history.
     """
     import shapely
     from pyproj import Transformer
     from shapely.geometry import MultiLineString, MultiPolygon, Point
 
+    from diming.geonames.pinyin import spell
     from diming.layers.store import init_project, transaction
 
     counties, towns, lines = _layout()
@@ -184,7 +186,7 @@ def build_demo(path, *, overwrite: bool = True) -> Path:
     if path.exists() and overwrite:
         path.unlink()
     init_project(path)
-    today = dt.date.today()
+    today = today or dt.date.today()
 
     areas = [{"code": CITY[0], "name": CITY[1], "level": "city", "parent_code": None,
               "geometry": multi(shapely.box(0.0, 0.0, WIDTH, HEIGHT))}]
@@ -226,18 +228,20 @@ def build_demo(path, *, overwrite: bool = True) -> Path:
     def near(e, n, length=1500.0):
         return multi(shapely.LineString([(e, n), (e + length, n)]))
 
+    # (name, district, state, geometry, days ago the application came in)
     proposals = [
-        ("云帆路", "379902", "draft", MultiLineString([_part_of(existing["geometry"])])),
-        ("环球大道", "379901", "submitted", near(4500, 16500, 2500.0)),
-        ("壮园街", "379901", "in_review", near(16500, 10500)),
-        ("松韵路", "379902", "public_notice", near(37500, 28500)),
-        ("鹤鸣路", "379903", "approved", near(40500, 4500)),
-        ("青禾路", "379903", "filed", near(28500, 7500)),
-        ("溪桥路", "379901", "rejected", near(10500, 31500)),
+        ("云帆路", "379902", "draft", MultiLineString([_part_of(existing["geometry"])]), 2),
+        ("环球大道", "379901", "submitted", near(4500, 16500, 2500.0), 12),
+        ("壮园街", "379901", "in_review", near(16500, 10500), 25),
+        ("松韵路", "379902", "public_notice", near(37500, 28500), 14),
+        ("鹤鸣路", "379903", "approved", near(40500, 4500), 60),
+        ("青禾路", "379903", "filed", near(28500, 7500), 70),
+        ("溪桥路", "379901", "rejected", near(10500, 31500), 40),
+        ("望江路", "379902", "announced", near(37500, 19500), 180),
+        ("白鹭街", "379903", "sign_installed", near(31500, 1500), 120),
+        ("石桥路", "379901", "sign_verified", near(1500, 22500), 200),
+        ("朝晖路", "379902", "withdrawn", near(49500, 31500), 20),
     ]
-    proposal_rows = [{"proposal_id": f"DM-{today.year}-{i:04d}", "name": name, "district": code, "status": state,
-                      "geometry": geom} for i, (name, code, state, geom) in enumerate(proposals, start=1)]
-
     heritage = [
         ("状元街", "地名文化遗产", "第一批", "市级", (19500, 13900), "明代县学所在，出过状元而得名。", "in_use"),
         ("老鸦巷", "历史地名", "第一批", "区级", (6200, 3100), "旧时巷口古槐多栖乌鸦。", "historical"),
@@ -245,8 +249,9 @@ def build_demo(path, *, overwrite: bool = True) -> Path:
         ("青岚古渡", "历史地名", "第二批", "市级", (30500, 2500), "旧时溪上渡口，市名由此而来。", "historical"),
         ("文庙街", "其他", "第二批", "区级", (12500, 18200), "街北有文庙。", "in_use"),
     ]
-    heritage_rows = [{"heritage_id": f"BH-{i:03d}", "name": name, "category": category, "batch": batch,
-                      "level": level, "meaning": meaning, "origin": meaning, "history": None, "value": None,
+    heritage_rows = [{"heritage_id": f"BH-{i:03d}", "name": name, "pinyin": spell(name), "category": category,
+                      "batch": batch, "level": level, "listed_on": "2021-06-30" if batch == "第一批" else "2023-06-30",
+                      "district": "379901", "location": f"{COUNTIES['379901']}城区", "meaning": meaning, "origin": meaning, "history": None, "value": None,
                       "status": status, "geometry": geo(Point(*xy))}
                      for i, (name, category, batch, level, xy, meaning, status) in enumerate(heritage, start=1)]
 
@@ -255,9 +260,40 @@ def build_demo(path, *, overwrite: bool = True) -> Path:
         tx.insert("boundary_lines", boundary_lines)
         tx.insert("boundary_markers", markers)
         tx.insert("roads", roads)
-        tx.insert("road_proposals", proposal_rows)
         tx.insert("heritage_names", heritage_rows)
+    for name, code, state, geom, days_ago in proposals:
+        _through_procedure(path, name, code, state, geom, today - dt.timedelta(days=days_ago), today)
     return path
+
+
+# the steps a proposal takes to reach each end state
+_PATHS = {
+    "draft": [], "submitted": ["submitted"], "in_review": ["submitted", "in_review"],
+    "rejected": ["submitted", "in_review", "rejected"], "withdrawn": ["submitted", "withdrawn"],
+}
+_FULL = ["submitted", "in_review", "public_notice", "approved", "filed", "announced", "sign_ordered",
+         "sign_installed", "sign_verified"]
+# days after the application each step is taken; the notice runs 7 days from day 10
+_DAY = {"submitted": 1, "in_review": 3, "public_notice": 10, "approved": 25, "filed": 40, "announced": 45,
+        "sign_ordered": 50, "sign_installed": 80, "sign_verified": 100, "rejected": 30, "withdrawn": 5}
+
+
+def _through_procedure(path, name, code, state, geom, applied, today):
+    """Register a demo proposal on ``applied`` and take it step by step to ``state``: the late
+    filing of 鹤鸣路, the late announcement of 青禾路 and the unverified signs are seeded this way."""
+    from diming.geonames.proposals import advance, batch_of, propose
+
+    steps = _PATHS.get(state, _FULL[:_FULL.index(state) + 1] if state in _FULL else [])
+    record = propose(path, name, geom, district=code, reason="新建道路命名", meaning=f"{name[:2]}寓意吉祥",
+                     applicant=f"{COUNTIES[code]}住房和城乡建设局", start=f"{name}西端路口", end=f"{name}东端路口",
+                     width=24.0, batch=batch_of(today), by="demo", today=applied)
+    details = {"in_review": {"assessment_ref": f"评估〔{applied.year}〕{len(name)}号"},
+               "public_notice": {"expert_review_ref": "专家论证意见书", "consultation_ref": "征求意见汇总"},
+               "approved": {"approved_by": "青岚市人民政府", "approval_doc": f"青政字〔{applied.year}〕18号"},
+               "rejected": {"close_reason": "与规划道路走向不符"}, "withdrawn": {"close_reason": "申请单位撤回"}}
+    for step in steps:
+        on = min(applied + dt.timedelta(days=_DAY[step]), today)
+        advance(path, record["proposal_id"], step, on=on, by="demo", today=today, **details.get(step, {}))
 
 
 def _lonlat_array(transformer, xy, north0):
@@ -292,8 +328,24 @@ def run_demo(output="demo", echo=print) -> Path:
     echo(f"演示项目 {project}")
     for row in layer_summary(project):
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
+    _names_step(project, output, echo)
     from diming.maps import write_all_maps
 
     for result in write_all_maps(project, output):
         echo(f"地图 {result['output']}")
     return project
+
+
+def _names_step(project, output, echo):
+    """Place names: the review sheet of this half-year's batch, overdue steps, the heritage list."""
+    from diming.geonames.batch import write_batch
+    from diming.geonames.heritage import export_list
+    from diming.geonames.proposals import batch_of, overdue
+
+    batch = batch_of(dt.date.today())
+    n = write_batch(project, batch, output / f"review-{batch}.xlsx")
+    echo(f"集中审核表 {output / f'review-{batch}.xlsx'}: {n} 件申报")
+    late = overdue(project)
+    echo(f"逾期事项 {len(late)} 项: " + "、".join(f"{i['name']}{i['what']}" for i in late))
+    n = export_list(project, output / "heritage.xlsx")
+    echo(f"地名保护名录 {output / 'heritage.xlsx'}: {n} 条")

@@ -28,6 +28,12 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("name_max_length", int, 12, "名称最大字数 (longest name allowed, characters)"),
     Setting("public_notice_days", int, 7, "公示期天数 (public-notice length, days; set by the province)"),
     Setting("sign_verify_days", int, 60, "公告后路名牌验收期限天数 (days after announcement to verify the sign)"),
+    Setting("same_specific_severity", str, "warning",
+            "专名相同、通名不同 (海口路/海口街) 的处理: error 视为重名, warning 提示", ("error", "warning")),
+    Setting("forbidden_words", str, "",
+            "本地不宜使用的词, 以逗号或空格分隔 (words added to the built-in 大洋怪重 list)"),
+    Setting("pinyin_overrides", str, "",
+            "地名读音覆盖表 (place readings of polyphones): 朝阳=chao2 yang2; 六安=lu4 an1"),
     Setting("area_overlap_tolerance_m2", float, 1.0, "行政区域重叠容差 (overlaps up to this area are ignored, m²)"),
     Setting("area_gap_tolerance_m2", float, 1.0, "行政区域缝隙容差 (gaps up to this area are ignored, m²)"),
     Setting("line_tolerance_m", float, 5.0, "界线与区域边界偏差容差 (boundary line vs shared area edge, m)"),
@@ -52,6 +58,10 @@ def parse(key: str, raw: str):
         raise DimingError(f"设置项 {key}: {raw!r} 不在 {', '.join(setting.choices)} 之中")
     if setting.type in (int, float) and value < 0:
         raise DimingError(f"设置项 {key}: 不能为负数 (must not be negative)")
+    if key == "pinyin_overrides":
+        from diming.geonames.pinyin import parse_overrides
+
+        parse_overrides(value)
     if key == "marker_id_pattern":
         try:
             re.compile(value)

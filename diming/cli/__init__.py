@@ -20,6 +20,9 @@ COMMANDS = {
     "import": ("diming.cli.import_", "导入数据到图层 (import GeoJSON, GPKG, SHP, CSV, XLSX into a layer)"),
     "export": ("diming.cli.export", "导出图层 (export a layer to GeoJSON, GPKG, SHP, CSV, XLSX)"),
     "map": ("diming.cli.map", "生成离线地图 (HTML maps: inspection, proposals, heritage, check)"),
+    "namecheck": ("diming.cli.namecheck", "检查拟用地名 (check a candidate name: rules, duplicates, homophones, heritage)"),
+    "road": ("diming.cli.road", "道路命名申报与更名销名 (road-naming proposals, renames, cancellations)"),
+    "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }

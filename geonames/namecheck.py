@@ -1,0 +1,78 @@
+"""``diming namecheck``: can this name be used? The single-name rules plus clashes with the roads
+in use, the open proposals and the heritage list within the duplicate scope (setting ``duplicate_scope``)."""
+from __future__ import annotations
+
+from diming.geonames.normalize import normalize
+from diming.geonames.parts import split_name
+from diming.geonames.pinyin import parse_overrides, sign, spell
+from diming.geonames.rules import build_index, check_name, clash_findings
+
+# proposals still being decided; from announcement on, the name is in ``roads``
+OPEN_STATES = ("draft", "submitted", "in_review", "public_notice", "approved", "filed")
+_SCOPE_DIGITS = {"district": None, "county": 6, "city": 4}
+
+
+def in_scope(code, other, scope: str) -> bool:
+    """Whether two division codes fall in one duplicate scope (district: same code; county: same
+    6-digit county; city: same 4-digit city). A missing code is in every scope."""
+    if not code or not other:
+        return True
+    digits = _SCOPE_DIGITS[scope]
+    return code == other if digits is None else code[:digits] == other[:digits]
+
+
+def project_names(project, district=None, scope: str = "county") -> list[dict]:
+    """The names a new name must not clash with: ``{"layer", "id", "name", "status"}`` each."""
+    from diming.layers.store import read_layer
+
+    records = []
+    for layer, key, where, params in (
+            ("roads", "road_id", "status = ?", ("in_use",)),
+            ("road_proposals", "proposal_id", f"status IN ({', '.join('?' * len(OPEN_STATES))})", OPEN_STATES),
+            ("heritage_names", "heritage_id", "status IS NULL OR status != ?", ("delisted",))):
+        frame = read_layer(project, layer, where=where, params=params)
+        codes = frame["district"] if "district" in frame else [None] * len(frame)
+        for key_value, name, status, code in zip(frame[key], frame["name"], frame["status"], codes):
+            if in_scope(district, code, scope):
+                records.append({"layer": layer, "id": key_value, "name": name, "status": status})
+    return records
+
+
+def local_rules(settings: dict) -> dict:
+    """The keyword arguments of the rule functions, from project settings."""
+    words = [w for w in settings["forbidden_words"].replace("，", ",").replace(",", " ").split() if w]
+    return {"max_length": settings["name_max_length"], "extra_forbidden": words,
+            "overrides": parse_overrides(settings["pinyin_overrides"]),
+            "same_specific_severity": settings["same_specific_severity"]}
+
+
+def describe(name: str, overrides=None, *, ordinal: bool = False) -> dict:
+    """Normalised form, 专名/modifier/通名 split, 罗马字母拼写 and the sign form."""
+    specific, modifier, generic = split_name(name)
+    return {"name": name, "normalized": normalize(name), "specific": specific, "modifier": modifier,
+            "generic": generic, "pinyin": spell(name, overrides, ordinal=ordinal),
+            "sign": sign(name, overrides, ordinal=ordinal)}
+
+
+def namecheck(project, name: str, *, district: str | None = None, exclude=(), ordinal: bool = False) -> dict:
+    """Everything ``diming namecheck`` reports, as a dict (the JSON output):
+    ``{"name", "normalized", "specific", "modifier", "generic", "pinyin", "sign", "findings"}``.
+
+    ``exclude``: (layer, id) pairs not to compare with (a proposal or road checking itself).
+    """
+    from diming.layers.settings import get_settings
+
+    settings = get_settings(project)
+    rules = local_rules(settings)
+    result = describe(name, rules["overrides"], ordinal=ordinal)
+    findings = check_name(name, max_length=rules["max_length"], extra_forbidden=rules["extra_forbidden"])
+    if normalize(name):
+        index = build_index(project_names(project, district, settings["duplicate_scope"]), rules["overrides"])
+        findings += clash_findings(name, index, exclude=exclude,
+                                   same_specific_severity=rules["same_specific_severity"])
+    result["findings"] = findings
+    return result
+
+
+def has_errors(result: dict) -> bool:
+    return any(f["severity"] == "error" for f in result["findings"])

@@ -1,0 +1,168 @@
+"""Name rules. Each finding is a plain dict with a stable rule code:
+``{"rule": "name.format", "severity": "error"|"warning", "message": "…", "related": [...]}``.
+
+Single-name rules: :func:`check_name`. Clash rules against other names (roads, proposals, the
+heritage list): :func:`build_index` once, then :func:`clash_findings` per name, by key look-ups.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from diming.geonames.normalize import normalize, to_simplified
+from diming.geonames.parts import generic_of, split_name
+from diming.geonames.pinyin import reading_keys
+from diming.geonames.wordlists import forbidden_words, modifiers, street_generics
+
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def finding(rule: str, severity: str, message: str, related=()) -> dict:
+    return {"rule": rule, "severity": severity, "message": message, "related": list(related)}
+
+
+def check_name(name: str, *, max_length: int = 12, extra_forbidden=()) -> list[dict]:
+    """Findings of the single-name rules: ``name.format``, ``name.forbidden-word``,
+    ``name.nonstandard-char``. ``extra_forbidden``: the project's own words to avoid."""
+    norm = normalize(name)
+    if not norm:
+        return [finding("name.format", "error", "名称为空")]
+    out = []
+    if len(norm) > max_length:
+        out.append(finding("name.format", "error", f"名称 {len(norm)} 个字，超过 {max_length} 个字"))
+    specific, modifier, generic = split_name(norm)
+    if not generic:
+        out.append(finding("name.format", "warning", "未识别出通名 (no generic term such as 路, 街)"))
+    elif not modifier and {generic, generic_of(specific)} <= street_generics():
+        out.append(finding("name.format", "error", f"通名叠用: {generic_of(specific)}{generic}"))
+    kinds = modifiers()
+    if generic and all(kinds.get(ch) == "ordinal" for ch in specific + modifier):
+        out.append(finding("name.format", "warning", f"专名只有序数 {specific + modifier}，缺少实义专名"))
+    words = {**forbidden_words(), **{w: "本地禁用词 (local list)" for w in extra_forbidden}}
+    for word, reason in words.items():
+        if normalize(word) and normalize(word) in norm:
+            out.append(finding("name.forbidden-word", "error", f"含有不宜使用的词 {word}: {reason}"))
+    out.extend(_char_findings(name))
+    return out
+
+
+def _char_findings(name: str) -> list[dict]:
+    out = []
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+    old = [ch for ch in dict.fromkeys(text) if to_simplified(ch) != ch]
+    if old:
+        fixed = "、".join(f"{ch}→{to_simplified(ch)}" for ch in old)
+        out.append(finding("name.nonstandard-char", "error", f"含繁体字或异体字: {fixed}"))
+    mixed = sorted(set(_LATIN_OR_DIGIT.findall(text)))
+    if mixed:
+        out.append(finding("name.nonstandard-char", "error", f"汉字名称中夹用字母或阿拉伯数字: {''.join(mixed)}"))
+    made = [ch for ch in text if unicodedata.category(ch) == "Co"]
+    if made:
+        out.append(finding("name.nonstandard-char", "error", "含自造字 (private-use character)"))
+    rare = [ch for ch in dict.fromkeys(to_simplified(text)) if _is_rare(ch)]
+    if rare:
+        out.append(finding("name.nonstandard-char", "warning", f"含生僻字: {''.join(rare)}"))
+    other = [ch for ch in dict.fromkeys(text) if not (_HAN.match(ch) or _LATIN_OR_DIGIT.match(ch) or _is_rare(ch)
+                                                      or unicodedata.category(ch) == "Co")]
+    if other:
+        out.append(finding("name.nonstandard-char", "error", f"含非汉字符号: {''.join(other)}"))
+    return out
+
+
+def _is_rare(ch: str) -> bool:
+    """A Han character outside GB 2312's 6,763 (the common set): likely 生僻字, worth a look."""
+    if not (unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH")):
+        return False
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _entry(record: dict) -> dict:
+    return {"layer": record["layer"], "id": record["id"], "name": record["name"]}
+
+
+def build_index(records, overrides=None) -> dict:
+    """Look-up tables over other names, each record ``{"layer", "id", "name"}`` (heritage
+    records may add ``"status"``): by normalised name, by 专名, by toneless reading key."""
+    index = {"name": {}, "specific": {}, "reading": {}, "overrides": overrides}
+    for record in records:
+        norm = normalize(record["name"])
+        specific = split_name(norm)[0]
+        index["name"].setdefault(norm, []).append(record)
+        index["specific"].setdefault(_core(specific), []).append(record)
+        for key in reading_keys(norm, overrides):
+            index["reading"].setdefault(key, []).append(record)
+    return index
+
+
+def _core(specific: str) -> str:
+    """The 专名 with a leading 新 or 大 dropped: 新华 and 华 count as one (local duplicate rule)."""
+    return specific[1:] if len(specific) >= 2 and specific[0] in "新大" else specific
+
+
+def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity: str = "warning") -> list[dict]:
+    """``name.duplicate``, ``name.same-specific``, ``name.homophone`` and ``name.protected`` of
+    ``name`` against the indexed names. ``exclude``: (layer, id) pairs to skip (the name itself)."""
+    skip = set(exclude)
+    norm = normalize(name)
+    specific, modifier, generic = split_name(norm)
+    overrides = index.get("overrides")
+
+    def hits(records, seen=None):
+        return [r for r in records if (r["layer"], r["id"]) not in skip and (seen is None or id(r) not in seen)]
+
+    out, seen = [], set()
+    same = hits(index["name"].get(norm, []))
+    seen |= {id(r) for r in same}
+    for r in same:
+        if r["layer"] == "heritage_names":
+            out.append(_protected(r, "同名"))
+        else:
+            out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 重名", [_entry(r)]))
+    for r in hits(index["specific"].get(_core(specific), []), seen):
+        r_spec, r_mod, r_gen = split_name(r["name"])
+        if (r_spec, r_mod, r_gen) != (specific, modifier, generic):
+            seen.add(id(r))
+            if r["layer"] == "heritage_names":
+                out.append(_protected(r, "专名相同"))
+            elif r_gen == generic and r_mod == modifier:
+                out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 仅差“新”“大”，视为重名",
+                                   [_entry(r)]))
+            else:
+                out.append(finding("name.same-specific", same_specific_severity,
+                                   f"与{_label(r)} {r['name']} 专名相同、通名不同", [_entry(r)]))
+    mine, mine_toned = reading_keys(norm, overrides), None
+    sounding = []
+    for key in mine:
+        for r in hits(index["reading"].get(key, []), seen):
+            seen.add(id(r))
+            sounding.append(r)
+    for r in sounding:
+        if mine_toned is None:
+            mine_toned = reading_keys(norm, overrides, tones=True)
+        toned = bool(mine_toned & reading_keys(r["name"], overrides, tones=True))
+        tone_text = "声调也相同" if toned else "声调不同"
+        if r["layer"] == "heritage_names":
+            out.append(_protected(r, f"同音 ({tone_text})"))
+        else:
+            out.append(finding("name.homophone", "warning", f"与{_label(r)} {r['name']} 同音 ({tone_text})",
+                               [_entry(r)]))
+    return out
+
+
+def _protected(record: dict, how: str) -> dict:
+    # a historical name no longer in use may be re-used for a new road with approval; a name in use may not
+    severity = "warning" if record.get("status") == "historical" and how == "同名" else "error"
+    extra = "；历史地名复用须经批准" if severity == "warning" else ""
+    return finding("name.protected", severity, f"与地名保护名录中的 {record['name']} {how}{extra}", [_entry(record)])
+
+
+_LABELS = {"roads": "现有道路", "road_proposals": "在办申报", "heritage_names": "保护名录"}
+
+
+def _label(record: dict) -> str:
+    return _LABELS.get(record["layer"], record["layer"])
