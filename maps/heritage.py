@@ -28,7 +28,8 @@ def heritage_map(project, output, *, basemap: str | None = None, tianditu_key: s
         props.append({"k": category, "t": text(h.name), "p": rows(
             ("名录编号", h.heritage_id), ("罗马字母拼写", h.pinyin), ("类别", h.category), ("批次", h.batch),
             ("保护级别", h.level), ("含义", h.meaning), ("来历", h.origin), ("沿革", h.history),
-            ("历史文化价值", h.value), ("状态", STATUS_NAMES.get(text(h.status), h.status)))})
+            ("历史文化价值", h.value), ("位置", h.location), ("公布日期", h.listed_on),
+            ("状态", STATUS_NAMES.get(text(h.status), h.status)))})
     styles = {c: point_style(colour, 8) for c, colour in CATEGORY_COLOURS.items()}
     page.add("地名保护名录", heritage.geometry, props, styles, shape="point", labels=True)
     return page.save(output)

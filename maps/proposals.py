@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+from diming.geonames.proposals import label as state_label
 from diming.maps.areas import add_areas, area_names
 from diming.maps.page import Page, legend_entry, line_style, rows, text
 
-STATE_NAMES = {
-    "draft": "草拟", "submitted": "已申报", "in_review": "审核中", "public_notice": "公示中",
-    "approved": "已批准", "filed": "已备案", "announced": "已公告", "sign_ordered": "路名牌已订制",
-    "sign_installed": "路名牌已安装", "sign_verified": "路名牌已验收", "rejected": "未批准", "withdrawn": "已撤回",
-}
 # the map groups the twelve states into four colours; the popup gives the exact state
 STATE_GROUPS = {
     "办理中": ("draft", "submitted", "in_review", "public_notice"),
@@ -25,30 +21,37 @@ GROUP_STYLES = {
     "路名牌": line_style("#00897b", 5),
     "未批准或撤回": line_style("#8d8d8d", 4, "6 6"),
 }
-CLOSED = STATE_GROUPS["未批准或撤回"]
+# what the name rules (diming.geonames.rules) report that makes a name clash with another
+CLASH_RULES = ("name.duplicate", "name.same-specific", "name.homophone", "name.protected")
 
-# proposal_id -> why its name clashes; given the proposals, the roads and the heritage names
-ClashFinder = Callable[[object, object, object], dict[str, list[str]]]
+# (project, proposals) -> {proposal_id: [why its name clashes, …]}
+ClashFinder = Callable[[object, object], dict[str, list[str]]]
 
 
-def exact_name_clashes(proposals, roads, heritage) -> dict[str, list[str]]:
-    """Proposals whose name is exactly a road name in use, a protected name, or the name of another
-    open proposal. The name rules (重名, 同音, same 专名) are richer; pass them as ``clashes``."""
-    in_use = {text(n) for n, s in zip(roads["name"], roads["status"]) if text(s) != "cancelled"}
-    protected = {text(n) for n in heritage["name"]}
-    open_ = proposals[~proposals["status"].isin(CLOSED)]
+def name_rule_clashes(project, proposals) -> dict[str, list[str]]:
+    """Open proposals whose name is a duplicate, homophone, same-专名 or protected name of another
+    road, proposal or heritage name in its duplicate scope: the checks of ``diming namecheck``."""
+    from diming.geonames.namecheck import OPEN_STATES, local_rules, project_names
+    from diming.geonames.rules import build_index, clash_findings
+    from diming.layers.settings import get_settings
+
+    settings = get_settings(project)
+    rules = local_rules(settings)
+    indexes: dict[str, dict] = {}  # one index per district: the names in its scope
     found: dict[str, list[str]] = {}
-    for pid, name in zip(open_["proposal_id"], open_["name"]):
-        reasons = []
-        if name in in_use:
-            reasons.append(f"与现有道路同名: {name}")
-        if name in protected:
-            reasons.append(f"与地名保护名录同名: {name}")
-        others = open_[(open_["name"] == name) & (open_["proposal_id"] != pid)]
-        if len(others):
-            reasons.append(f"与其他申报同名: {', '.join(map(text, others['proposal_id']))}")
-        if reasons:
-            found[text(pid)] = reasons
+    for pid, name, district, state in zip(proposals["proposal_id"], proposals["name"], proposals["district"],
+                                          proposals["status"]):
+        if state not in OPEN_STATES or not text(name):
+            continue
+        district = text(district) or None
+        if district not in indexes:
+            indexes[district] = build_index(project_names(project, district, settings["duplicate_scope"]),
+                                            rules["overrides"])
+        messages = [f["message"] for f in clash_findings(
+            name, indexes[district], exclude=[("road_proposals", pid)],
+            same_specific_severity=rules["same_specific_severity"]) if f["rule"] in CLASH_RULES]
+        if messages:
+            found[text(pid)] = messages
     return found
 
 
@@ -56,7 +59,7 @@ def proposals_map(project, output, *, basemap: str | None = None, tianditu_key: 
                   title: str | None = None, clashes: ClashFinder | None = None) -> dict:
     """Write the road-naming proposals map (道路命名申报图) of ``project`` to ``output``.
 
-    ``clashes`` finds the clashing names (default :func:`exact_name_clashes`).
+    ``clashes`` finds the clashing names (default :func:`name_rule_clashes`).
     Returns ``{"output", "counts"}``.
     """
     from diming.layers.settings import get_settings
@@ -65,8 +68,7 @@ def proposals_map(project, output, *, basemap: str | None = None, tianditu_key: 
     areas = read_layer(project, "admin_areas")
     roads = read_layer(project, "roads")
     proposals = read_layer(project, "road_proposals")
-    heritage = read_layer(project, "heritage_names")
-    clashing = (clashes or exact_name_clashes)(proposals, roads, heritage)
+    clashing = (clashes or name_rule_clashes)(project, proposals)
     names = area_names(areas)
 
     page = Page(title or "道路命名申报图", basemap=basemap or get_settings(project)["basemap"],
@@ -75,8 +77,9 @@ def proposals_map(project, output, *, basemap: str | None = None, tianditu_key: 
 
     road_props = [{"k": "road", "t": text(r.name), "p": rows(
         ("道路编号", r.road_id), ("罗马字母拼写", r.pinyin), ("所属政区", names.get(text(r.district), r.district)),
-        ("使用状态", "已撤销" if text(r.status) == "cancelled" else "使用中"), ("批准日期", r.approved_on),
-        ("含义", r.meaning), ("来历", r.origin))} for r in roads.itertuples(index=False)]
+        ("使用状态", "已撤销" if text(r.status) == "cancelled" else "使用中"), ("起点", r.start_desc),
+        ("终点", r.end_desc), ("宽度(米)", r.width_m), ("批准日期", r.approved_on), ("含义", r.meaning),
+        ("来历", r.origin), ("曾用名", r.former_names))} for r in roads.itertuples(index=False)]
     page.add("现有道路", roads.geometry, road_props, {"road": line_style("#6d6d6d", 2, opacity=0.8)}, shape="line")
 
     def proposal_props(r):
@@ -85,8 +88,11 @@ def proposals_map(project, output, *, basemap: str | None = None, tianditu_key: 
         label = f"{text(r.name)} {text(r.pinyin)}".strip()
         return {"k": group, "t": label, "p": rows(
             ("申报编号", r.proposal_id), ("拟用名称", r.name), ("罗马字母拼写", r.pinyin),
-            ("所属政区", names.get(text(r.district), r.district)), ("办理状态", STATE_NAMES.get(state, state)),
-            ("名称冲突", "\n".join(clashing.get(text(r.proposal_id), []))))}
+            ("所属政区", names.get(text(r.district), r.district)), ("办理状态", state_label(state)),
+            ("名称冲突", "\n".join(clashing.get(text(r.proposal_id), []))), ("含义", r.meaning),
+            ("申请单位", r.applicant), ("起点", r.start_desc), ("终点", r.end_desc), ("宽度(米)", r.width_m),
+            ("审核批次", r.batch), ("批准机关", r.approved_by), ("批准文号", r.approval_doc),
+            ("公告日期", r.announced_on))}
 
     props = [proposal_props(r) for r in proposals.itertuples(index=False)]
     clash_rows = proposals["proposal_id"].isin(set(clashing))

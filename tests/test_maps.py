@@ -156,13 +156,26 @@ def test_maps_of_an_empty_project_say_so(project, tmp_path):
     assert "检查未发现问题" in (tmp_path / "none.html").read_text(encoding="utf-8")
 
 
-def test_proposals_map_highlights_exact_name_clashes_and_takes_other_rules(filled, tmp_path):
+def test_proposals_map_highlights_name_clashes_and_takes_other_rules(filled, tmp_path):
     result = proposals_map(filled, tmp_path / "p.html")
     assert result["counts"]["名称冲突"] == 1 and result["counts"]["道路命名申报"] == 3
-    assert "与现有道路同名: 海安路" in (tmp_path / "p.html").read_text(encoding="utf-8")
-    result = proposals_map(filled, tmp_path / "q.html", clashes=lambda p, r, h: {"P3": ["与状元街同音"]})
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "与现有道路 海安路 重名" in page and "审查中" in page
+    result = proposals_map(filled, tmp_path / "q.html", clashes=lambda project, proposals: {"P3": ["与状元街同音"]})
     assert result["counts"]["名称冲突"] == 1
     assert "与状元街同音" in (tmp_path / "q.html").read_text(encoding="utf-8")
+
+
+def test_demo_proposals_map_shows_the_seeded_clashes(demo_project, tmp_path):
+    from diming.layers.store import read_layer
+    from diming.maps.proposals import name_rule_clashes
+
+    proposals = read_layer(demo_project, "road_proposals")
+    clashes = name_rule_clashes(demo_project, proposals)
+    by_name = dict(zip(proposals["proposal_id"], proposals["name"]))
+    assert any(by_name[pid] == "壮园街" and any("状元街" in m for m in messages) for pid, messages in clashes.items())
+    result = proposals_map(demo_project, tmp_path / "demo.html")
+    assert result["counts"]["名称冲突"] == len(clashes)
 
 
 def test_basemaps(filled, tmp_path, monkeypatch):
