@@ -91,9 +91,9 @@ def _feature_layer_class():
             {% endmacro %}
         """)
 
-        def __init__(self, name: str, spec: str, show: bool):
+        def __init__(self, name: str, spec: str):
             # Leaflet's layer control shows layer names as HTML
-            super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+            super().__init__(name=html.escape(name), overlay=True, control=True, show=True)
             self._name = "FeatureLayer"
             self.spec = spec
 
@@ -150,13 +150,13 @@ class Page:
 
         self.title = title
         self.tiles = tile_layers(basemap or "none", tianditu_key)
-        self.layers: list[tuple[str, str, bool]] = []  # (name, spec JSON, shown)
+        self.layers: list[tuple[str, str]] = []  # (name, spec JSON)
         self.legend: list[dict] = []
         self.counts: dict[str, int] = {}
         self.bounds: list[tuple[float, float, float, float]] = []
 
     def add(self, name: str, geoms, props: list[dict], styles: dict[str, dict], *, shape: str,
-            legend: list[dict] | None = None, show: bool = True, labels: bool = False) -> int:
+            legend: list[dict] | None = None, labels: bool = False) -> int:
         """Add a layer of features (shapely geometries) with properties ``{"k", "t", "p"}``
         (category, title, popup rows; ``"nolabel": 1`` keeps one feature's title off the map).
 
@@ -185,7 +185,7 @@ class Page:
         label = ("right" if shape == "point" else "center") if labels and len(props) <= LABEL_LIMIT else False
         spec = ('{"data":{"type":"FeatureCollection","features":[' + features + ']},"styles":'
                 + script_json(styles) + ',"fields":' + script_json(fields) + ',"labels":' + json.dumps(label) + "}")
-        self.layers.append((name, spec, show))
+        self.layers.append((name, spec))
         if legend is None:
             used: dict[str, int] = {}
             for p in props:
@@ -216,8 +216,8 @@ class Page:
         for tile in self.tiles:
             tile.add_to(fmap)
         layer_class = _feature_layer_class()
-        for name, spec, show in self.layers:
-            layer_class(name, spec, show).add_to(fmap)
+        for name, spec in self.layers:
+            layer_class(name, spec).add_to(fmap)
         if not self.layers and note is None:
             note = "没有可显示的要素"
         frame = {"title": self.title, "date": f"生成日期 {dt.date.today().isoformat()}", "legend": self.legend}
