@@ -17,7 +17,7 @@ _VERDICT = {"ok": "通过", "warning": "有提示", "error": "有错误"}
 def batch_rows(project, batch: str) -> list[dict]:
     """The proposals of ``batch`` (not withdrawn), each checked again against today's gazetteer."""
     from diming.geonames.namecheck import namecheck
-    from diming.geonames.proposals import check_batch, label
+    from diming.geonames.proposals import check_batch, label, plain
     from diming.layers.crs import to_metric
     from diming.layers.store import read_layer
 
@@ -31,22 +31,18 @@ def batch_rows(project, batch: str) -> list[dict]:
     rows = []
     for (i, p), length in zip(frame.iterrows(), lengths):
         result = namecheck(project, p["name"], district=p["district"], exclude=[("road_proposals", p["proposal_id"])],
-                           ordinal=bool(p["ordinal"]) if p["ordinal"] is not None and p["ordinal"] == p["ordinal"] else False)
+                           ordinal=plain(p["ordinal"]) == 1, width=plain(p["width_m"]))
         severities = {f["severity"] for f in result["findings"]}
         rows.append({
             "proposal_id": p["proposal_id"], "name": p["name"], "pinyin": result["pinyin"],
             "specific": result["specific"], "generic": result["generic"],
             "district": division.get(p["district"], p["district"]), "status": label(p["status"]),
             "applicant": p["applicant"], "reason": p["reason"], "meaning": p["meaning"],
-            "start": p["start_desc"], "end": p["end_desc"], "width": _number(p["width_m"]),
+            "start": p["start_desc"], "end": p["end_desc"], "width": plain(p["width_m"]),
             "length": float(length), "created_on": p["created_on"],
             "verdict": _VERDICT["error" if "error" in severities else "warning" if severities else "ok"],
             "findings": result["findings"]})
     return rows
-
-
-def _number(value):
-    return None if value is None or value != value else float(value)
 
 
 def write_batch(project, batch: str, output) -> int:

@@ -23,16 +23,17 @@ def _form_layer():
     return dataclasses.replace(layer, fields=fields, key=None)
 
 
-def import_proposals(project, src, *, source_layer=None, crs=None, fields=None, fix=False, by=None, today=None):
+def import_proposals(project, src, *, source_layer=None, encoding=None, crs=None, fields=None, fix=False, by=None,
+                     today=None):
     """Register every application in ``src`` as a draft proposal; returns an ``ImportResult``."""
-    from diming.geonames.proposals import check_batch, new_record, next_key
+    from diming.geonames.proposals import new_record, next_key
     from diming.layers.imports import ImportFailed, ImportResult, map_fields, validate
     from diming.layers.sources import read_source
     from diming.layers.store import transaction
 
     today = today or dt.date.today()
     layer = _form_layer()
-    source = read_source(src, source_layer=source_layer, crs=crs, geometry=True)
+    source = read_source(src, source_layer=source_layer, encoding=encoding, crs=crs, geometry=True)
     mapping, ignored = map_fields(layer, source, fields or {})
     rows, errors, fixed = validate(layer, source, mapping, fix=fix)
     records = []
@@ -40,10 +41,6 @@ def import_proposals(project, src, *, source_layer=None, crs=None, fields=None, 
         if row is None:
             continue
         try:
-            if row.get("width_m") is not None and not row["width_m"] > 0:
-                raise DimingError(f"宽度 {row['width_m']} 应为正数")
-            if row.get("batch"):
-                check_batch(row["batch"])
             geometry = row.pop("geometry")
             records.append(new_record(project, row.pop("name"), geometry, today=today,
                                       start=row.pop("start_desc", None), end=row.pop("end_desc", None),

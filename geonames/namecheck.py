@@ -5,7 +5,7 @@ from __future__ import annotations
 from diming.geonames.normalize import normalize
 from diming.geonames.parts import split_name
 from diming.geonames.pinyin import parse_overrides, sign, spell
-from diming.geonames.rules import build_index, check_name, clash_findings
+from diming.geonames.rules import build_index, check_name, check_width, clash_findings, parse_width_rule
 
 # proposals still being decided; from announcement on, the name is in ``roads``
 OPEN_STATES = ("draft", "submitted", "in_review", "public_notice", "approved", "filed")
@@ -38,12 +38,20 @@ def project_names(project, district=None, scope: str = "county") -> list[dict]:
     return records
 
 
+def division_names(project) -> list[str]:
+    """The names of the project's divisions, for the region-name duplicate rule."""
+    from diming.layers.store import read_layer
+
+    return list(read_layer(project, "admin_areas", columns=("name",))["name"])
+
+
 def local_rules(settings: dict) -> dict:
     """The keyword arguments of the rule functions, from project settings."""
     words = [w for w in settings["forbidden_words"].replace("，", ",").replace(",", " ").split() if w]
     return {"max_length": settings["name_max_length"], "extra_forbidden": words,
             "overrides": parse_overrides(settings["pinyin_overrides"]),
-            "same_specific_severity": settings["same_specific_severity"]}
+            "same_specific_severity": settings["same_specific_severity"],
+            "width_rule": parse_width_rule(settings["generic_width_rule"])}
 
 
 def describe(name: str, overrides=None, *, ordinal: bool = False) -> dict:
@@ -54,11 +62,13 @@ def describe(name: str, overrides=None, *, ordinal: bool = False) -> dict:
             "sign": sign(name, overrides, ordinal=ordinal)}
 
 
-def namecheck(project, name: str, *, district: str | None = None, exclude=(), ordinal: bool = False) -> dict:
+def namecheck(project, name: str, *, district: str | None = None, exclude=(), ordinal: bool = False,
+              width: float | None = None) -> dict:
     """Everything ``diming namecheck`` reports, as a dict (the JSON output):
     ``{"name", "normalized", "specific", "modifier", "generic", "pinyin", "sign", "findings"}``.
 
-    ``exclude``: (layer, id) pairs not to compare with (a proposal or road checking itself).
+    ``exclude``: (layer, id) pairs not to compare with (a proposal or road checking itself);
+    ``width``: the road's width in metres, for the optional ``generic_width_rule``.
     """
     from diming.layers.settings import get_settings
 
@@ -66,8 +76,10 @@ def namecheck(project, name: str, *, district: str | None = None, exclude=(), or
     rules = local_rules(settings)
     result = describe(name, rules["overrides"], ordinal=ordinal)
     findings = check_name(name, max_length=rules["max_length"], extra_forbidden=rules["extra_forbidden"])
+    findings += check_width(name, width, rules["width_rule"])
     if normalize(name):
-        index = build_index(project_names(project, district, settings["duplicate_scope"]), rules["overrides"])
+        index = build_index(project_names(project, district, settings["duplicate_scope"]), rules["overrides"],
+                            regions=division_names(project))
         findings += clash_findings(name, index, exclude=exclude,
                                    same_specific_severity=rules["same_specific_severity"])
     result["findings"] = findings

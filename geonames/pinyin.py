@@ -20,7 +20,8 @@ from diming.geonames.wordlists import modifiers, place_readings, polyphones
 MAX_READINGS = 32
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]")
-_TONE = re.compile(r"[1-5]$")
+_TONE = re.compile(r"(?<=[a-zü])[1-5]$")
+_SYLLABLE = re.compile(r"[a-zü]+[1-5]")
 _DIGITS = "零一二三四五六七八九"
 
 
@@ -33,7 +34,7 @@ def parse_overrides(text: str) -> dict[str, tuple[str, ...]]:
         word, sep, reading = entry.partition("=")
         word, syllables = normalize(word), tuple(reading.split())
         if not sep or not word or len(syllables) != len(word) or not all(
-                re.fullmatch(r"[a-zü]+[1-5]", s) for s in syllables):
+                _SYLLABLE.fullmatch(s) for s in syllables):
             raise DimingError(f"拼音覆盖表: {entry!r} 应为 词=音节1 音节2 (each syllable with its tone number)")
         table[word] = syllables
     return table
@@ -65,8 +66,6 @@ def _segments(name: str, overrides) -> list[tuple[str, tuple[str, ...] | None]]:
 def syllables(name: str, overrides=None) -> list[str]:
     """One syllable with tone number per character of the normalised name (place readings);
     a character without a reading (Latin letter, digit) stands for itself."""
-    from pypinyin import Style, lazy_pinyin
-
     out = []
     for text, fixed in _segments(normalize(name), overrides):
         if fixed:
@@ -78,12 +77,11 @@ def syllables(name: str, overrides=None) -> list[str]:
 
 
 def _per_char(text: str) -> list[str]:
+    """One reading per character, read in context (pypinyin's phrase data); a run of non-Han
+    characters comes back split into its characters."""
     from pypinyin import Style, lazy_pinyin
 
-    # pypinyin keeps a run of non-Han characters as one item; read character by character then
-    han = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True, errors=lambda s: list(s))
-    return han if len(han) == len(text) else [lazy_pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True,
-                                                              v_to_u=True, errors=lambda s: list(s))[0] for ch in text]
+    return lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True, errors=lambda s: list(s))
 
 
 def _toneless(syllable: str) -> str:
@@ -94,7 +92,10 @@ def _word(sylls: list[str]) -> str:
     """Syllables written as one word: capitalised, apostrophe before a non-initial a/o/e syllable."""
     text = ""
     for s in sylls:
-        s = _toneless(s).lower()
+        if not _SYLLABLE.fullmatch(s):  # a letter or digit mixed into the name stays as written
+            text += s
+            continue
+        s = _toneless(s)
         if text and s[:1] in ("a", "o", "e"):
             text += "'"
         text += s

@@ -113,10 +113,10 @@ def next_key(keys, year: int) -> str:
     return f"{prefix}{max(used, default=0) + 1:04d}"
 
 
-def _check_record(project, name, district, ordinal, exclude=()) -> dict:
+def _check_record(project, name, district, ordinal, width=None, exclude=()) -> dict:
     from diming.geonames.namecheck import namecheck
 
-    result = namecheck(project, name, district=district, exclude=exclude, ordinal=bool(ordinal))
+    result = namecheck(project, name, district=district, exclude=exclude, ordinal=bool(ordinal), width=width)
     severities = {f["severity"] for f in result["findings"]}
     status = "error" if "error" in severities else ("warning" if severities else "ok")
     return {"pinyin": result["pinyin"], "check_status": status,
@@ -140,7 +140,7 @@ def new_record(project, name: str, geometry, *, district: str, reason=None, mean
               "width_m": width, "ordinal": int(bool(ordinal)),
               "batch": check_batch(batch) if batch else batch_of(today),
               "created_on": today.isoformat(), "geometry": geometry}
-    record.update(_check_record(project, name, district, ordinal))
+    record.update(_check_record(project, name, district, ordinal, width))
     return record
 
 
@@ -216,7 +216,7 @@ def advance(project, key: str, to: str, *, on=None, by=None, today=None, note=No
             changes.update(check)
         merged = {**record, **changes}
         if to == "announced":
-            changes["road_id"] = _announce(tx, merged, day)
+            changes["road_id"] = _announce(tx, merged)
         tx.update("road_proposals", key, changes, action="advance",
                   note=note or f"{label(state)} → {label(to)}")
         return tx.get("road_proposals", key)
@@ -227,11 +227,11 @@ def _approval_check(project, key: str) -> dict:
     from diming.layers.store import read_layer
 
     frame = read_layer(project, "road_proposals", where="proposal_id = ?", params=(key,),
-                       columns=("name", "district", "ordinal"))
+                       columns=("name", "district", "ordinal", "width_m"))
     if frame.empty:
         raise DimingError(f"没有编号为 {key} 的申报 (no such proposal)")
     row = frame.iloc[0]
-    return _check_record(project, row["name"], row["district"], _plain(row["ordinal"]),
+    return _check_record(project, row["name"], row["district"], plain(row["ordinal"]), plain(row["width_m"]),
                          exclude=[("road_proposals", key)])
 
 
@@ -240,7 +240,7 @@ def _last_date(record: dict) -> dt.date | None:
     return max(dates, default=None)
 
 
-def _announce(tx, record: dict, day: dt.date) -> str:
+def _announce(tx, record: dict) -> str:
     """On 公告 the name enters the gazetteer (``roads``); returns the new road's key."""
     import shapely
 
@@ -303,14 +303,15 @@ def proposals(project, *, state=None, district=None, batch=None, overdue_on=None
         where.append("district LIKE ?")
         params.append(f"{district}%")
     frame = read_layer(project, "road_proposals", where=" AND ".join(where) or None, params=tuple(params))
-    records = [{k: _plain(v) for k, v in row.items() if k != "geometry"} for row in frame.to_dict("records")]
+    records = [{k: plain(v) for k, v in row.items() if k != "geometry"} for row in frame.to_dict("records")]
     if overdue_on:
         late = {r["proposal_id"] for r in overdue(project, today=overdue_on)}
         records = [r for r in records if r["proposal_id"] in late]
     return records
 
 
-def _plain(value):
+def plain(value):
+    """None for a missing value of any kind (None, pandas NA, NaN)."""
     import pandas as pd
 
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
@@ -323,7 +324,7 @@ def show(project, key: str) -> dict:
     frame = read_layer(project, "road_proposals", where="proposal_id = ?", params=(key,))
     if frame.empty:
         raise DimingError(f"没有编号为 {key} 的申报 (no such proposal)")
-    record = {k: _plain(v) for k, v in frame.iloc[0].to_dict().items() if k != "geometry"}
+    record = {k: plain(v) for k, v in frame.iloc[0].to_dict().items() if k != "geometry"}
     record["findings"] = json.loads(record.pop("check_findings") or "[]")
     history = []
     for row in audit_rows(project, layer="road_proposals", key=key):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from diming.geonames.normalize import normalize, to_simplified
 from diming.geonames.parts import generic_of, split_name
@@ -39,12 +40,46 @@ def check_name(name: str, *, max_length: int = 12, extra_forbidden=()) -> list[d
     kinds = modifiers()
     if generic and all(kinds.get(ch) == "ordinal" for ch in specific + modifier):
         out.append(finding("name.format", "warning", f"专名只有序数 {specific + modifier}，缺少实义专名"))
-    words = {**forbidden_words(), **{w: "本地禁用词 (local list)" for w in extra_forbidden}}
-    for word, reason in words.items():
-        if normalize(word) and normalize(word) in norm:
+    for word, normal, reason in _forbidden(tuple(extra_forbidden)):
+        if normal in norm:
             out.append(finding("name.forbidden-word", "error", f"含有不宜使用的词 {word}: {reason}"))
     out.extend(_char_findings(name))
     return out
+
+
+@lru_cache(maxsize=16)
+def _forbidden(extra: tuple) -> tuple[tuple[str, str, str], ...]:
+    """(word, normalised word, reason) of the built-in list and the project's words, normalised once."""
+    words = {**forbidden_words(), **{w: "本地禁用词 (local list)" for w in extra}}
+    return tuple((w, normalize(w), reason) for w, reason in words.items() if normalize(w))
+
+
+def parse_width_rule(text: str) -> list[tuple[str, float]]:
+    """The setting ``generic_width_rule`` (``街:40; 路:30; 道:22``) as (通名, least width), widest first."""
+    from diming.errors import DimingError
+
+    table = []
+    for entry in filter(None, (e.strip() for e in re.split(r"[;；]", text or ""))):
+        generic, _, width = entry.replace("：", ":").partition(":")
+        try:
+            table.append((generic.strip(), float(width)))
+        except ValueError:
+            raise DimingError(f"通名宽度规则: {entry!r} 应为 通名:最小宽度 (e.g. 路:30)") from None
+        if not generic.strip():
+            raise DimingError(f"通名宽度规则: {entry!r} 缺少通名")
+    return sorted(table, key=lambda t: t[1], reverse=True)
+
+
+def check_width(name: str, width, table) -> list[dict]:
+    """``name.format`` when the 通名 does not fit the road's width under the local rule ``table``."""
+    generic = split_name(name)[2]
+    if width is None or not table or generic not in {g for g, _ in table}:
+        return []
+    fitting = next((g for g, least in table if width >= least), None)
+    if fitting == generic:
+        return []
+    advice = f"宜用 {fitting}" if fitting else f"不足 {table[-1][1]:g} 米, 不宜用 {generic}"
+    return [finding("name.format", "warning", f"路宽 {width:g} 米与通名 {generic} 不符: {advice}")]
 
 
 def _char_findings(name: str) -> list[dict]:
@@ -85,22 +120,43 @@ def _entry(record: dict) -> dict:
     return {"layer": record["layer"], "id": record["id"], "name": record["name"]}
 
 
-def build_index(records, overrides=None) -> dict:
+def build_index(records, overrides=None, regions=()) -> dict:
     """Look-up tables over other names, each record ``{"layer", "id", "name"}`` (heritage
-    records may add ``"status"``): by normalised name, by 专名, by toneless reading key."""
-    index = {"name": {}, "specific": {}, "reading": {}, "overrides": overrides}
+    records may add ``"status"``): by normalised name, by 专名, by toneless reading key.
+    ``regions``: names of divisions (青岚市, 桃源镇 …) whose stem added to a name still counts
+    as the same name (local duplicate rule)."""
+    stems = tuple(sorted({region_stem(r) for r in regions} - {""}, key=len, reverse=True))
+    index = {"name": {}, "specific": {}, "reading": {}, "overrides": overrides, "stems": stems}
     for record in records:
         norm = normalize(record["name"])
         specific = split_name(norm)[0]
         index["name"].setdefault(norm, []).append(record)
-        index["specific"].setdefault(_core(specific), []).append(record)
+        index["specific"].setdefault(_core(specific, stems), []).append(record)
         for key in reading_keys(norm, overrides):
             index["reading"].setdefault(key, []).append(record)
     return index
 
 
-def _core(specific: str) -> str:
-    """The 专名 with a leading 新 or 大 dropped: 新华 and 华 count as one (local duplicate rule)."""
+_DIVISION_SUFFIXES = ("街道", "社区", "自治县", "市", "区", "县", "镇", "乡", "村")
+
+
+def region_stem(region: str) -> str:
+    """A division name without its 通名: 青岚市 -> 青岚; ``""`` when less than two characters remain."""
+    region = normalize(region)
+    for suffix in _DIVISION_SUFFIXES:
+        if region.endswith(suffix):
+            region = region[: -len(suffix)]
+            break
+    return region if len(region) >= 2 else ""
+
+
+def _core(specific: str, stems=()) -> str:
+    """The 专名 without a leading division name, 新 or 大: 青岚新华, 新华 and 华 count as one
+    (the local duplicate rule); never cut to nothing."""
+    for stem in stems:
+        if specific.startswith(stem) and len(specific) > len(stem):
+            specific = specific[len(stem):]
+            break
     return specific[1:] if len(specific) >= 2 and specific[0] in "新大" else specific
 
 
@@ -123,14 +179,14 @@ def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity
             out.append(_protected(r, "同名"))
         else:
             out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 重名", [_entry(r)]))
-    for r in hits(index["specific"].get(_core(specific), []), seen):
+    for r in hits(index["specific"].get(_core(specific, index["stems"]), []), seen):
         r_spec, r_mod, r_gen = split_name(r["name"])
         if (r_spec, r_mod, r_gen) != (specific, modifier, generic):
             seen.add(id(r))
             if r["layer"] == "heritage_names":
                 out.append(_protected(r, "专名相同"))
             elif r_gen == generic and r_mod == modifier:
-                out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 仅差“新”“大”，视为重名",
+                out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 仅差地区名或“新”“大”，视为重名",
                                    [_entry(r)]))
             else:
                 out.append(finding("name.same-specific", same_specific_severity,

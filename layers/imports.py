@@ -59,7 +59,8 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
             raise DimingError("road_proposals: 申请表只能新增 (--mode append)")
         from diming.geonames.forms import import_proposals
 
-        return import_proposals(project, src, source_layer=source_layer, crs=crs, fields=fields, fix=fix, by=by)
+        return import_proposals(project, src, source_layer=source_layer, encoding=encoding, crs=crs, fields=fields,
+                                fix=fix, by=by)
     layer = get_layer(layer_name)
     if layer.system:
         raise DimingError(f"{layer_name}: 系统图层不能导入 (maintained by diming itself)")

@@ -34,6 +34,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "本地不宜使用的词, 以逗号或空格分隔 (words added to the built-in 大洋怪重 list)"),
     Setting("pinyin_overrides", str, "",
             "地名读音覆盖表 (place readings of polyphones): 朝阳=chao2 yang2; 六安=lu4 an1"),
+    Setting("generic_width_rule", str, "",
+            "通名与路宽对应 (optional local rule): 街:40; 路:30; 道:22 means 街 ≥ 40 m, 路 30–40 m, 道 22–30 m; empty: off"),
     Setting("area_overlap_tolerance_m2", float, 1.0, "行政区域重叠容差 (overlaps up to this area are ignored, m²)"),
     Setting("area_gap_tolerance_m2", float, 1.0, "行政区域缝隙容差 (gaps up to this area are ignored, m²)"),
     Setting("line_tolerance_m", float, 5.0, "界线与区域边界偏差容差 (boundary line vs shared area edge, m)"),
@@ -58,6 +60,10 @@ def parse(key: str, raw: str):
         raise DimingError(f"设置项 {key}: {raw!r} 不在 {', '.join(setting.choices)} 之中")
     if setting.type in (int, float) and value < 0:
         raise DimingError(f"设置项 {key}: 不能为负数 (must not be negative)")
+    if key == "generic_width_rule":
+        from diming.geonames.rules import parse_width_rule
+
+        parse_width_rule(value)
     if key == "pinyin_overrides":
         from diming.geonames.pinyin import parse_overrides
 

@@ -30,10 +30,10 @@ def test_add_fills_key_and_pinyin_and_refuses_bad_entries(project, run):
 
 def test_import_list_show(project, run, tmp_path):
     src = tmp_path / "list.csv"
-    src.write_text("标准地名,类别,批次,保护级别,含义,状态,经度,纬度\n"
-                   "老鸦巷,历史地名,第一批,区级,古槐栖鸦,historical,120.1,36.1\n"
-                   "鼓楼,地名文化遗产,第一批,市级,=cmd|' /C calc'!A0,in_use,120.2,36.2\n")
-    result = run(project, "heritage", "import", src, "--x", "经度", "--y", "纬度")
+    src.write_bytes(("标准地名,类别,批次,保护级别,含义,状态,经度,纬度\n"
+                     "老鸦巷,历史地名,第一批,区级,古槐栖鸦,historical,120.1,36.1\n"
+                     "鼓楼,地名文化遗产,第一批,市级,=cmd|' /C calc'!A0,in_use,120.2,36.2\n").encode("gbk"))
+    result = run(project, "heritage", "import", src, "--x", "经度", "--y", "纬度", "--encoding", "GBK")
     assert result.exit_code == 0, result.output
     rows = entries(project)
     assert [(r["heritage_id"], r["name"], r["pinyin"]) for r in rows] == [("BH-001", "老鸦巷", "Laoya Xiang"),

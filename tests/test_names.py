@@ -50,6 +50,11 @@ def test_spell_per_1984_rules(name, spelled):
     assert spell(name) == spelled
 
 
+def test_letters_and_digits_mixed_in_stay_as_written():
+    assert spell("经5路") == "Jing5 Lu"
+    assert spell("长江A路") == "ChangjiangA Lu"
+
+
 def test_sign_is_all_capitals_and_keeps_the_apostrophe():
     assert sign("西安路") == "XI'AN LU"
     assert sign("中山东路") == "ZHONGSHAN DONGLU"
@@ -137,6 +142,15 @@ def test_clash_rules(name, expected):
     assert rules_of(clash_findings(name, build_index(OTHERS))) == expected
 
 
+def test_division_name_added_or_dropped_is_a_duplicate():
+    index = build_index(OTHERS, regions=["青岚市", "桃源镇", "松阳区"])
+    assert rules_of(clash_findings("青岚海口路", index)) == [("name.duplicate", "error")]
+    assert rules_of(clash_findings("桃源新华路", index)) == [("name.duplicate", "error")]
+    assert "仅差地区名" in clash_findings("青岚海口路", index)[0]["message"]
+    assert clash_findings("青岚路", index) == []  # never cut to nothing
+    assert rules_of(clash_findings("青岚海口路", build_index(OTHERS))) == []
+
+
 def test_homophone_says_whether_tones_match():
     index = build_index(OTHERS)
     assert "声调也相同" in clash_findings("海燕路", index)[0]["message"]
@@ -199,3 +213,18 @@ def test_namecheck_uses_project_settings(project, run):
     assert run(project, "namecheck", "金沙路").exit_code == 1
     assert run(project, "namecheck", "海口街").exit_code == 1
     assert run(project, "config", "pinyin_overrides", "乐清=yue qing").exit_code == 1
+
+
+def test_optional_width_rule(project, run):
+    from diming.geonames.rules import check_width, parse_width_rule
+
+    table = parse_width_rule("街:40; 路:30; 道:22")
+    assert check_width("松风路", 35, table) == []
+    assert "宜用 街" in check_width("松风路", 45, table)[0]["message"]
+    assert "不足 22 米" in check_width("松风道", 12, table)[0]["message"]
+    assert check_width("松风巷", 12, table) == [] and check_width("松风路", None, table) == []
+    assert run(project, "namecheck", "松风路", "--width", "45").output.count("name.format") == 0  # off by default
+    assert run(project, "config", "generic_width_rule", "街:40; 路:30; 道:22").exit_code == 0
+    result = run(project, "namecheck", "松风路", "--width", "45")
+    assert result.exit_code == 0 and "路宽 45 米与通名 路 不符" in result.output
+    assert run(project, "config", "generic_width_rule", "街:宽").exit_code == 1

@@ -237,12 +237,14 @@ def test_import_application_form(names_project, run, tmp_path):
     bad = _form(tmp_path / "bad.xlsx", [
         ["竹影路", "379901", "新建", None, None, None, None, "宽", LINE],
         [None, "379901", "新建", None, None, None, None, None, LINE],
-        ["梅影路", "379901", "新建", None, None, None, None, None, "POINT(120 36)"]])
+        ["梅影路", "379901", "新建", None, None, None, None, None, "POINT(120 36)"],
+        ["兰影路", "379901", "新建", None, None, None, None, -5, LINE]])
     result = run(names_project, "import", "road_proposals", bad)
     assert result.exit_code == 1
     assert "bad.xlsx: 第 2 行, 字段 width_m" in result.output
     assert "bad.xlsx: 第 3 行, 字段 name" in result.output
     assert "bad.xlsx: 第 4 行, 字段 geometry" in result.output
+    assert "bad.xlsx: 第 5 行: 宽度 -5.0 应为正数" in result.output
     assert len(read_layer(names_project, "road_proposals")) == 2  # nothing half-written
 
 

@@ -35,15 +35,17 @@ def add(obj, name, lon, lat, **fields):
 @cli.command("import")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
 @click.option("--source-layer", help="源文件中的图层或工作表.")
+@click.option("--encoding", help="文本编码, e.g. GBK.")
 @click.option("--x", "x", help="X 坐标列.")
 @click.option("--y", "y", help="Y 坐标列.")
 @click.option("--crs", type=int, help="源坐标系 EPSG.")
 @click.pass_obj
-def import_(obj, src, source_layer, x, y, crs):
+def import_(obj, src, source_layer, encoding, x, y, crs):
     """导入名录条目 (CSV, XLSX, GeoJSON, GPKG); keys and pinyin filled in where missing."""
     from diming.geonames.heritage import import_entries
 
-    result = import_entries(obj["project"], src, by=obj["by"], source_layer=source_layer, x=x, y=y, crs=crs)
+    result = import_entries(obj["project"], src, by=obj["by"], source_layer=source_layer, encoding=encoding,
+                            x=x, y=y, crs=crs)
     if result.ignored_fields:
         click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
     click.echo(f"heritage_names: 新增 {result.inserted}")

@@ -158,7 +158,7 @@ def overdue(obj, today, fmt):
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="审核表 .xlsx.")
 @click.pass_obj
 def batch(obj, batch, output):
-    """生成半年集中审核表 BATCH (e.g. 2024H2) as XLSX."""
+    """生成半年集中审核表: the proposals of BATCH (2024H2 …) as XLSX."""
     from diming.geonames.batch import write_batch
 
     n = write_batch(obj["project"], batch, output)
