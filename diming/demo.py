@@ -330,9 +330,12 @@ def run_demo(output="demo", echo=print) -> Path:
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     _names_step(project, output, echo)
     from diming.boundaries.demo_round import run_demo_round
+    from diming.maps import write_all_maps
 
     run_demo_round(project, output, echo=echo)
-    _check_step(project, output, echo)
+    findings = _check_step(project, output, echo)
+    for result in write_all_maps(project, output, findings):
+        echo(f"地图 {result['output']}")
     return project
 
 
@@ -346,6 +349,7 @@ def _check_step(project, output, echo):
     write(findings, "json", output / "check.json")
     counts = summary(findings)
     echo(f"项目检查 {output / 'check.txt'}: 错误 {counts['error']}, 警告 {counts['warning']}")
+    return findings
 
 
 def _names_step(project, output, echo):

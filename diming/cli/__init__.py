@@ -21,6 +21,7 @@ COMMANDS = {
     "export": ("diming.cli.export", "导出图层 (export a layer to GeoJSON, GPKG, SHP, CSV, XLSX)"),
     "check": ("diming.cli.check", "项目检查 (check names, proposals, areas, lines and markers; text/json/geojson/gpkg)"),
     "accept": ("diming.cli.accept", "认可检查结果为例外 (record a reviewed finding as an accepted exception)"),
+    "map": ("diming.cli.map", "生成离线地图 (HTML maps: inspection, proposals, heritage, check)"),
     "namecheck": ("diming.cli.namecheck", "检查拟用地名 (check a candidate name: rules, duplicates, homophones, heritage)"),
     "road": ("diming.cli.road", "道路命名申报与更名销名 (road-naming proposals, renames, cancellations)"),
     "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
