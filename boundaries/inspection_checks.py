@@ -73,3 +73,18 @@ def inspection_displaced(project, *, line_ids=None) -> list[dict]:
 def findings(project, *, line_ids=None) -> list[dict]:
     """The findings of both inspection rules (on ``line_ids`` only, when given)."""
     return inspection_missing(project, line_ids=line_ids) + inspection_displaced(project, line_ids=line_ids)
+
+
+def check(data) -> list:
+    """The two rules as ``diming check`` findings (a rule family of :mod:`diming.check`)."""
+    import shapely
+
+    from diming.findings import Finding
+
+    out = []
+    for f in findings(data.project):
+        distance = f.pop("distance_m", None)
+        out.append(Finding(f["rule"], f["severity"], f["layer"], f["id"], f["name"], f["message"], f["related"],
+                           geometry=shapely.Point(f["lon"], f["lat"]),
+                           measures={} if distance is None else {"distance_m": distance}))
+    return out

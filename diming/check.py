@@ -21,6 +21,7 @@ FAMILIES = (
     "diming.boundaries.area_checks",
     "diming.boundaries.line_checks",
     "diming.boundaries.marker_checks",
+    "diming.boundaries.inspection_checks",
 )
 
 

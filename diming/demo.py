@@ -172,7 +172,9 @@ def build_demo(path, *, overwrite: bool = True, today: dt.date | None = None) ->
     to_lonlat = Transformer.from_crs(GK_EPSG, 4490, always_xy=True)
 
     def geo(geom):
-        return shapely.transform(geom, lambda xy: _lonlat_array(to_lonlat, xy, north0))
+        # densify first: a straight edge shared by two areas, with extra vertices on one side only,
+        # would otherwise curve apart by centimetres once projected and leave false slivers
+        return shapely.transform(shapely.segmentize(geom, 50.0), lambda xy: _lonlat_array(to_lonlat, xy, north0))
 
     def multi(geom):
         geom = geo(geom)

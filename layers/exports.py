@@ -13,6 +13,7 @@ from diming.errors import DimingError
 from diming.layers.schema import get_layer
 
 FORMATS = {".geojson": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".csv": "CSV", ".xlsx": "XLSX"}
+XLSX_CELL_LIMIT = 32767  # characters a spreadsheet cell holds
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -78,6 +79,12 @@ def _write_csv(table, dest):
 def _write_xlsx(table, dest, layer):
     from openpyxl import Workbook
 
+    if "wkt" in table.columns:
+        too_long = table["wkt"].str.len() > XLSX_CELL_LIMIT
+        if too_long.any():
+            key = table[layer.key][too_long].iloc[0]
+            raise DimingError(f"{dest.name}: {layer.name} {key} 的几何超过 XLSX 单元格上限 {XLSX_CELL_LIMIT} 字符 "
+                              "(geometry too large for a spreadsheet cell); 请导出为 .gpkg 或 .geojson")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(layer.alias)
     aliases = {f.name: f.alias for f in layer.fields}

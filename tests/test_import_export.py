@@ -26,6 +26,8 @@ def _frame(project, layer, key):
 @pytest.mark.parametrize("layer,key", [("roads", "road_id"), ("boundary_markers", "marker_id"),
                                        ("admin_areas", "code")])
 def test_round_trip_every_format(demo_project, project, tmp_path, suffix, layer, key):
+    if (layer, suffix) == ("admin_areas", ".xlsx"):
+        pytest.skip("the demo's areas are too detailed for an XLSX cell: see test_xlsx_refuses_huge_geometry")
     dest = tmp_path / f"out{suffix}"
     assert export_layer(demo_project, layer, dest) > 0
     result = import_layer(project, layer, dest)
@@ -245,3 +247,9 @@ def test_refuses_unknown_layer_format_and_system_layers(project, tmp_path, run):
     assert "不支持的格式 .kml" in run(project, "export", "roads", tmp_path / "r.kml").output
     bad = run(project, "import", "roads", src, "--field", "nonsense")
     assert bad.exit_code == 2 and "target=source" in bad.output
+
+
+def test_xlsx_refuses_huge_geometry(demo_project, tmp_path, run):
+    result = run(demo_project, "export", "admin_areas", tmp_path / "a.xlsx")
+    assert result.exit_code == 1 and "379900 的几何超过 XLSX 单元格上限 32767" in result.output
+    assert not (tmp_path / "a.xlsx").exists()
