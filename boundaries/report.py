@@ -17,7 +17,6 @@ REPORT_FORMATS = (".pdf", ".xlsx", ".md")
 def round_report(project, round_id: str) -> dict:
     """The report's content as plain data (what every format shows)."""
     from diming.boundaries.inspection import get_round
-    from diming.boundaries.inspection_checks import findings as inspection_findings
     from diming.layers.settings import get_settings
     from diming.layers.store import read_layer
 
@@ -47,11 +46,25 @@ def round_report(project, round_id: str) -> dict:
         lines.append({"line_id": line_id, "name": names.get(line_id), "total": len(ids), "inspected": len(done),
                       "by_condition": counts, "displaced": displaced, "actions": actions,
                       "not_inspected": [m for m in ids if m not in records.index]})
-    findings = inspection_findings(project, line_ids=rnd["line_ids"])
+    findings = _check_findings(project, rnd["line_ids"], markers)
     total = {"total": sum(x["total"] for x in lines), "inspected": sum(x["inspected"] for x in lines),
              "by_condition": {c: sum(x["by_condition"][c] for x in lines) for c in CONDITION_ORDER}}
     return {"round": rnd, "tolerance_m": tolerance, "lines": lines, "total": total, "findings": findings,
             "made_on": dt.date.today().isoformat()}
+
+
+def _check_findings(project, line_ids, markers) -> list[dict]:
+    """What ``diming check`` finds on the round's lines, their markers and the areas either side."""
+    from diming.check import run_check
+    from diming.layers.store import read_layer
+
+    lines = read_layer(project, "boundary_lines", columns=["line_id", "left_code", "right_code"])
+    lines = lines[lines.line_id.isin(line_ids)]
+    keys = {f"boundary_lines:{i}" for i in lines.line_id}
+    keys |= {f"boundary_markers:{m}" for m in markers.marker_id[markers.line_id.isin(line_ids)]}
+    keys |= {f"admin_areas:{c}" for c in (*lines.left_code, *lines.right_code)}
+    return [{"rule": f.rule, "severity": f.severity, "id": f.id, "message": f.message}
+            for f in run_check(project) if keys & set(f.keys) and not f.accepted]
 
 
 def write_report(project, round_id: str, output) -> Path:

@@ -334,6 +334,9 @@ def test_demo_writes_round_sheet_and_report(tmp_path):
     assert load_workbook(tmp_path / "out" / "联检记录表-9102.xlsx").active.cell(5, 2).value == "9102001Q"
     report = (tmp_path / "out" / "联检报告.md").read_text(encoding="utf-8")
     assert "| 9101 | 9101004Q | 移位 | 2.40 |" in report and "| 9101 | 9101008Q | 丢失 | 重建 |  |" in report
+    # diming check's findings on the round's lines and the areas either side, not the rest
+    assert "| area.gap | error | 379901 |" in report and "| inspection.displaced | error | 9101004Q |" in report
+    assert "9103005Q" not in report and "area.overlap" not in report
     assert "联合检查报告" in pdf_text(tmp_path / "out" / "联检报告.pdf")
     assert markers_of(project, "9101").condition["9101004Q"] == "移位"
 
