@@ -290,3 +290,11 @@ def test_osm_basemap_only_asks_for_tiles(filled, tmp_path, browser):
     page = open_page(browser, out, settle=1.0)
     assert page.requests, "tiles were requested"
     assert all(r.startswith("https://tile.openstreetmap.org/") for r in page.requests), page.requests
+
+
+def test_cli_check_map_runs_the_check_itself(demo_project, tmp_path, run):
+    result = run(demo_project, "map", "check", "-o", tmp_path / "c.html")
+    assert result.exit_code == 0, result.output
+    assert "marker.off-line 1" in result.output and "area.gap 1" in result.output
+    only = run(demo_project, "map", "check", "--rules", "marker", "-o", tmp_path / "m.html")
+    assert "marker.off-line 1" in only.output and "area.gap" not in only.output

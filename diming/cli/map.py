@@ -60,13 +60,19 @@ def heritage(obj, output, basemap, tianditu_key, title):
 
 
 @cli.command()
-@click.option("--findings", "findings_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="检查结果 GeoJSON (findings as a FeatureCollection).")
+@click.option("--findings", "findings_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="检查结果 GeoJSON (diming check --format geojson); 默认现场运行 diming check.")
+@click.option("--rules", default=None, help="只画这些规则 (comma-separated rule prefixes, as diming check --rules).")
 @_common
 @click.pass_obj
-def check(obj, findings_path, output, basemap, tianditu_key, title):
+def check(obj, findings_path, rules, output, basemap, tianditu_key, title):
     """检查结果图: every finding of diming check with its geometry, one layer per rule."""
     from diming.maps.check import check_map, read_findings
 
-    _report(check_map(obj["project"], output, read_findings(findings_path), basemap=basemap,
-                      tianditu_key=tianditu_key, title=title))
+    if findings_path:
+        findings = read_findings(findings_path)
+    else:
+        from diming.check import run_check
+
+        findings = run_check(obj["project"], rules.split(",") if rules else None)
+    _report(check_map(obj["project"], output, findings, basemap=basemap, tianditu_key=tianditu_key, title=title))
