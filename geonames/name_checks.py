@@ -105,10 +105,7 @@ def _describe(names, local) -> list[tuple]:
     for name in names:
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        # only the stems that start this 专名, longest first: _core scans what it is given, and a
-        # national project has tens of thousands of division names
-        stems = [specific[:k] for k in range(len(specific) - 1, 1, -1) if specific[:k] in local["stems"]]
-        rows.append((name, norm, _core(specific, stems), modifier, generic, reading_keys(norm, local["overrides"]),
+        rows.append((name, norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
                      check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"])))
     return rows
 
@@ -204,12 +201,6 @@ def _protected(data, proposals, overrides, regions) -> list[Finding]:
     heritage = data.layer("heritage_names", "status IS NULL OR status != 'delisted'")
     if not len(heritage) or not len(proposals):
         return []
-    # only the divisions whose stem can start one of these names: the index scans every stem per name
-    from diming.geonames.normalize import normalize
-    from diming.geonames.rules import region_stem
-
-    prefixes = {normalize(n)[:k] for n in (*heritage["name"], *proposals["name"]) for k in range(2, len(n))}
-    regions = [r for r in regions if region_stem(r) in prefixes]
     index = build_index([{"layer": "heritage_names", "id": h, "name": n, "status": s}
                          for h, n, s in zip(heritage["heritage_id"], heritage["name"], heritage["status"])],
                         overrides, regions=regions)

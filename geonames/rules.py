@@ -125,7 +125,7 @@ def build_index(records, overrides=None, regions=()) -> dict:
     records may add ``"status"``): by normalised name, by 专名, by toneless reading key.
     ``regions``: names of divisions (青岚市, 桃源镇 …) whose stem added to a name still counts
     as the same name (local duplicate rule)."""
-    stems = tuple(sorted({region_stem(r) for r in regions} - {""}, key=len, reverse=True))
+    stems = frozenset(region_stem(r) for r in regions) - {""}
     index = {"name": {}, "specific": {}, "reading": {}, "overrides": overrides, "stems": stems}
     for record in records:
         norm = normalize(record["name"])
@@ -150,12 +150,14 @@ def region_stem(region: str) -> str:
     return region if len(region) >= 2 else ""
 
 
-def _core(specific: str, stems=()) -> str:
+def _core(specific: str, stems=frozenset()) -> str:
     """The 专名 without a leading division name, 新 or 大: 青岚新华, 新华 and 华 count as one
-    (the local duplicate rule); never cut to nothing."""
-    for stem in stems:
-        if specific.startswith(stem) and len(specific) > len(stem):
-            specific = specific[len(stem):]
+    (the local duplicate rule); never cut to nothing. ``stems``: the set of division stems."""
+    # look the name's own prefixes up, longest first: a national project has tens of thousands of
+    # division names, far too many to try one by one on every name
+    for k in range(len(specific) - 1, 1, -1):
+        if specific[:k] in stems:
+            specific = specific[k:]
             break
     return specific[1:] if len(specific) >= 2 and specific[0] in "新大" else specific
 

@@ -94,8 +94,18 @@ def _columns(con: sqlite3.Connection, name: str) -> list[str]:
     return [r[1] for r in con.execute(f"PRAGMA table_info({gpkg.quote(name)})")]
 
 
-def read_layer(project, name: str, *, where: str | None = None, params=(), columns=None):
-    """Layer ``name`` as a GeoDataFrame in EPSG:4490 (a DataFrame for attribute tables).
+def stored_fields(project, name: str) -> list[str]:
+    """The fields layer ``name`` has in this file (an older project may lack newer ones until its next write)."""
+    con = _open(project)
+    try:
+        return _columns(con, name)
+    finally:
+        con.close()
+
+
+def read_layer(project, name: str, *, where: str | None = None, params=(), columns=None, geometry: bool = True):
+    """Layer ``name`` as a GeoDataFrame in EPSG:4490 (a DataFrame for attribute tables, or with
+    ``geometry=False``).
 
     Dates stay ISO ``YYYY-MM-DD`` strings; integers are nullable ``Int64``. ``where`` is an SQL
     condition with ``?`` placeholders bound to ``params``.
@@ -108,7 +118,8 @@ def read_layer(project, name: str, *, where: str | None = None, params=(), colum
     try:
         present = set(_columns(con, name))
         wanted = [f for f in layer.fields if f.name in present and (columns is None or f.name in columns)]
-        select = [gpkg.quote(f.name) for f in wanted] + (["geom"] if layer.geometry else [])
+        spatial = bool(layer.geometry) and geometry
+        select = [gpkg.quote(f.name) for f in wanted] + (["geom"] if spatial else [])
         sql = f"SELECT {', '.join(select)} FROM {gpkg.quote(name)}"
         if where:
             sql += f" WHERE {where}"
@@ -125,7 +136,7 @@ def read_layer(project, name: str, *, where: str | None = None, params=(), colum
         else:
             data[f.name] = pd.array(values, dtype=object)
     frame = pd.DataFrame(data, columns=[f.name for f in wanted])
-    if not layer.geometry:
+    if not spatial:
         return frame
     geoms = gpkg.decode([r[-1] for r in rows])
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=f"EPSG:{STORAGE_EPSG}"))

@@ -228,3 +228,25 @@ def test_optional_width_rule(project, run):
     result = run(project, "namecheck", "松风路", "--width", "45")
     assert result.exit_code == 0 and "路宽 45 米与通名 路 不符" in result.output
     assert run(project, "config", "generic_width_rule", "街:宽").exit_code == 1
+
+
+def test_namecheck_scope_in_sql_counts_names_without_district_and_follows_the_setting(project):
+    import shapely
+
+    from diming.geonames.namecheck import namecheck, project_names
+    from diming.layers.settings import set_setting
+    from diming.layers.store import transaction
+
+    line = shapely.MultiLineString([[(120.1, 36.1), (120.2, 36.1)]])
+    with transaction(project) as tx:
+        tx.insert("roads", [
+            {"road_id": "A", "name": "长江路", "district": None, "status": "in_use", "geometry": line},
+            {"road_id": "B", "name": "黄河路", "district": "379902", "status": "in_use", "geometry": line},
+            {"road_id": "C", "name": "淮河路", "district": "379801", "status": "in_use", "geometry": line}])
+    assert {r["id"] for r in project_names(project, "379901", "county")} == {"A"}
+    assert {r["id"] for r in project_names(project, "379901", "city")} == {"A", "B"}
+    assert {r["id"] for r in project_names(project, None, "county")} == {"A", "B", "C"}
+    assert rules_of(namecheck(project, "长江路", district="379901")["findings"]) == [("name.duplicate", "error")]
+    assert namecheck(project, "黄河路", district="379901")["findings"] == []
+    set_setting(project, "duplicate_scope", "city")
+    assert rules_of(namecheck(project, "黄河路", district="379901")["findings"]) == [("name.duplicate", "error")]
