@@ -33,7 +33,7 @@ write(run_check(sys.argv[1]), "json", sys.argv[2])
 NAMECHECK = """
 import sys
 from diming.cli import main
-main(["--project", sys.argv[1], "namecheck", "长江路", "--format", "json"])
+main(["--project", sys.argv[1], "namecheck", "长江路", "--format", "json", *sys.argv[2:]])
 """
 
 
@@ -67,10 +67,11 @@ def main(path: str) -> None:
     # max(read, check), which is the check's own unless reading alone took more
     print(f"diming check: {check_s:7.1f} s  peak {check_mb:7.0f} MB  ({check_s / read_s:.1f}× read)", flush=True)
     print("findings:", summary, flush=True)
-    namecheck_s, _ = measure(NAMECHECK, path, timeout=300)
-    print("namecheck   : " + (f"{namecheck_s:7.1f} s" if namecheck_s else "  > 300 s (stopped)")
-          + "  (one name, whole process)")
-
+    # as at the counter: in the name's own county (the duplicate scope), then against the whole country
+    for label, extra in (("county", ("--district", "300907")), ("country", ())):
+        namecheck_s, _ = measure(NAMECHECK, path, *extra, timeout=300)
+        print(f"namecheck   : " + (f"{namecheck_s:7.1f} s" if namecheck_s else "  > 300 s (stopped)")
+              + f"  (one name in its {label}, whole process)", flush=True)
 
 if __name__ == "__main__":
     main(sys.argv[1])
