@@ -167,17 +167,12 @@ def _pdf(data, path) -> None:
 
 # --- XLSX -----------------------------------------------------------------------------------------
 
-def neutralise(value):
-    """A cell value safe from formula injection: text starting with = + - @ tab or CR gets a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _xlsx(data, path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
+
+    from diming.layers.exports import neutralise
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from diming.boundaries.inspection import ENTRY_COLUMNS, ENTRY_CONDITIONS, KEY_COLUMNS, YES_NO

@@ -160,8 +160,9 @@ def _text(value):
     """Trimmed text, None when blank; the quote a written sheet put before = + - @ is taken off again."""
     if _blank(value):
         return None
-    text = str(value).strip()
-    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
+    from diming.layers.exports import restore
+
+    return restore(str(value).strip())
 
 
 def _number(value, label: str):

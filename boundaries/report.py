@@ -143,7 +143,7 @@ def _xlsx(data, path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from diming.boundaries.fieldsheet import neutralise
+    from diming.layers.exports import neutralise
 
     book = Workbook()
     ws = book.active

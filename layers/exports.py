@@ -24,6 +24,11 @@ def neutralise(value):
     return value
 
 
+def restore(text: str) -> str:
+    """The text :func:`neutralise` was given: a sheet brought back loses the quote it put there."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
 def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> int:
     """Write layer ``layer_name`` to ``dest`` (导出); returns the number of features written.
 

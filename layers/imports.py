@@ -6,17 +6,15 @@ naming file, row, field and reason.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from diming.errors import DimingError
+from diming.layers.exports import restore
 from diming.layers.schema import Layer, get_layer
 from diming.layers.sources import Source, read_source
 
 MODES = ("append", "replace", "upsert")
 MAX_REPORTED = 50
-# spreadsheet exports neutralise formula-looking text with a leading quote; take it off again
-_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 
 
@@ -117,7 +115,7 @@ def map_fields(layer: Layer, source: Source, overrides: dict) -> tuple[dict, lis
 def _convert(f, value):
     """The value for field ``f``, or raise ValueError with the reason in Chinese."""
     if isinstance(value, str):
-        value = _NEUTRALISED.sub("", value.strip())
+        value = restore(value.strip())
         if value == "":
             return None
     if value is None:
