@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import pandas as pd
+
 from diming.errors import DimingError
 from diming.layers import gpkg
 from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
@@ -111,7 +113,6 @@ def read_layer(project, name: str, *, where: str | None = None, params=(), colum
     condition with ``?`` placeholders bound to ``params``.
     """
     import geopandas as gpd
-    import pandas as pd
 
     layer = get_layer(name)
     con = _open(project)
@@ -164,8 +165,6 @@ def layer_summary(project) -> list[dict]:
 
 def _plain(value):
     """A JSON- and SQLite-friendly Python value from whatever pandas or numpy handed over."""
-    import pandas as pd
-
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
