@@ -18,8 +18,10 @@ _ORDER = {"road_proposals": 0, "roads": 1}  # a group is told from its newest me
 
 
 def check(data) -> list[Finding]:
-    from diming.geonames.namecheck import local_rules
+    import numpy as np
+    import pandas as pd
 
+    from diming.geonames.namecheck import local_rules
     from diming.geonames.rules import region_stem
 
     local = local_rules(data.settings)
@@ -29,15 +31,24 @@ def check(data) -> list[Finding]:
     members = _members(data)
     if not len(members):
         return []
-    names = _analyse(members["name"].unique(), local)
-    members = members.join(names, on="name")
-    out = _single_name(members, local["width_rule"])
-    out += _buckets(members, ["scope", "core", "modifier", "generic"], "name.duplicate", "error",
-                    lambda key: "重名")
-    same = members[members["core"] != ""].reset_index(drop=True)
-    out += _buckets(same, ["scope", "core"], "name.same-specific", local["same_specific_severity"],
-                    lambda key: f"专名 {key[1]} 相同、通名不同", distinct=["modifier", "generic"])
-    out += _homophones(members, local["overrides"])
+    name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
+    named = _describe(list(distinct), local)
+    scope_of = pd.factorize(members["scope"].to_numpy(dtype=object))[0].astype(np.int64)
+    # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
+    core = _codes(named["core"])
+    same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
+    columns = _columns(members)
+    out = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
+    out += [_finding("name.duplicate", "error", columns, rows, "重名")
+            for rows in _groups(_pair(scope_of, same[name_of]))]
+    has_core = (named["core"] != "").to_numpy()[name_of]
+    shared_core = np.where(has_core, _pair(scope_of, core[name_of]), -1)
+    several = _varies(shared_core, same[name_of]) & has_core  # the 专名 is shared by different names
+    specifics = named["core"].to_numpy()
+    out += [_finding("name.same-specific", local["same_specific_severity"], columns, rows,
+                     f"专名 {specifics[name_of[rows[0]]]} 相同、通名不同")
+            for rows in _groups(np.where(several, shared_core, -1), skip=-1)]
+    out += _homophones(members, named, name_of, scope_of, same, local["overrides"])
     out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
     return out
 
@@ -68,33 +79,12 @@ def _members(data):
     return pd.concat(frames, ignore_index=True)
 
 
-# distinct names above which the per-name work is shared between two processes
-PARALLEL_NAMES = 50_000
-
-
-def _analyse(unique_names, local):
-    """Per distinct name: normalised form, 专名 core / modifier / 通名, toneless readings and the
-    single-name rule findings. This per-name Python work dominates at national scale, so a large
-    set is split over two forked processes (the machines this runs on have two cores or more)."""
-    import os
-
-    import numpy as np
+def _describe(names: list, local):
+    """Per distinct name, in order: normalised form, 专名 core / modifier / 通名, toneless
+    readings and the single-name rule findings. At national scale this per-name Python is most
+    of the check, so each step is a cached look-up per character or per name."""
     import pandas as pd
 
-    if len(unique_names) < PARALLEL_NAMES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
-        rows = _describe(list(unique_names), local)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        chunks = [list(c) for c in np.array_split(np.asarray(unique_names, dtype=object), 8)]
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            rows = [row for part in pool.map(_describe, chunks, [local] * len(chunks)) for row in part]
-    return pd.DataFrame(rows, columns=["name", "norm", "core", "modifier", "generic", "readings", "rules"]
-                        ).set_index("name")
-
-
-def _describe(names, local) -> list[tuple]:
     from diming.geonames.normalize import normalize
     from diming.geonames.parts import split_name
     from diming.geonames.pinyin import reading_keys
@@ -105,9 +95,44 @@ def _describe(names, local) -> list[tuple]:
     for name in names:
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((name, norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
+        rows.append((norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
                      check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"])))
-    return rows
+    return pd.DataFrame(rows, columns=["norm", "core", "modifier", "generic", "readings", "rules"])
+
+
+def _codes(values):
+    """Equal values as equal small integers (int64)."""
+    import pandas as pd
+
+    values = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values
+    return pd.factorize(values, use_na_sentinel=False)[0].astype("int64")
+
+
+def _pair(a, b):
+    """One integer key per position for the pair of non-negative integer keys (a, b)."""
+    return a * (int(b.max(initial=0)) + 1) + b
+
+
+def _varies(keys, values):
+    """Per position: whether its key's positions hold more than one distinct value."""
+    import numpy as np
+
+    key_of = _codes(keys)
+    pairs = np.unique(_pair(key_of, values))
+    distinct = np.bincount(pairs // (int(values.max(initial=0)) + 1), minlength=key_of.max(initial=0) + 1)
+    return distinct[key_of] >= 2
+
+
+def _groups(keys, skip=None) -> list:
+    """Positions sharing a key, ascending, for every key held by more than one position (except ``skip``)."""
+    import numpy as np
+
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    return [order[start:start + size] for start, size in zip(starts, sizes)
+            if size > 1 and (skip is None or ordered[start] != skip)]
 
 
 def _columns(members):
@@ -127,67 +152,52 @@ def _finding(rule, severity, columns, rows, message) -> Finding:
                    geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
 
 
-def _buckets(members, key, rule, severity, message, distinct=None) -> list[Finding]:
-    """One finding per bucket of ``key`` holding more than one feature (and, with ``distinct``,
-    more than one value of those columns)."""
-    import numpy as np
-
-    keep = members.duplicated(key, keep=False).to_numpy(copy=True)
-    if distinct:
-        combo = members[distinct[0]].astype(str)
-        for column in distinct[1:]:
-            combo = combo + "|" + members[column].astype(str)
-        keep &= combo.groupby([members[k] for k in key]).transform("nunique").values >= 2
-    rows = np.flatnonzero(keep)
-    groups = members.iloc[rows].groupby(key, sort=False).indices
-    columns = _columns(members)
-    return [_finding(rule, severity, columns, rows[positions], message(key_value))
-            for key_value, positions in groups.items()]
-
-
-def _homophones(members, overrides) -> list[Finding]:
+def _homophones(members, named, name_of, scope_of, same, overrides) -> list[Finding]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
     already the same name by the duplicate rule."""
+    import numpy as np
+
     from diming.geonames.pinyin import reading_keys
 
-    units = members.drop_duplicates(["scope", "norm"])
-    pairs = units[["scope", "norm", "readings"]].explode("readings")
-    shared = pairs[pairs.duplicated(["scope", "readings"], keep=False)]
-    if not len(shared):
-        return []
-    parent: dict = {}
+    # a unit is one normalised name in one scope; its readings are those of any of its names
+    norm = _codes(named["norm"])
+    unit_of = _codes(_pair(scope_of, norm[name_of]))
+    first = np.unique(unit_of, return_index=True)[1]
+    unit_scope, unit_name = scope_of[first], name_of[first]
+    readings = named["readings"].to_numpy()
+    counts = np.fromiter((len(readings[n]) for n in unit_name), dtype=np.int64, count=len(unit_name))
+    unit_reading = _codes(np.fromiter((r for n in unit_name for r in readings[n]), dtype=object, count=counts.sum()))
+    units = np.repeat(np.arange(len(unit_name)), counts)
+    parent = np.arange(len(unit_name))
 
     def find(u):
-        while parent.setdefault(u, u) != u:
+        while parent[u] != u:
             parent[u] = parent[parent[u]]
             u = parent[u]
         return u
 
-    scopes, norms = shared["scope"].values, shared["norm"].values
-    for positions in shared.groupby(["scope", "readings"], sort=False).indices.values():
-        root = find((scopes[positions[0]], norms[positions[0]]))
-        for p in positions[1:]:
-            parent[find((scopes[p], norms[p]))] = root
-    groups: dict = {}
-    for u in parent:
-        groups.setdefault(find(u), set()).add(u)
-    kind = {(s, n): (c, m, g) for s, n, c, m, g in
-            zip(*(units[c].to_numpy() for c in ("scope", "norm", "core", "modifier", "generic")))}
-    rows_of: dict = {}
-    for row, unit in enumerate(zip(members["scope"].to_numpy(), members["norm"].to_numpy())):
-        if unit in parent:
-            rows_of.setdefault(unit, []).append(row)
+    for rows in _groups(_pair(unit_scope[units], unit_reading)):
+        root = find(units[rows[0]])
+        for r in rows[1:]:
+            parent[find(units[r])] = root
+    linked = np.flatnonzero(parent != np.arange(len(parent)))
+    if not len(linked):
+        return []
+    root_of = np.full(len(parent), -1)
+    for u in np.union1d(linked, parent[linked]):
+        root_of[u] = find(u)
     out = []
     columns = _columns(members)
-    for united in groups.values():
-        if len({kind[u] for u in united}) < 2:
+    norms = named["norm"].to_numpy()
+    for rows in _groups(root_of[unit_of], skip=-1):
+        if len(np.unique(same[name_of[rows]])) < 2:
             continue
-        norms_in = sorted({u[1] for u in united})
+        norms_in = sorted({norms[n] for n in name_of[rows]})
         heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
         toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
-        out.append(_finding("name.homophone", "warning", columns, [r for u in united for r in rows_of[u]], how))
+        out.append(_finding("name.homophone", "warning", columns, rows, how))
     return out
 
 
@@ -225,20 +235,20 @@ def _protected(data, proposals, overrides, regions) -> list[Finding]:
     return out
 
 
-def _single_name(members, width_rule) -> list[Finding]:
+def _single_name(members, results, width_rule) -> list[Finding]:
     """The single-name rules (name.format, name.forbidden-word, name.nonstandard-char), found once
-    per distinct name and reported on every feature that carries it; with the local
-    ``generic_width_rule`` also the 通名 against each road's width."""
+    per distinct name (``results`` per member) and reported on every feature that carries it; with
+    the local ``generic_width_rule`` also the 通名 against each road's width."""
     import math
 
     from diming.geonames.rules import check_width
 
     out = []
-    columns = zip(*(members[c].to_numpy() for c in ("layer", "id", "name", "geometry", "rules", "width")))
-    for layer, fid, name, geom, results, width in columns:
+    columns = zip(*(members[c].to_numpy() for c in ("layer", "id", "name", "geometry", "width")), results)
+    for layer, fid, name, geom, width, found in columns:
         if width_rule and not math.isnan(width):
-            results = results + check_width(name, width, width_rule)
-        for f in results:
+            found = found + check_width(name, width, width_rule)
+        for f in found:
             out.append(Finding(f["rule"], f["severity"], layer, str(fid), name, f"{f['message']} ({f['rule']})",
                                geometry=geom))
     return out

@@ -15,13 +15,17 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _variant_table() -> dict[int, str]:
+    from diming.geonames.wordlists import variants
+
+    return str.maketrans(variants())
+
+
 @lru_cache(maxsize=1 << 16)
 def to_simplified(text: str) -> str:
     """Traditional and variant characters replaced by their simplified standard form."""
-    from diming.geonames.wordlists import variants
-
-    table = variants()
-    return "".join(table.get(ch, ch) for ch in _t2s().convert(text))
+    return _t2s().convert(text).translate(_variant_table())
 
 
 @lru_cache(maxsize=1 << 16)  # rule loops normalise the same word lists for every name checked

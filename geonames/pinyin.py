@@ -40,20 +40,28 @@ def parse_overrides(text: str) -> dict[str, tuple[str, ...]]:
     return table
 
 
+@lru_cache(maxsize=8)
+def _words(override_items: tuple) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Place-reading and override words (an override wins) by their first character, longest first."""
+    table = {**place_readings(), **dict(override_items)}
+    by_first: dict[str, list] = {}
+    for word in sorted(table, key=len, reverse=True):
+        by_first.setdefault(word[0], []).append((word, table[word]))
+    return by_first
+
+
 def _segments(name: str, overrides) -> list[tuple[str, tuple[str, ...] | None]]:
     """``name`` cut into (word, fixed reading) for override/place words and (text, None) between."""
-    table = {**place_readings(), **(overrides or {})}
-    longest = max(map(len, table), default=0)
+    words = _words(tuple(sorted((overrides or {}).items())))
     out, i, plain = [], 0, ""
     while i < len(name):
-        for size in range(min(longest, len(name) - i), 0, -1):
-            word = name[i:i + size]
-            if word in table:
+        for word, reading in words.get(name[i], ()):
+            if name.startswith(word, i):
                 if plain:
                     out.append((plain, None))
                     plain = ""
-                out.append((word, table[word]))
-                i += size
+                out.append((word, reading))
+                i += len(word)
                 break
         else:
             plain += name[i]
@@ -157,6 +165,12 @@ def _char_options(ch: str) -> tuple[str, ...]:
     return (pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True)[0][0],)
 
 
+@lru_cache(maxsize=65536)
+def _char_keys(ch: str, tones: bool) -> tuple[str, ...]:
+    """:func:`_char_options` without tones unless ``tones``, each reading once."""
+    return tuple(dict.fromkeys(s if tones else _toneless(s) for s in _char_options(ch)))
+
+
 def reading_keys(name: str, overrides=None, *, tones: bool = False) -> frozenset[str]:
     """The possible readings of a name, syllables joined by spaces (toneless unless ``tones``).
 
@@ -166,17 +180,18 @@ def reading_keys(name: str, overrides=None, *, tones: bool = False) -> frozenset
     per-character look-ups, so a million names take seconds and can be grouped by key in one pass
     (``{key: [names]}``), never compared pairwise.
     """
-    strip = (lambda s: s) if tones else _toneless
     options: list[tuple[str, ...]] = []
     total = 1
     for text, fixed in _segments(normalize(name), overrides):
         if fixed:
-            options.extend((strip(s),) for s in fixed)
+            options.extend((s if tones else _toneless(s),) for s in fixed)
             continue
         for ch in text:
-            opts = tuple(dict.fromkeys(strip(s) for s in _char_options(ch)))
+            opts = _char_keys(ch, tones)
             if total * len(opts) > MAX_READINGS:
                 opts = opts[:1]
             total *= len(opts)
             options.append(opts)
+    if total == 1:  # no polyphone: the usual case, and worth skipping the product for
+        return frozenset((" ".join([opts[0] for opts in options]),))
     return frozenset(" ".join(combo) for combo in itertools.product(*options))

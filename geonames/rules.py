@@ -40,18 +40,22 @@ def check_name(name: str, *, max_length: int = 12, extra_forbidden=()) -> list[d
     kinds = modifiers()
     if generic and all(kinds.get(ch) == "ordinal" for ch in specific + modifier):
         out.append(finding("name.format", "warning", f"专名只有序数 {specific + modifier}，缺少实义专名"))
-    for word, normal, reason in _forbidden(tuple(extra_forbidden)):
-        if normal in norm:
-            out.append(finding("name.forbidden-word", "error", f"含有不宜使用的词 {word}: {reason}"))
+    words, anywhere = _forbidden(tuple(extra_forbidden))
+    if anywhere.search(norm):  # one scan for the whole list; most names contain none of it
+        for word, normal, reason in words:
+            if normal in norm:
+                out.append(finding("name.forbidden-word", "error", f"含有不宜使用的词 {word}: {reason}"))
     out.extend(_char_findings(name))
     return out
 
 
 @lru_cache(maxsize=16)
-def _forbidden(extra: tuple) -> tuple[tuple[str, str, str], ...]:
-    """(word, normalised word, reason) of the built-in list and the project's words, normalised once."""
+def _forbidden(extra: tuple) -> tuple[tuple[tuple[str, str, str], ...], re.Pattern]:
+    """(word, normalised word, reason) of the built-in list and the project's words, normalised
+    once, and a pattern matching any of them."""
     words = {**forbidden_words(), **{w: "本地禁用词 (local list)" for w in extra}}
-    return tuple((w, normalize(w), reason) for w, reason in words.items() if normalize(w))
+    listed = tuple((w, normalize(w), reason) for w, reason in words.items() if normalize(w))
+    return listed, re.compile("|".join(re.escape(normal) for _, normal, _ in listed) or r"(?!)")
 
 
 def parse_width_rule(text: str) -> list[tuple[str, float]]:
@@ -83,8 +87,10 @@ def check_width(name: str, width, table) -> list[dict]:
 
 
 def _char_findings(name: str) -> list[dict]:
-    out = []
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+    if all(map(_plain_char, text)):
+        return []
+    out = []
     old = [ch for ch in dict.fromkeys(text) if to_simplified(ch) != ch]
     if old:
         fixed = "、".join(f"{ch}→{to_simplified(ch)}" for ch in old)
@@ -103,6 +109,12 @@ def _char_findings(name: str) -> list[dict]:
     if other:
         out.append(finding("name.nonstandard-char", "error", f"含非汉字符号: {''.join(other)}"))
     return out
+
+
+@lru_cache(maxsize=None)
+def _plain_char(ch: str) -> bool:
+    """A common, simplified Han character: nothing for the character rules to say."""
+    return bool(_HAN.match(ch)) and to_simplified(ch) == ch and not _is_rare(ch)
 
 
 def _is_rare(ch: str) -> bool:
