@@ -96,7 +96,12 @@ def _unknown_and_off_line(markers, lines, tolerance) -> list[Finding]:
     points = markers["geometry"][known]
     epsgs = feature_epsgs(points)
     points_m = project(points, epsgs)
-    lines_m = project(np.array([line_of[k] for k in markers["line_id"][known]], dtype=object), epsgs)
+    # each line projected once per zone its markers use, not once per marker
+    pairs = list(zip(markers["line_id"][known], epsgs))
+    unique = list(dict.fromkeys(pairs))
+    projected = project(np.array([line_of[k] for k, _ in unique], dtype=object), [e for _, e in unique])
+    at = {pair: i for i, pair in enumerate(unique)}
+    lines_m = projected[[at[pair] for pair in pairs]]
     distance = shapely.distance(points_m, lines_m)
     far = np.flatnonzero(distance > tolerance)
     feet = project(shapely.shortest_line(points_m[far], lines_m[far]), epsgs[far], inverse=True)

@@ -12,7 +12,7 @@ import importlib
 import json
 
 from diming.errors import DimingError
-from diming.findings import Finding
+from diming.findings import Finding, collector_paused
 
 # rule family modules, in the order they run
 FAMILIES = (
@@ -43,16 +43,37 @@ class CheckData:
         self.settings = get_settings(project)
         self._cache: dict = {}
 
-    def layer(self, name: str, where: str | None = None, params=()):
-        key = (name, where, tuple(params))
+    def layer(self, name: str, where: str | None = None, params=(), *, columns=None, geometry: bool = True):
+        key = (name, where, tuple(params), columns, geometry)
         if key not in self._cache:
             from diming.layers.store import read_layer
 
-            self._cache[key] = read_layer(self.project, name, where=where, params=params)
+            self._cache[key] = read_layer(self.project, name, where=where, params=params, columns=columns,
+                                          geometry=geometry)
         return self._cache[key]
 
     def roads_in_use(self):
-        return self.layer("roads", "status = 'in_use'")
+        """Roads in use: key, name, district and width, without geometry. A national project has a
+        million roads, and decoding lines no rule looks at would be much of the check's time;
+        rules take the few they need from :meth:`geometries` or :meth:`roads_near`."""
+        return self.layer("roads", "status = 'in_use'", columns=("road_id", "name", "district", "width_m"),
+                          geometry=False)
+
+    def roads_near(self, geometries):
+        """Roads in use, with geometry, whose bounding box meets that of one of ``geometries``."""
+        import shapely
+
+        from diming.layers.store import read_layer
+
+        boxes = shapely.bounds(geometries[~shapely.is_missing(geometries)])
+        return read_layer(self.project, "roads", where="status = 'in_use'", boxes=boxes)
+
+    def geometries(self, layer: str, keys) -> list:
+        """The geometry of each of these features of ``layer`` (None for a feature without one)."""
+        from diming.layers.store import read_geometries
+
+        found = read_geometries(self.project, layer, set(keys))
+        return [found.get(k) for k in keys]
 
     def open_proposals(self):
         """Proposals still being decided (announced ones are in ``roads``; the same states as namecheck)."""
@@ -71,18 +92,24 @@ class CheckData:
             self._cache["areas"] = areas[ok].reset_index(drop=True)
         return self._cache["areas"]
 
-    def divisions_of(self, frame):
-        """The division code of each feature: its ``district`` field, or else the code of the
-        smallest admin area its representative point lies in ('' when neither)."""
+    def divisions_of(self, frame, layer: str):
+        """The division code of each feature of ``frame`` (from ``layer``): its ``district`` field,
+        or else the code of the smallest admin area its representative point lies in ('' when neither)."""
         import numpy as np
         import shapely
+
+        from diming.layers.schema import get_layer
 
         given = frame["district"].to_numpy(dtype=object) if "district" in frame else [None] * len(frame)
         codes = np.array([d if isinstance(d, str) and d else "" for d in given], dtype=object)
         missing = np.flatnonzero(codes == "")
         areas = self.areas()
         if len(missing) and len(areas):
-            points = shapely.point_on_surface(frame.geometry.values[missing])
+            if "geometry" in frame:
+                geoms = frame.geometry.values[missing]
+            else:
+                geoms = np.array(self.geometries(layer, frame[get_layer(layer).key].to_numpy()[missing]), dtype=object)
+            points = shapely.point_on_surface(geoms)
             tree = shapely.STRtree(areas.geometry.values)
             point_i, area_i = tree.query(points, predicate="within")
             depth = areas["level"].map({"province": 0, "city": 1, "county": 2, "town": 3, "village": 4}).fillna(0)
@@ -111,12 +138,13 @@ def run_check(project, rules_: list[str] | None = None, *, progress=None) -> lis
     chosen = _selected(rules_)
     data = CheckData(project)
     findings: list[Finding] = []
-    for module_name in FAMILIES:
-        module = importlib.import_module(module_name)
-        if chosen & set(module.RULES):
-            findings += [f for f in module.check(data) if f.rule in chosen]
-        if progress:
-            progress(module_name.rsplit(".", 1)[1])
+    with collector_paused():
+        for module_name in FAMILIES:
+            module = importlib.import_module(module_name)
+            if chosen & set(module.RULES):
+                findings += [f for f in module.check(data) if f.rule in chosen]
+            if progress:
+                progress(module_name.rsplit(".", 1)[1])
     accepted = exceptions(project)
     for f in findings:
         f.exception_id = accepted.get((f.rule, tuple(f.keys)))

@@ -37,18 +37,21 @@ def check(data) -> list[Finding]:
     # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
     core = _codes(named["core"])
     same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
-    columns = _columns(members)
-    out = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
-    out += [_finding("name.duplicate", "error", columns, rows, "重名")
-            for rows in _groups(_pair(scope_of, same[name_of]))]
+    flagged = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
+    groups = [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, same[name_of]))]
     has_core = (named["core"] != "").to_numpy()[name_of]
     shared_core = np.where(has_core, _pair(scope_of, core[name_of]), -1)
     several = _varies(shared_core, same[name_of]) & has_core  # the 专名 is shared by different names
     specifics = named["core"].to_numpy()
-    out += [_finding("name.same-specific", local["same_specific_severity"], columns, rows,
-                     f"专名 {specifics[name_of[rows[0]]]} 相同、通名不同")
-            for rows in _groups(np.where(several, shared_core, -1), skip=-1)]
-    out += _homophones(members, named, name_of, scope_of, same, local["overrides"])
+    groups += [("name.same-specific", local["same_specific_severity"], rows,
+                f"专名 {specifics[name_of[rows[0]]]} 相同、通名不同")
+               for rows in _groups(np.where(several, shared_core, -1), skip=-1)]
+    groups += _homophones(named, name_of, scope_of, same, local["overrides"])
+    columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
+    out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
+    layer, ids, names, geoms = columns
+    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), names[r], f"{f['message']} ({f['rule']})",
+                    geometry=geoms[r]) for r, found in flagged for f in found]
     out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
     return out
 
@@ -72,8 +75,8 @@ def _members(data):
                                     "name": frame["name"].to_numpy(dtype=object),
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
-                                    "scope": _scope(data.divisions_of(frame), data.settings["duplicate_scope"]),
-                                    "geometry": frame.geometry.to_numpy()}))
+                                    "scope": _scope(data.divisions_of(frame, layer), data.settings["duplicate_scope"]),
+                                    "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
     if not frames:
         return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "geometry"])
     return pd.concat(frames, ignore_index=True)
@@ -96,7 +99,8 @@ def _describe(names: list, local):
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
         rows.append((norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
-                     check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"])))
+                     # () for the many clean names: an empty list each would be a million objects to track
+                     check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()))
     return pd.DataFrame(rows, columns=["norm", "core", "modifier", "generic", "readings", "rules"])
 
 
@@ -135,8 +139,17 @@ def _groups(keys, skip=None) -> list:
             if size > 1 and (skip is None or ordered[start] != skip)]
 
 
-def _columns(members):
-    return tuple(members[c].to_numpy() for c in ("layer", "id", "name", "geometry"))
+def _columns(data, members, rows):
+    """Layer, id, name and geometry of the members, with the geometry of the road ``rows`` a
+    finding is about read now (roads come without it: see CheckData.roads_in_use)."""
+    import numpy as np
+
+    layer, ids, names = (members[c].to_numpy(dtype=object) for c in ("layer", "id", "name"))
+    geoms = members["geometry"].to_numpy(dtype=object).copy()
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    rows = rows[layer[rows] == "roads"]
+    geoms[rows] = np.array(data.geometries("roads", ids[rows]) + [None], dtype=object)[:-1]
+    return layer, ids, names, geoms
 
 
 def _finding(rule, severity, columns, rows, message) -> Finding:
@@ -152,7 +165,7 @@ def _finding(rule, severity, columns, rows, message) -> Finding:
                    geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
 
 
-def _homophones(members, named, name_of, scope_of, same, overrides) -> list[Finding]:
+def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
     already the same name by the duplicate rule."""
@@ -188,7 +201,6 @@ def _homophones(members, named, name_of, scope_of, same, overrides) -> list[Find
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
     out = []
-    columns = _columns(members)
     norms = named["norm"].to_numpy()
     for rows in _groups(root_of[unit_of], skip=-1):
         if len(np.unique(same[name_of[rows]])) < 2:
@@ -197,7 +209,7 @@ def _homophones(members, named, name_of, scope_of, same, overrides) -> list[Find
         heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
         toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
-        out.append(_finding("name.homophone", "warning", columns, rows, how))
+        out.append(("name.homophone", "warning", rows, how))
     return out
 
 
@@ -235,20 +247,20 @@ def _protected(data, proposals, overrides, regions) -> list[Finding]:
     return out
 
 
-def _single_name(members, results, width_rule) -> list[Finding]:
-    """The single-name rules (name.format, name.forbidden-word, name.nonstandard-char), found once
-    per distinct name (``results`` per member) and reported on every feature that carries it; with
-    the local ``generic_width_rule`` also the 通名 against each road's width."""
-    import math
+def _single_name(members, results, width_rule) -> list[tuple]:
+    """(member row, rule findings) of the single-name rules (name.format, name.forbidden-word,
+    name.nonstandard-char), found once per distinct name (``results`` per member) and reported
+    on every feature that carries it; with the local ``generic_width_rule`` also the 通名 against
+    each road's width."""
+    import numpy as np
 
     from diming.geonames.rules import check_width
 
+    widths, names = members["width"].to_numpy(dtype=float), members["name"].to_numpy(dtype=object)
+    measured = ~np.isnan(widths) if width_rule else np.zeros(len(members), dtype=bool)
     out = []
-    columns = zip(*(members[c].to_numpy() for c in ("layer", "id", "name", "geometry", "width")), results)
-    for layer, fid, name, geom, width, found in columns:
-        if width_rule and not math.isnan(width):
-            found = found + check_width(name, width, width_rule)
-        for f in found:
-            out.append(Finding(f["rule"], f["severity"], layer, str(fid), name, f"{f['message']} ({f['rule']})",
-                               geometry=geom))
+    for row in np.flatnonzero(np.fromiter(map(bool, results), dtype=bool, count=len(results)) | measured):
+        found = [*results[row], *(check_width(names[row], widths[row], width_rule) if measured[row] else [])]
+        if found:
+            out.append((row, found))
     return out

@@ -8,6 +8,7 @@ Overrides map a word to syllables with tone numbers: ``{"朝阳": ("chao2", "yan
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from functools import lru_cache
 
@@ -53,6 +54,8 @@ def _words(override_items: tuple) -> dict[str, list[tuple[str, tuple[str, ...]]]
 def _segments(name: str, overrides) -> list[tuple[str, tuple[str, ...] | None]]:
     """``name`` cut into (word, fixed reading) for override/place words and (text, None) between."""
     words = _words(tuple(sorted((overrides or {}).items())))
+    if words.keys().isdisjoint(name):  # most names hold no such word: skip the scan
+        return [(name, None)] if name else []
     out, i, plain = [], 0, ""
     while i < len(name):
         for word, reading in words.get(name[i], ()):
@@ -181,17 +184,18 @@ def reading_keys(name: str, overrides=None, *, tones: bool = False) -> frozenset
     (``{key: [names]}``), never compared pairwise.
     """
     options: list[tuple[str, ...]] = []
-    total = 1
     for text, fixed in _segments(normalize(name), overrides):
         if fixed:
             options.extend((s if tones else _toneless(s),) for s in fixed)
-            continue
-        for ch in text:
-            opts = _char_keys(ch, tones)
-            if total * len(opts) > MAX_READINGS:
-                opts = opts[:1]
-            total *= len(opts)
-            options.append(opts)
+        else:
+            options.extend([_char_keys(ch, tones) for ch in text])
+    total = math.prod(map(len, options))
     if total == 1:  # no polyphone: the usual case, and worth skipping the product for
         return frozenset((" ".join([opts[0] for opts in options]),))
+    if total > MAX_READINGS:
+        total = 1
+        for k, opts in enumerate(options):
+            if total * len(opts) > MAX_READINGS:
+                options[k] = opts = opts[:1]
+            total *= len(opts)
     return frozenset(" ".join(combo) for combo in itertools.product(*options))

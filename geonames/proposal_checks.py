@@ -30,15 +30,15 @@ def _overlaps_road(data, proposals) -> list[Finding]:
 
     from diming.layers.crs import feature_epsgs, project
 
-    roads = data.roads_in_use()
-    roads = roads[~roads.geometry.isna()].reset_index(drop=True)
-    if not len(roads):
-        return []
     tolerance = data.settings["proposal_tolerance_m"]
     minimum = data.settings["proposal_min_length_m"]
     geoms = proposals.geometry.values
-    tree = shapely.STRtree(roads.geometry.values)
-    p, r = tree.query(shapely.buffer(shapely.envelope(geoms), _degrees(tolerance)), predicate="intersects")
+    search = shapely.buffer(shapely.envelope(geoms), _degrees(tolerance))
+    roads = data.roads_near(search)
+    roads = roads[~roads.geometry.isna()].reset_index(drop=True)
+    if not len(roads):
+        return []
+    p, r = shapely.STRtree(roads.geometry.values).query(search, predicate="intersects")
     if not len(p):
         return []
     epsgs = feature_epsgs(geoms)[p]
@@ -47,14 +47,16 @@ def _overlaps_road(data, proposals) -> list[Finding]:
     length = shapely.length(shared)
     hits = np.flatnonzero(length > minimum)
     stretches = project(shared[hits], epsgs[hits], inverse=True)
+    pids, names = proposals["proposal_id"].to_numpy(dtype=object), proposals["name"].to_numpy(dtype=object)
+    road_ids, road_names = roads["road_id"].to_numpy(dtype=object), roads["name"].to_numpy(dtype=object)
     out = []
     for k, stretch in zip(hits, stretches):
         i, j = p[k], r[k]
-        name, road_name = proposals["name"].iloc[i], roads["name"].iloc[j]
-        out.append(Finding("proposal.overlaps-road", "error", "road_proposals", proposals["proposal_id"].iloc[i], name,
+        name, road_name = names[i], road_names[j]
+        out.append(Finding("proposal.overlaps-road", "error", "road_proposals", pids[i], name,
                            f"申报 {name} 与已命名道路 {road_name} 重合 {length[k]:,.0f} 米，同一道路不能两次命名 "
                            "(proposal.overlaps-road)",
-                           related=[related("roads", roads["road_id"].iloc[j], road_name)], geometry=stretch,
+                           related=[related("roads", road_ids[j], road_name)], geometry=stretch,
                            measures={"length_m": round(float(length[k]), 1)}))
     return out
 
@@ -80,32 +82,32 @@ def _areas(data, proposals) -> list[Finding]:
         # a short proposal counts where most of it lies; a long one everywhere it runs a real stretch
         if metres > min(minimum, total[i] / 2.0):
             lies_in.setdefault(i, []).append(j)
-    level_of = dict(zip(areas["code"], areas["level"]))
+    codes, area_names, levels = (areas[c].to_numpy(dtype=object) for c in ("code", "name", "level"))
+    level_of = dict(zip(codes, levels))
+    columns = (proposals[c].to_numpy(dtype=object) for c in ("proposal_id", "name", "district"))
     out = []
-    for i in range(len(proposals)):
-        pid, name, district = proposals["proposal_id"].iloc[i], proposals["name"].iloc[i], proposals["district"].iloc[i]
+    for i, (pid, name, district) in enumerate(zip(*columns)):
         found = lies_in.get(i, [])
-        counties = [j for j in found if areas["level"].iloc[j] == "county"]
+        counties = [j for j in found if levels[j] == "county"]
         if len(counties) > 1:
-            sides = [related("admin_areas", areas["code"].iloc[j], areas["name"].iloc[j]) for j in counties]
+            sides = [related("admin_areas", codes[j], area_names[j]) for j in counties]
             out.append(Finding("proposal.crosses-boundary", "warning", "road_proposals", pid, name,
                                f"申报 {name} 跨越 {'、'.join(s['name'] for s in sides)} 界线，须由双方共同申报同意 "
                                "(proposal.crosses-boundary)", related=sides, geometry=geoms[i]))
         if not isinstance(district, str) or not district:
             continue
         level = level_of.get(district)
-        there = [j for j in found if areas["level"].iloc[j] == level] if level else []
-        if level and district in {areas["code"].iloc[j] for j in there}:
+        there = [j for j in found if levels[j] == level] if level else []
+        if level and district in {codes[j] for j in there}:
             continue
         if level is None:
             message = f"申报 {name} 的所属政区 {district} 不在行政区域图层中"
         elif there:
-            message = (f"申报 {name} 填报所属政区 {district}，但位于 "
-                       f"{'、'.join(areas['name'].iloc[j] for j in there)}")
+            message = f"申报 {name} 填报所属政区 {district}，但位于 {'、'.join(area_names[j] for j in there)}"
         else:
             message = f"申报 {name} 填报所属政区 {district}，但不在该政区内"
         out.append(Finding("proposal.district-mismatch", "warning", "road_proposals", pid, name,
                            message + " (proposal.district-mismatch)",
-                           related=[related("admin_areas", areas["code"].iloc[j], areas["name"].iloc[j]) for j in there],
+                           related=[related("admin_areas", codes[j], area_names[j]) for j in there],
                            geometry=geoms[i]))
     return out

@@ -105,12 +105,15 @@ def stored_fields(project, name: str) -> list[str]:
         con.close()
 
 
-def read_layer(project, name: str, *, where: str | None = None, params=(), columns=None, geometry: bool = True):
+def read_layer(project, name: str, *, where: str | None = None, params=(), columns=None, geometry: bool = True,
+               boxes=None):
     """Layer ``name`` as a GeoDataFrame in EPSG:4490 (a DataFrame for attribute tables, or with
     ``geometry=False``).
 
     Dates stay ISO ``YYYY-MM-DD`` strings; integers are nullable ``Int64``. ``where`` is an SQL
-    condition with ``?`` placeholders bound to ``params``.
+    condition with ``?`` placeholders bound to ``params``. ``boxes``: only the features whose
+    bounding box meets one of these ``(minx, miny, maxx, maxy)`` (EPSG:4490), found through the
+    layer's R-tree index, so a few features near something are read out of a large layer.
     """
     import geopandas as gpd
 
@@ -122,8 +125,15 @@ def read_layer(project, name: str, *, where: str | None = None, params=(), colum
         spatial = bool(layer.geometry) and geometry
         select = [gpkg.quote(f.name) for f in wanted] + (["geom"] if spatial else [])
         sql = f"SELECT {', '.join(select)} FROM {gpkg.quote(name)}"
-        if where:
-            sql += f" WHERE {where}"
+        conditions, params = ([f"({where})"] if where else []), list(params)
+        if boxes is not None:
+            con.execute("CREATE TEMP TABLE boxes (minx REAL, miny REAL, maxx REAL, maxy REAL)")
+            con.executemany("INSERT INTO boxes VALUES (?, ?, ?, ?)", [tuple(map(float, b)) for b in boxes])
+            # CROSS JOIN keeps the boxes outside, so each one is a single R-tree search
+            conditions.append(f"fid IN (SELECT t.id FROM boxes b CROSS JOIN {gpkg.quote(f'rtree_{name}_geom')} t "
+                              "ON t.minx <= b.maxx AND t.maxx >= b.minx AND t.miny <= b.maxy AND t.maxy >= b.miny)")
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
         rows = con.execute(sql + " ORDER BY fid", params).fetchall()
     finally:
         con.close()
@@ -141,6 +151,19 @@ def read_layer(project, name: str, *, where: str | None = None, params=(), colum
         return frame
     geoms = gpkg.decode([r[-1] for r in rows])
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=f"EPSG:{STORAGE_EPSG}"))
+
+
+def read_geometries(project, name: str, keys) -> dict:
+    """The geometry (EPSG:4490) of each feature of layer ``name`` with one of these keys, by key:
+    the few features a report needs, without decoding a large layer's every geometry."""
+    key = gpkg.quote(get_layer(name).key)
+    con = _open(project)
+    try:
+        rows = con.execute(f"SELECT {key}, geom FROM {gpkg.quote(name)} WHERE {key} IN (SELECT value FROM json_each(?))",
+                           (json.dumps([str(k) for k in keys], ensure_ascii=False),)).fetchall()
+    finally:
+        con.close()
+    return dict(zip([r[0] for r in rows], gpkg.decode([r[1] for r in rows])))
 
 
 def layer_summary(project) -> list[dict]:
