@@ -26,8 +26,10 @@ def inspection_missing(project, *, line_ids=None) -> list[dict]:
     """``inspection.missing``: a marker on a line of an active round that has no record in that round."""
     from diming.layers.store import read_layer
 
-    markers, lines = _frames(project, line_ids)
     rounds = read_layer(project, "inspection_rounds", where="status = ?", params=("active",))
+    if not len(rounds):  # the usual case outside inspection season: no need to read every marker
+        return []
+    markers, lines = _frames(project, line_ids)
     records = read_layer(project, "inspections", columns=["round_id", "marker_id", "condition"])
     done = set(zip(records.round_id, records.marker_id))
     findings = []
@@ -53,8 +55,10 @@ def inspection_displaced(project, *, line_ids=None) -> list[dict]:
     from diming.layers.store import read_layer
 
     tolerance = get_settings(project)["displacement_tolerance_m"]
-    markers, lines = _frames(project, line_ids)
     records = read_layer(project, "inspections", where="condition IS NOT NULL")
+    if not len(records):
+        return []
+    markers, lines = _frames(project, line_ids)
     records = records[records.marker_id.isin(set(markers.marker_id))]
     latest = records.sort_values(["inspected_on", "round_id"]).groupby("marker_id").tail(1)
     findings = []

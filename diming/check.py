@@ -100,8 +100,8 @@ class CheckData:
 
         from diming.layers.schema import get_layer
 
-        given = frame["district"].to_numpy(dtype=object) if "district" in frame else [None] * len(frame)
-        codes = np.array([d if isinstance(d, str) and d else "" for d in given], dtype=object)
+        codes = (frame["district"].fillna("").to_numpy(dtype=object, copy=True) if "district" in frame
+                 else np.full(len(frame), "", dtype=object))
         missing = np.flatnonzero(codes == "")
         areas = self.areas()
         if len(missing) and len(areas):

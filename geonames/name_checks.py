@@ -57,9 +57,11 @@ def check(data) -> list[Finding]:
 
 
 def _scope(codes, scope: str):
+    import pandas as pd
+
     # the same scopes as diming.geonames.namecheck.in_scope: county = first 6 digits, city = first 4
     digits = {"district": None, "county": 6, "city": 4}[scope]
-    return [c if digits is None else c[:digits] for c in codes]
+    return codes if digits is None else pd.Series(codes, dtype=object).str[:digits].to_numpy(dtype=object)
 
 
 def _members(data):
@@ -178,10 +180,14 @@ def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     unit_of = _codes(_pair(scope_of, norm[name_of]))
     first = np.unique(unit_of, return_index=True)[1]
     unit_scope, unit_name = scope_of[first], name_of[first]
+    # every reading of every distinct name as an integer, flat, then each unit's taken from its name's
     readings = named["readings"].to_numpy()
-    counts = np.fromiter((len(readings[n]) for n in unit_name), dtype=np.int64, count=len(unit_name))
-    unit_reading = _codes(np.fromiter((r for n in unit_name for r in readings[n]), dtype=object, count=counts.sum()))
+    per_name = np.fromiter(map(len, readings), dtype=np.int64, count=len(readings))
+    flat = _codes(np.fromiter((r for keys in readings for r in keys), dtype=object, count=per_name.sum()))
+    counts = per_name[unit_name]
     units = np.repeat(np.arange(len(unit_name)), counts)
+    within = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
+    unit_reading = flat[np.repeat(np.cumsum(per_name)[unit_name] - counts, counts) + within]
     parent = np.arange(len(unit_name))
 
     def find(u):

@@ -58,6 +58,20 @@ def test_write_read_round_trip_and_audit(project):
     assert log[2]["before"]["road_id"] == "R1"
 
 
+def test_read_near_boxes_and_geometries_by_key(project):
+    lines = {f"R{i}": shapely.LineString([(120 + i * 0.1, 36), (120.05 + i * 0.1, 36.01)]) for i in range(5)}
+    with store.transaction(project) as tx:
+        tx.insert("roads", [{"road_id": k, "name": f"路{k}", "status": "in_use" if k != "R2" else "cancelled",
+                             "geometry": g} for k, g in lines.items()] + [{"road_id": "R9", "name": "无图路"}])
+    # the boxes meet R1, R2 and R3; the condition still applies
+    near = store.read_layer(project, "roads", where="status = 'in_use'",
+                            boxes=[(120.12, 35.9, 120.22, 36.1), (120.3, 36.005, 120.31, 36.006)])
+    assert list(near["road_id"]) == ["R1", "R3"] and near.geometry[1].equals(lines["R3"])
+    assert len(store.read_layer(project, "roads", boxes=[])) == 0
+    found = store.read_geometries(project, "roads", ["R4", "R0", "R9", "nothing"])
+    assert sorted(found) == ["R0", "R4", "R9"] and found["R4"].equals(lines["R4"]) and found["R9"] is None
+
+
 def test_failed_transaction_leaves_project_unchanged(project):
     before = Path(project).read_bytes()
     with pytest.raises(RuntimeError):
