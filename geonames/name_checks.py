@@ -22,12 +22,12 @@ def check(data) -> list[Finding]:
     import pandas as pd
 
     from diming.geonames.namecheck import local_rules
-    from diming.geonames.rules import region_stem
+    from diming.geonames.rules import region_stems
 
     local = local_rules(data.settings)
     regions = list(data.layer("admin_areas")["name"])
     # division names whose stem added to a name still makes the same name (see rules._core)
-    local["stems"] = frozenset(region_stem(r) for r in regions) - {""}
+    local["stems"] = region_stems(regions)
     members = _members(data)
     if not len(members):
         return []

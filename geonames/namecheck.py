@@ -30,12 +30,15 @@ def _scope_sql(district, scope: str):
     return f"(district IS NULL OR district = '' OR {column} = ?)", (district if digits is None else district[:digits],)
 
 
-def project_names(project, district=None, scope: str = "county") -> list[dict]:
-    """The names a new name must not clash with: ``{"layer", "id", "name", "status"}`` each.
+def project_names(project, district=None, scope: str = "county", names=None) -> list[dict]:
+    """The names a new name must not clash with: ``{"layer", "id", "name", "status"}`` each;
+    only those spelt as one of ``names`` when given (the candidates of the name index).
 
     The scope is applied in SQL and no geometry is read: at national scale this is the difference
     between reading a million roads and reading the few hundred of one county.
     """
+    import json
+
     from diming.layers.store import read_layer, stored_fields
 
     records = []
@@ -46,6 +49,9 @@ def project_names(project, district=None, scope: str = "county") -> list[dict]:
         if "district" in stored_fields(project, layer):
             scope_where, scope_params = _scope_sql(district, scope)
             where, params = f"{where} AND {scope_where}", (*params, *scope_params)
+        if names is not None:
+            where += " AND name IN (SELECT value FROM json_each(?))"
+            params = (*params, json.dumps(list(names), ensure_ascii=False))
         frame = read_layer(project, layer, where=where, params=params, columns=(key, "name", "status"),
                            geometry=False)
         records += [{"layer": layer, "id": k, "name": n, "status": st}
@@ -93,8 +99,13 @@ def namecheck(project, name: str, *, district: str | None = None, exclude=(), or
     findings = check_name(name, max_length=rules["max_length"], extra_forbidden=rules["extra_forbidden"])
     findings += check_width(name, width, rules["width_rule"])
     if normalize(name):
-        index = build_index(project_names(project, district, settings["duplicate_scope"]), rules["overrides"],
-                            regions=division_names(project))
+        from diming.geonames.name_index import candidates
+        from diming.geonames.rules import region_stems
+
+        regions = division_names(project)
+        names = candidates(project, name, rules["overrides"], region_stems(regions))
+        index = build_index(project_names(project, district, settings["duplicate_scope"], names), rules["overrides"],
+                            regions=regions)
         findings += clash_findings(name, index, exclude=exclude,
                                    same_specific_severity=rules["same_specific_severity"])
     result["findings"] = findings

@@ -132,19 +132,30 @@ def _entry(record: dict) -> dict:
     return {"layer": record["layer"], "id": record["id"], "name": record["name"]}
 
 
+def region_stems(regions) -> frozenset[str]:
+    """The stems of these division names (青岚市 -> 青岚) for the region-name duplicate rule."""
+    return frozenset(region_stem(r) for r in regions) - {""}
+
+
+def clash_keys(name: str, overrides=None, stems=frozenset()) -> tuple[str, str, frozenset[str]]:
+    """What a name clashes on: its normalised form (重名), its 专名 core (the same 专名, with the
+    region/新/大 rule; ``stems`` from :func:`region_stems`) and its toneless readings (同音)."""
+    norm = normalize(name)
+    return norm, _core(split_name(norm)[0], stems), reading_keys(norm, overrides)
+
+
 def build_index(records, overrides=None, regions=()) -> dict:
     """Look-up tables over other names, each record ``{"layer", "id", "name"}`` (heritage
     records may add ``"status"``): by normalised name, by 专名, by toneless reading key.
     ``regions``: names of divisions (青岚市, 桃源镇 …) whose stem added to a name still counts
     as the same name (local duplicate rule)."""
-    stems = frozenset(region_stem(r) for r in regions) - {""}
+    stems = region_stems(regions)
     index = {"name": {}, "specific": {}, "reading": {}, "overrides": overrides, "stems": stems}
     for record in records:
-        norm = normalize(record["name"])
-        specific = split_name(norm)[0]
+        norm, core, readings = clash_keys(record["name"], overrides, stems)
         index["name"].setdefault(norm, []).append(record)
-        index["specific"].setdefault(_core(specific, stems), []).append(record)
-        for key in reading_keys(norm, overrides):
+        index["specific"].setdefault(core, []).append(record)
+        for key in readings:
             index["reading"].setdefault(key, []).append(record)
     return index
 

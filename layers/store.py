@@ -61,7 +61,9 @@ def init_project(path, *, overwrite: bool = False) -> Path:
     return path
 
 
-def _open(path) -> sqlite3.Connection:
+def connect(path) -> sqlite3.Connection:
+    """A connection to existing project ``path`` (checked to be a GeoPackage), in autocommit mode:
+    a writer opens its own ``BEGIN IMMEDIATE``."""
     path = Path(path)
     if not path.is_file():
         raise DimingError(f"{path}: 项目文件不存在 (no such project); 先运行 diming init 或 diming demo")
@@ -98,7 +100,7 @@ def _columns(con: sqlite3.Connection, name: str) -> list[str]:
 
 def stored_fields(project, name: str) -> list[str]:
     """The fields layer ``name`` has in this file (an older project may lack newer ones until its next write)."""
-    con = _open(project)
+    con = connect(project)
     try:
         return _columns(con, name)
     finally:
@@ -118,7 +120,7 @@ def read_layer(project, name: str, *, where: str | None = None, params=(), colum
     import geopandas as gpd
 
     layer = get_layer(name)
-    con = _open(project)
+    con = connect(project)
     try:
         present = set(_columns(con, name))
         wanted = [f for f in layer.fields if f.name in present and (columns is None or f.name in columns)]
@@ -157,7 +159,7 @@ def read_geometries(project, name: str, keys) -> dict:
     """The geometry (EPSG:4490) of each feature of layer ``name`` with one of these keys, by key:
     the few features a report needs, without decoding a large layer's every geometry."""
     key = gpkg.quote(get_layer(name).key)
-    con = _open(project)
+    con = connect(project)
     try:
         rows = con.execute(f"SELECT {key}, geom FROM {gpkg.quote(name)} WHERE {key} IN (SELECT value FROM json_each(?))",
                            (json.dumps([str(k) for k in keys], ensure_ascii=False),)).fetchall()
@@ -168,7 +170,7 @@ def read_geometries(project, name: str, keys) -> dict:
 
 def layer_summary(project) -> list[dict]:
     """Each layer with its Chinese name, geometry type, CRS and feature count (``diming layers``)."""
-    con = _open(project)
+    con = connect(project)
     try:
         contents = {r[0]: r for r in con.execute(
             "SELECT c.table_name, g.geometry_type_name, c.srs_id FROM gpkg_contents c "
@@ -356,7 +358,7 @@ def _rows(records) -> list[dict]:
 @contextmanager
 def transaction(project, by: str | None = None) -> Iterator[Transaction]:
     """Open a write to ``project``: everything inside commits together or not at all."""
-    con = _open(project)
+    con = connect(project)
     try:
         con.execute("BEGIN IMMEDIATE")
         _upgrade(con)
@@ -374,7 +376,7 @@ def transaction(project, by: str | None = None) -> Iterator[Transaction]:
 
 def audit_rows(project, *, layer: str | None = None, key: str | None = None):
     """The audit log (optionally of one layer or one feature), oldest first, JSON decoded."""
-    con = _open(project)
+    con = connect(project)
     try:
         sql = "SELECT at, by, action, layer, key, before, after, note FROM audit_log"
         cond, params = [], []

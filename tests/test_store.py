@@ -124,8 +124,12 @@ VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gp
 
 @pytest.mark.skipif(not VALIDATOR.exists(), reason="GDAL's validate_gpkg.py (Debian python3-gdal) not installed")
 def test_project_is_a_valid_geopackage(project):
+    from diming.geonames.namecheck import namecheck
+
     with store.transaction(project) as tx:
         tx.insert("roads", [{"road_id": "R1", "name": "长江路", "geometry": LINE}])
+    namecheck(project, "长江路")  # the name index: tables, indexes and triggers of diming's own
+    with store.transaction(project) as tx:
         tx.update("roads", "R1", {"geometry": shapely.MultiLineString([[(121, 36), (121.1, 36.1)]])})
     subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(project)], check=True)
 
