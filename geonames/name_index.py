@@ -43,7 +43,8 @@ def fingerprint(overrides, stems) -> str:
 
 def candidates(project, name: str, overrides, stems) -> list[str] | None:
     """The stored names sharing a clash key with ``name`` (after bringing the index up to date),
-    or None when the index cannot be kept (a read-only project file)."""
+    or None when the index cannot be brought up to date now (a read-only file, or another
+    process writing to it): the caller then compares with every name."""
     from diming.geonames.rules import clash_keys
     from diming.layers.store import connect
 
@@ -52,7 +53,7 @@ def candidates(project, name: str, overrides, stems) -> list[str] | None:
         try:
             _refresh(con, fingerprint(overrides, stems), overrides, stems)
         except sqlite3.OperationalError as e:
-            if "readonly" in str(e):
+            if "readonly" in str(e) or "locked" in str(e):  # another process is writing: look without
                 return None
             raise
         keys = _keys(*clash_keys(name, overrides, stems))
