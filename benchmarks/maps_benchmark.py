@@ -27,7 +27,7 @@ WEST, SOUTH = 118.0, 30.0
 
 def build(path: Path) -> Path:
     import shapely
-    from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
+    from shapely.geometry import MultiLineString, MultiPolygon, Point, box
 
     from diming.layers.store import init_project, transaction
 

@@ -82,7 +82,7 @@ def main(path: str) -> None:
     for label, extra in (("county, first: builds the name index", ("--district", "300907")),
                          ("county", ("--district", "300907")), ("country", ())):
         namecheck_s, namecheck_mb = measure(NAMECHECK, path, *extra, timeout=300)
-        print(f"namecheck   : " + (f"{namecheck_s:7.1f} s" if namecheck_s else "  > 300 s (stopped)")
+        print("namecheck   : " + (f"{namecheck_s:7.1f} s" if namecheck_s else "  > 300 s (stopped)")
               + f"  peak {namecheck_mb:7.0f} MB  (one name, {label}; whole process)", flush=True)
 
 

@@ -4,8 +4,9 @@
 Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
 hashed into buckets by what makes them clash (the same 专名 core, modifier and 通名; the same
 专名 core; a shared toneless reading) within their duplicate scope, and each bucket with more
-than one name is one finding listing all of them. A feature's division is its ``district`` field,
-or else the smallest admin area it lies in.
+than one name is one finding listing all of them. Buckets are integer keys grouped with numpy, and
+the geometry of a road is read only when a finding is about it. A feature's division is its
+``district`` field, or else the smallest admin area it lies in.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def check(data) -> list[Finding]:
         return []
     name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
     named = _describe(list(distinct), local)
-    scope_of = pd.factorize(members["scope"].to_numpy(dtype=object))[0].astype(np.int64)
+    scope_of = _codes(members["scope"])
     # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
     core = _codes(named["core"])
     same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
@@ -150,7 +151,7 @@ def _columns(data, members, rows):
     geoms = members["geometry"].to_numpy(dtype=object).copy()
     rows = np.unique(np.asarray(rows, dtype=np.int64))
     rows = rows[layer[rows] == "roads"]
-    geoms[rows] = np.array(data.geometries("roads", ids[rows]) + [None], dtype=object)[:-1]
+    geoms[rows] = data.geometries("roads", ids[rows])
     return layer, ids, names, geoms
 
 

@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import MultiLineString, MultiPolygon, Point, Polygon, box
 
 from chromium import CHROMIUM, OPEN_ALL_JS, SUMMARY_JS, Browser, collect, open_page, png_pixels
 from diming.errors import DimingError
