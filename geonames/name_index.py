@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names")
 _FORMAT = "1"  # bump when what is stored changes
@@ -27,6 +28,16 @@ _FORMAT = "1"  # bump when what is stored changes
 
 def fingerprint(overrides, stems) -> str:
     """A digest of everything the clash keys depend on."""
+    digest = hashlib.sha256(_installed().encode())
+    digest.update(repr(sorted((overrides or {}).items())).encode())
+    digest.update("\n".join(sorted(stems)).encode())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _installed() -> str:
+    """The part of the fingerprint fixed for the life of the process: the index format, the text
+    libraries' versions and diming's word lists."""
     from importlib.metadata import version
 
     from diming.geonames.wordlists import DATA
@@ -36,8 +47,6 @@ def fingerprint(overrides, stems) -> str:
         digest.update(f"{package}={version(package)};".encode())
     for path in sorted(DATA.glob("*.txt")):
         digest.update(path.read_bytes())
-    digest.update(repr(sorted((overrides or {}).items())).encode())
-    digest.update("\n".join(sorted(stems)).encode())
     return digest.hexdigest()
 
 

@@ -101,3 +101,16 @@ def test_a_layer_re_created_by_another_tool_rebuilds_the_index(indexed):
     con.execute("INSERT INTO roads (road_id, name, district, status) VALUES ('R9', '淮河路', '379901', 'in_use')")
     con.close()
     assert rules_of(indexed, "淮河路") == [("name.duplicate", "R9")]
+
+
+def test_same_answers_with_and_without_the_index(demo_project, monkeypatch):
+    from diming.layers.store import read_layer
+
+    stored = sorted(set(read_layer(demo_project, "roads", columns=("name",), geometry=False)["name"]))
+    heritage = set(read_layer(demo_project, "heritage_names", columns=("name",), geometry=False)["name"])
+    names = sorted(set(stored[::4]) | heritage | {"海燕路", "壯園街", "青岚海安路", "新海口路", "海口大道", "重庆路"})
+    indexed = {(n, d): namecheck(demo_project, n, district=d)["findings"] for n in names for d in ("379901", None)}
+    monkeypatch.setattr(name_index, "candidates", lambda *args: None)
+    assert {(n, d): namecheck(demo_project, n, district=d)["findings"] for n in names for d in ("379901", None)} \
+        == indexed
+    assert sum(map(bool, indexed.values())) > len(names)  # most names clash with something somewhere
