@@ -109,16 +109,14 @@ def entries(project, *, category=None, batch=None, status=None) -> list[dict]:
 
 def entry(project, heritage_id: str) -> dict:
     """One entry, with the roads and proposals that bear or sound like its name."""
-    from diming.geonames.namecheck import project_names
-    from diming.geonames.rules import build_index, clash_findings
+    from diming.geonames.namecheck import clashes
 
     found = [e for e in entries(project) if e["heritage_id"] == heritage_id]
     if not found:
         raise DimingError(f"没有编号为 {heritage_id} 的名录条目 (no such entry)")
     record = found[0]
-    others = [r for r in project_names(project) if r["layer"] != "heritage_names"]
     record["related"] = [{"rule": f["rule"], "message": f["message"], **f["related"][0]}
-                         for f in clash_findings(record["name"], build_index(others))]
+                         for f in clashes(project, record["name"]) if f["related"][0]["layer"] != "heritage_names"]
     return record
 
 

@@ -98,18 +98,28 @@ def namecheck(project, name: str, *, district: str | None = None, exclude=(), or
     result = describe(name, rules["overrides"], ordinal=ordinal)
     findings = check_name(name, max_length=rules["max_length"], extra_forbidden=rules["extra_forbidden"])
     findings += check_width(name, width, rules["width_rule"])
-    if normalize(name):
-        from diming.geonames.name_index import candidates
-        from diming.geonames.rules import region_stems
-
-        regions = division_names(project)
-        names = candidates(project, name, rules["overrides"], region_stems(regions))
-        index = build_index(project_names(project, district, settings["duplicate_scope"], names), rules["overrides"],
-                            regions=regions)
-        findings += clash_findings(name, index, exclude=exclude,
-                                   same_specific_severity=rules["same_specific_severity"])
-    result["findings"] = findings
+    result["findings"] = findings + clashes(project, name, district=district, exclude=exclude, settings=settings)
     return result
+
+
+def clashes(project, name: str, *, district: str | None = None, exclude=(), settings=None) -> list[dict]:
+    """The clash findings (``name.duplicate``, ``name.same-specific``, ``name.homophone``,
+    ``name.protected``) of ``name`` against the roads in use, the open proposals and the heritage
+    list within the duplicate scope of ``district`` (everywhere when None), found through the
+    project's name index. ``settings``: the project's, when the caller has them already."""
+    from diming.geonames.name_index import candidates
+    from diming.geonames.rules import region_stems
+    from diming.layers.settings import get_settings
+
+    if not normalize(name):
+        return []
+    settings = settings or get_settings(project)
+    rules = local_rules(settings)
+    regions = division_names(project)
+    names = candidates(project, name, rules["overrides"], region_stems(regions))
+    index = build_index(project_names(project, district, settings["duplicate_scope"], names), rules["overrides"],
+                        regions=regions)
+    return clash_findings(name, index, exclude=exclude, same_specific_severity=rules["same_specific_severity"])
 
 
 def has_errors(result: dict) -> bool:

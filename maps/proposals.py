@@ -21,9 +21,6 @@ GROUP_STYLES = {
     "路名牌": line_style("#00897b", 5),
     "未批准或撤回": line_style("#8d8d8d", 4, "6 6"),
 }
-# what the name rules (diming.geonames.rules) report that makes a name clash with another
-CLASH_RULES = ("name.duplicate", "name.same-specific", "name.homophone", "name.protected")
-
 # (project, proposals) -> {proposal_id: [why its name clashes, …]}
 ClashFinder = Callable[[object, object], dict[str, list[str]]]
 
@@ -31,25 +28,17 @@ ClashFinder = Callable[[object, object], dict[str, list[str]]]
 def name_rule_clashes(project, proposals) -> dict[str, list[str]]:
     """Open proposals whose name is a duplicate, homophone, same-专名 or protected name of another
     road, proposal or heritage name in its duplicate scope: the checks of ``diming namecheck``."""
-    from diming.geonames.namecheck import OPEN_STATES, local_rules, project_names
-    from diming.geonames.rules import build_index, clash_findings
+    from diming.geonames.namecheck import OPEN_STATES, clashes
     from diming.layers.settings import get_settings
 
     settings = get_settings(project)
-    rules = local_rules(settings)
-    indexes: dict[str, dict] = {}  # one index per district: the names in its scope
     found: dict[str, list[str]] = {}
     for pid, name, district, state in zip(proposals["proposal_id"], proposals["name"], proposals["district"],
                                           proposals["status"]):
         if state not in OPEN_STATES or not text(name):
             continue
-        district = text(district) or None
-        if district not in indexes:
-            indexes[district] = build_index(project_names(project, district, settings["duplicate_scope"]),
-                                            rules["overrides"])
-        messages = [f["message"] for f in clash_findings(
-            name, indexes[district], exclude=[("road_proposals", pid)],
-            same_specific_severity=rules["same_specific_severity"]) if f["rule"] in CLASH_RULES]
+        messages = [f["message"] for f in clashes(project, name, district=text(district) or None,
+                                                  exclude=[("road_proposals", pid)], settings=settings)]
         if messages:
             found[text(pid)] = messages
     return found

@@ -53,6 +53,12 @@ def test_show_lists_roads_with_the_same_or_a_similar_name(demo_project, run):
     assert shown["name"] == "状元街"
     assert {(r["layer"], r["name"]) for r in shown["related"]} >= {("roads", "状元街"), ("road_proposals", "壮园街")}
     assert run(demo_project, "heritage", "show", "BH-999").exit_code == 1
+    # the same rules as namecheck: a division's name put in front is the same name (the demo's city is 青岚市)
+    add_road = ["road", "propose", "青岚状元街", "--district", "379901", "--wkt",
+                "LINESTRING (120.30 36.15, 120.31 36.15)"]
+    assert run(demo_project, *add_road).exit_code in (0, 1)
+    shown = json.loads(run(demo_project, "heritage", "show", "BH-001", "--format", "json").output)
+    assert ("road_proposals", "青岚状元街") in {(r["layer"], r["name"]) for r in shown["related"]}
 
 
 def test_export_publishable_xlsx_and_layer(project, run, tmp_path):
