@@ -54,13 +54,20 @@ def test_names_written_later_are_found_through_the_triggers(indexed):
     assert rules_of(indexed, "黄河街") == [("name.same-specific", "R3")]
 
 
-def test_an_edit_made_outside_diming_is_found(indexed):
-    # as a desktop GIS writes the GeoPackage: plain SQL (with the ST_ functions its R-tree
-    # triggers need), no audit log, no diming code
-    con = connect(indexed)
-    con.execute("UPDATE roads SET name = '珠江路' WHERE road_id = 'R1'")
-    con.execute("INSERT INTO roads (road_id, name, district, status) VALUES ('R9', '淮河路', '379901', 'in_use')")
+def outside_diming(project, *statements):
+    """Write as a desktop GIS writes the GeoPackage: plain SQL (with the ST_ functions its R-tree
+    triggers need), no audit log, no diming code."""
+    con = connect(project)
+    for sql in statements:
+        con.execute(sql)
     con.close()
+
+
+NEW_ROAD = "INSERT INTO roads (road_id, name, district, status) VALUES ('R9', '淮河路', '379901', 'in_use')"
+
+
+def test_an_edit_made_outside_diming_is_found(indexed):
+    outside_diming(indexed, "UPDATE roads SET name = '珠江路' WHERE road_id = 'R1'", NEW_ROAD)
     assert rules_of(indexed, "珠江路") == [("name.duplicate", "R1")]
     assert rules_of(indexed, "淮河路") == [("name.duplicate", "R9")]
     assert rules_of(indexed, "海口路") == []
@@ -96,10 +103,7 @@ def test_a_read_only_project_is_checked_without_the_index(project, monkeypatch):
 
 def test_a_layer_re_created_by_another_tool_rebuilds_the_index(indexed):
     # dropping a table drops its triggers: the index must notice rather than go stale
-    con = connect(indexed)
-    con.execute("DROP TRIGGER diming_roads_name_insert")
-    con.execute("INSERT INTO roads (road_id, name, district, status) VALUES ('R9', '淮河路', '379901', 'in_use')")
-    con.close()
+    outside_diming(indexed, "DROP TRIGGER diming_roads_name_insert", NEW_ROAD)
     assert rules_of(indexed, "淮河路") == [("name.duplicate", "R9")]
 
 
