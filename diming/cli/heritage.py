@@ -1,5 +1,7 @@
 import click
 
+from diming.cli.options import echo_json, source_options, text_or_json
+
 
 @click.group()
 def cli():
@@ -34,11 +36,7 @@ def add(obj, name, lon, lat, **fields):
 
 @cli.command("import")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.option("--source-layer", help="源文件中的图层或工作表.")
-@click.option("--encoding", help="文本编码, e.g. GBK.")
-@click.option("--x", "x", help="X 坐标列.")
-@click.option("--y", "y", help="Y 坐标列.")
-@click.option("--crs", type=int, help="源坐标系 EPSG.")
+@source_options
 @click.pass_obj
 def import_(obj, src, source_layer, encoding, x, y, crs):
     """导入名录条目 (CSV, XLSX, GeoJSON, GPKG); keys and pinyin filled in where missing."""
@@ -55,17 +53,15 @@ def import_(obj, src, source_layer, encoding, x, y, crs):
 @click.option("--category", help="只看此类别.")
 @click.option("--batch", help="只看此批次.")
 @click.option("--status", help="只看此状态.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def list_(obj, category, batch, status, fmt):
     """列出名录."""
-    import json
-
     from diming.geonames.heritage import entries
 
     rows = entries(obj["project"], category=category, batch=batch, status=status)
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     for r in rows:
         click.echo(f"{r['heritage_id']}  {r['name']:<6} {r['pinyin'] or '':<16} {r['category'] or '':<7} "
@@ -75,18 +71,16 @@ def list_(obj, category, batch, status, fmt):
 
 @cli.command()
 @click.argument("heritage_id")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def show(obj, heritage_id, fmt):
     """显示名录条目, 以及同名或同音的道路与申报."""
-    import json
-
     from diming.geonames.heritage import entry
     from diming.layers.schema import get_layer
 
     record = entry(obj["project"], heritage_id)
     if fmt == "json":
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        echo_json(record)
         return
     for f in get_layer("heritage_names").fields:
         if record.get(f.name) not in (None, ""):

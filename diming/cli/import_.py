@@ -1,5 +1,7 @@
 import click
 
+from diming.cli.options import source_options
+
 
 def _field_pairs(ctx, param, values):
     pairs = {}
@@ -14,11 +16,7 @@ def _field_pairs(ctx, param, values):
 @click.command("import")
 @click.argument("layer")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.option("--source-layer", help="源文件中的图层或工作表 (layer of a GPKG, sheet of an XLSX).")
-@click.option("--encoding", help="文本编码, e.g. GBK for old Chinese .dbf and CSV files.")
-@click.option("--x", "x", help="X 坐标列 (northing for Gauss-Krüger, longitude for geographic).")
-@click.option("--y", "y", help="Y 坐标列 (easting for Gauss-Krüger, latitude for geographic).")
-@click.option("--crs", type=int, help="源坐标系 EPSG, e.g. 4528 (CGCS2000 GK zone 40 with prefix).")
+@source_options
 @click.option("--field", "fields", multiple=True, callback=_field_pairs, metavar="TARGET=SOURCE",
               help="字段对应 (map a layer field to a source field); repeatable.")
 @click.option("--mode", type=click.Choice(["append", "replace", "upsert"]), default="append", show_default=True)

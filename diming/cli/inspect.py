@@ -1,5 +1,7 @@
 import click
 
+from diming.cli.options import echo_json, text_or_json
+
 
 @click.group()
 def cli():
@@ -56,17 +58,15 @@ def round_list(obj):
 
 @round_.command("show")
 @click.argument("round_id")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def round_show(obj, round_id, fmt):
     """一个轮次的进度, 按界线 (progress of a round, by line)."""
-    import json
-
     from diming.boundaries.inspection import round_progress
 
     r = round_progress(obj["project"], round_id)
     if fmt == "json":
-        click.echo(json.dumps(r, ensure_ascii=False, indent=2))
+        echo_json(r)
         return
     click.echo(f"{r['round_id']} {r['name']}  {r['status']}  {r['starts_on']}—{r['ends_on']}")
     for line in r["lines"]:

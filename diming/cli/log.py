@@ -1,20 +1,20 @@
 import click
 
+from diming.cli.options import echo_json, text_or_json
+
 
 @click.command()
 @click.option("--layer", help="只看这个图层 (only this layer).")
 @click.option("--key", help="只看这个要素 (only this feature key).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def cli(obj, layer, key, fmt):
     """查看操作日志 (the audit log), oldest first."""
-    import json
-
     from diming.layers.store import audit_rows
 
     rows = audit_rows(obj["project"], layer=layer, key=key)
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     for r in rows:
         where = f"{r['layer']}/{r['key']}" if r["layer"] else ""

@@ -1,22 +1,22 @@
 import click
 
+from diming.cli.options import echo_json, text_or_json
+
 
 @click.command()
 @click.argument("name")
 @click.option("--district", help="所属政区代码 (division code; limits the duplicate scope).")
 @click.option("--ordinal", is_flag=True, help="名称中的数字是序数 (经五路 -> Jing 5 Lu).")
 @click.option("--width", type=float, help="路宽 (米), for the optional generic_width_rule setting.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def cli(obj, name, district, ordinal, width, fmt):
     """检查拟用名称 NAME: rules, duplicates, homophones, heritage list. Exit 1 on any error."""
-    import json
-
     from diming.geonames.namecheck import has_errors, namecheck
 
     result = namecheck(obj["project"], name, district=district, ordinal=ordinal, width=width)
     if fmt == "json":
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        echo_json(result)
     else:
         click.echo(format_result(result))
     if has_errors(result):

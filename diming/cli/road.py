@@ -1,5 +1,7 @@
 import click
 
+from diming.cli.options import echo_json, text_or_json
+
 
 @click.group()
 def cli():
@@ -86,19 +88,18 @@ def advance(obj, key, to, on, assessment, expert_review, consultation, authority
 @click.option("--batch", help="只看此批次, e.g. 2024H2.")
 @click.option("--overdue", is_flag=True, help="只看逾期的.")
 @click.option("--today", help="按此日期计算逾期 (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def list_(obj, state, district, batch, overdue, today, fmt):
     """列出道路命名申报."""
     import datetime as dt
-    import json
 
     from diming.geonames.proposals import label, proposals
 
     on = (_day(today) or dt.date.today()) if overdue else None
     records = proposals(obj["project"], state=state, district=district, batch=batch, overdue_on=on)
     if fmt == "json":
-        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        echo_json(records)
         return
     for r in records:
         click.echo(f"{r['proposal_id']}  {r['name']:<8} {r['district'] or '':<10} {r['batch'] or '':<7} "
@@ -108,18 +109,16 @@ def list_(obj, state, district, batch, overdue, today, fmt):
 
 @cli.command()
 @click.argument("key")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def show(obj, key, fmt):
     """显示申报 KEY 的全部信息与办理经过 (from the audit log)."""
-    import json
-
     from diming.geonames.proposals import show as show_
     from diming.layers.schema import get_layer
 
     record = show_(obj["project"], key)
     if fmt == "json":
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        echo_json(record)
         return
     layer = get_layer("road_proposals")
     for f in layer.fields:
@@ -135,17 +134,15 @@ def show(obj, key, fmt):
 
 @cli.command()
 @click.option("--today", help="按此日期计算 (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@text_or_json
 @click.pass_obj
 def overdue(obj, today, fmt):
     """逾期事项: 备案/公告超过 15 天, 公示期满未办, 公告后路牌未验收."""
-    import json
-
     from diming.geonames.proposals import label, overdue as overdue_
 
     items = overdue_(obj["project"], today=_day(today))
     if fmt == "json":
-        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        echo_json(items)
         return
     for i in items:
         click.echo(f"{i['proposal_id']}  {i['name']:<8} {label(i['status']):<6} {i['what']} 应于 {i['due']}, "
