@@ -20,8 +20,8 @@ def check(data) -> list[Finding]:
     import shapely
 
     areas = data.layer("admin_areas")
-    findings = _invalid(areas)
     valid = data.areas()
+    findings = _invalid(areas[~areas.index.isin(valid.index)])
     by_code = dict(zip(valid["code"], valid.geometry.values))
     names = dict(zip(areas["code"], areas["name"]))
     for _, level in valid.groupby("level", sort=False):
@@ -33,14 +33,12 @@ def check(data) -> list[Finding]:
     return findings
 
 
-def _invalid(areas) -> list[Finding]:
+def _invalid(bad) -> list[Finding]:
+    """``area.invalid`` for each of the ``bad`` areas (those CheckData.areas leaves out)."""
     import shapely
 
     out = []
-    geoms = areas.geometry.values
-    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms) | ~shapely.is_valid(geoms)
-    for i in bad.nonzero()[0]:
-        code, name, geom = areas["code"].iloc[i], areas["name"].iloc[i], geoms[i]
+    for code, name, geom in zip(bad["code"], bad["name"], bad.geometry.values):
         if geom is None or geom.is_empty:
             reason, where = "没有几何 (no geometry)", None
         else:

@@ -82,14 +82,15 @@ class CheckData:
         return self.layer("road_proposals", f"status IN ({', '.join('?' * len(OPEN_STATES))})", OPEN_STATES)
 
     def areas(self):
-        """Admin areas with a usable geometry (invalid ones are reported by area.invalid)."""
+        """Admin areas with a usable geometry (invalid ones are reported by area.invalid); the
+        index keeps each area's row number in the layer."""
         import shapely
 
         if "areas" not in self._cache:
             areas = self.layer("admin_areas")
             geoms = areas.geometry.values
             ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)
-            self._cache["areas"] = areas[ok].reset_index(drop=True)
+            self._cache["areas"] = areas[ok]
         return self._cache["areas"]
 
     def divisions_of(self, frame, layer: str):
