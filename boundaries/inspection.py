@@ -248,7 +248,7 @@ def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
     import shapely
     from shapely.geometry import Point
 
-    from diming.layers.crs import from_lonlat, gk_epsg, gk_zone, to_lonlat
+    from diming.layers.crs import from_lonlat, gk_epsg, gk_zone, project, to_lonlat
 
     problems = {}
     for i, r in enumerate(records):
@@ -267,8 +267,7 @@ def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
         rx, ry = from_lonlat(registered.x, registered.y, epsg)
         mx, my = from_lonlat(lon, lat, epsg)
         line = lines.loc[r["line_id"]]
-        to_line = shapely.distance(
-            Point(my, mx), shapely.transform(line, lambda xy: _to_plane(xy, epsg)))
+        to_line = shapely.distance(Point(my, mx), project([line], epsg)[0])
         if to_line > limit_m:
             problems[i] = (f"实测位置距界线 {to_line:,.0f} 米, 超过 {limit_m:g} 米 "
                            "(measured position far outside the line; wrong CRS or swapped X/Y?)")
@@ -276,15 +275,6 @@ def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
         r["displacement_m"] = round(math.hypot(mx - rx, my - ry), 3)
         r["geometry"] = Point(lon, lat)
     return problems
-
-
-def _to_plane(xy, epsg):
-    import numpy as np
-
-    from diming.layers.crs import _transformer
-
-    east, north = _transformer(4490, epsg).transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([east, north])
 
 
 def validate_results(project, round_id: str, rows: list[dict]) -> tuple[list[dict], list[str]]:
