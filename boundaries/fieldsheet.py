@@ -99,16 +99,12 @@ def write_fieldsheet(project, round_id: str, line_id: str, fmt: str, output) -> 
     """Write the field sheet of one line in ``fmt`` (pdf, xlsx, gpx, kml) to ``output``."""
     if fmt not in FORMATS:
         raise DimingError(f"未知格式 {fmt!r}; 可选 {', '.join(FORMATS)}")
+    from diming.layers.exports import replacing
+
     data = sheet_data(project, round_id, line_id)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    try:
+    with replacing(output) as partial:
         {"pdf": _pdf, "xlsx": _xlsx, "gpx": _gpx, "kml": _kml}[fmt](data, partial)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
-    return output
+    return Path(output)
 
 
 def write_fieldsheets(project, round_id: str, fmt: str, folder) -> list[Path]:

@@ -75,14 +75,11 @@ def write_report(project, round_id: str, output) -> Path:
     suffix = output.suffix.lower()
     if suffix not in REPORT_FORMATS:
         raise DimingError(f"{output}: 报告格式只能是 {', '.join(REPORT_FORMATS)} (report format from the suffix)")
+    from diming.layers.exports import replacing
+
     data = round_report(project, round_id)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    try:
+    with replacing(output) as partial:
         {".pdf": _pdf, ".xlsx": _xlsx, ".md": _md}[suffix](data, partial)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
     return output
 
 

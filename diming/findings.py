@@ -12,7 +12,6 @@ import gc
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from diming.errors import DimingError
 
@@ -159,25 +158,20 @@ def write(findings: list[Finding], fmt: str, output=None) -> str | None:
 
 
 def _write(findings: list[Finding], fmt: str, output) -> str | None:
-    import os
+    from diming.layers.exports import replacing
 
     if fmt == "gpkg":
         if output is None:
             raise DimingError("gpkg 格式需要 --output 文件 (a GeoPackage needs an output file)")
         import pyogrio
 
-        output = Path(output)
-        partial = output.with_name(output.name + ".partial.gpkg")
-        partial.unlink(missing_ok=True)
-        pyogrio.write_dataframe(as_frame(findings), partial, layer="check_findings", driver="GPKG",
-                                geometry_type="Unknown")
-        os.replace(partial, output)
+        with replacing(output) as partial:
+            pyogrio.write_dataframe(as_frame(findings), partial, layer="check_findings", driver="GPKG",
+                                    geometry_type="Unknown")
         return None
     text = {"text": as_text, "json": as_json, "geojson": as_geojson}[fmt](findings)
     if output is None:
         return text
-    output = Path(output)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(text + "\n", encoding="utf-8")
-    os.replace(partial, output)
+    with replacing(output) as partial:
+        partial.write_text(text + "\n", encoding="utf-8")
     return None

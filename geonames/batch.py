@@ -53,7 +53,7 @@ def write_batch(project, batch: str, output) -> int:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from diming.layers.exports import neutralise
+    from diming.layers.exports import neutralise, replacing
 
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
@@ -92,7 +92,7 @@ def write_batch(project, batch: str, output) -> int:
     sheet.freeze_panes = "C3"
     sheet.print_title_rows = "2:2"
     sheet.page_setup.orientation = "landscape"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    book.save(output)
+    with replacing(output) as partial:
+        book.save(partial)
     return len(rows)
 

@@ -137,7 +137,7 @@ def _write_published(project, dest) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from diming.layers.exports import neutralise
+    from diming.layers.exports import neutralise, replacing
     from diming.layers.schema import get_layer
 
     layer = get_layer("heritage_names")
@@ -162,5 +162,6 @@ def _write_published(project, dest) -> int:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A3"
-    book.save(dest)
+    with replacing(dest) as partial:
+        book.save(partial)
     return len(rows)

@@ -6,8 +6,11 @@ are written as text, never as formulas.
 """
 from __future__ import annotations
 
+import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from diming.errors import DimingError
 from diming.layers.schema import get_layer
@@ -15,6 +18,22 @@ from diming.layers.schema import get_layer
 FORMATS = {".geojson": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".csv": "CSV", ".xlsx": "XLSX"}
 XLSX_CELL_LIMIT = 32767  # characters a spreadsheet cell holds
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def replacing(output) -> Iterator[Path]:
+    """A file beside ``output`` to write to (same suffix, for tools that go by it); it replaces
+    ``output`` when the block succeeds and is removed when it fails, so a failed write leaves
+    neither a half-written file nor a damaged older one."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f"{output.stem}.partial{output.suffix}")
+    partial.unlink(missing_ok=True)
+    try:
+        yield partial
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def neutralise(value):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 from pathlib import Path
 
 from diming.errors import DimingError
@@ -200,6 +199,7 @@ class Page:
         import folium
         from branca.element import Element, Figure
 
+        from diming.layers.exports import replacing
         from diming.maps.assets import inline_head
 
         output = Path(output)
@@ -232,11 +232,6 @@ class Page:
             north = max(b[3] for b in self.bounds)
             fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=16)
         page = figure.render()
-        output.parent.mkdir(parents=True, exist_ok=True)
-        partial = output.with_name(output.name + ".partial")
-        try:
+        with replacing(output) as partial:
             partial.write_text(page, encoding="utf-8")
-            os.replace(partial, output)
-        finally:
-            partial.unlink(missing_ok=True)
         return {"output": output, "counts": dict(self.counts)}

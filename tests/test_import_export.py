@@ -253,3 +253,17 @@ def test_xlsx_refuses_huge_geometry(demo_project, tmp_path, run):
     result = run(demo_project, "export", "admin_areas", tmp_path / "a.xlsx")
     assert result.exit_code == 1 and "379900 的几何超过 XLSX 单元格上限 32767" in result.output
     assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_output_files_are_replaced_whole_or_not_at_all(tmp_path):
+    from diming.layers.exports import replacing
+
+    target = tmp_path / "out" / "report.md"
+    with replacing(target) as partial:
+        assert partial.suffix == ".md" and partial.parent == target.parent
+        partial.write_text("第一版", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with replacing(target) as partial:
+            partial.write_text("写了一半", encoding="utf-8")
+            raise RuntimeError("boom")
+    assert target.read_text(encoding="utf-8") == "第一版" and sorted(p.name for p in target.parent.iterdir()) == ["report.md"]
