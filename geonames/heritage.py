@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 from diming.errors import DimingError
+from diming.layers.schema import label
 
 # the publishable list: its columns in order, with their Chinese headings from the schema
 PUBLISHED = ("heritage_id", "name", "pinyin", "category", "batch", "level", "location", "meaning", "origin",
@@ -152,9 +153,8 @@ def _write_published(project, dest) -> int:
     sheet.append(headings)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    statuses = {"in_use": "在用", "historical": "历史地名", "delisted": "已撤销"}
     for r in rows:
-        values = [statuses.get(r[f], r[f]) if f == "status" else r.get(f) for f in PUBLISHED]
+        values = [label(r[f]) if f == "status" else r.get(f) for f in PUBLISHED]
         sheet.append([neutralise(v) for v in values] + [r["lon"], r["lat"]])
     for column, width in zip("ABCDEFGHIJKLMNO", (9, 12, 18, 12, 8, 8, 24, 30, 30, 30, 30, 9, 11, 12, 12)):
         sheet.column_dimensions[column].width = width

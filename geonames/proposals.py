@@ -11,16 +11,13 @@ import json
 import re
 
 from diming.errors import DimingError
+from diming.layers.schema import PROPOSAL_STATES, label
 
 # 地名管理条例: filing (备案) and announcement (公告) within 15 days of approval — national, not settings
 FILING_DAYS = 15
 ANNOUNCE_DAYS = 15
 
-STATE_LABELS = {
-    "draft": "草稿", "submitted": "已申报", "in_review": "审查中", "public_notice": "公示中",
-    "approved": "已批准", "filed": "已备案", "announced": "已公告", "sign_ordered": "路牌已订制",
-    "sign_installed": "路牌已安装", "sign_verified": "路牌已验收", "rejected": "未通过", "withdrawn": "已撤回",
-}
+STATE_LABELS = {state: label(state) for state in PROPOSAL_STATES}
 TRANSITIONS = {
     "draft": ("submitted", "withdrawn"),
     "submitted": ("in_review", "rejected", "withdrawn"),

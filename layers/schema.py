@@ -19,6 +19,7 @@ class Field:
     alias: str
     required: bool = False
     choices: tuple[str, ...] = ()
+    default: str | None = None  # filled on every write path when the value is missing
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,23 @@ PROPOSAL_STATES = (
 )
 HERITAGE_CATEGORIES = ("地名文化遗产", "历史地名", "其他")
 HERITAGE_STATUSES = ("in_use", "historical", "delisted")
+
+# The Chinese label of every stored code that is not Chinese itself: the one table that forms,
+# sheets, maps, reports and GIS value lists show. A code means the same in every layer it is used in.
+CODE_LABELS = {
+    "province": "省级", "city": "市级", "county": "县级", "town": "乡级", "village": "村级",
+    "in_use": "在用", "cancelled": "已销名", "historical": "历史地名", "delisted": "已撤销",
+    "active": "进行中", "closed": "已结束",
+    "draft": "草稿", "submitted": "已申报", "in_review": "审查中", "public_notice": "公示中",
+    "approved": "已批准", "filed": "已备案", "announced": "已公告", "sign_ordered": "路牌已订制",
+    "sign_installed": "路牌已安装", "sign_verified": "路牌已验收", "rejected": "未通过", "withdrawn": "已撤回",
+    "ok": "通过", "warning": "警告", "error": "错误",
+}
+
+
+def label(code):
+    """The Chinese label of a stored code (the code itself when it is Chinese already or unknown)."""
+    return CODE_LABELS.get(code, code)
 
 
 LAYERS: dict[str, Layer] = {
@@ -110,14 +128,14 @@ LAYERS: dict[str, Layer] = {
             Field("line_ids", "TEXT", "界线编号(JSON)"),
             Field("starts_on", "DATE", "开始日期"),
             Field("ends_on", "DATE", "结束日期"),
-            Field("status", "TEXT", "状态", choices=("active", "closed")),
+            Field("status", "TEXT", "状态", choices=("active", "closed"), default="active"),
         )),
         Layer("roads", "道路名称", "MULTILINESTRING", "road_id", (
             Field("road_id", "TEXT", "道路编号", required=True),
             Field("name", "TEXT", "标准名称", required=True),
             Field("pinyin", "TEXT", "罗马字母拼写"),
             Field("district", "TEXT", "所属政区代码"),
-            Field("status", "TEXT", "使用状态", choices=ROAD_STATUSES),
+            Field("status", "TEXT", "使用状态", choices=ROAD_STATUSES, default="in_use"),
             Field("approved_on", "DATE", "批准日期"),
             Field("meaning", "TEXT", "含义"),
             Field("origin", "TEXT", "来历"),
@@ -133,7 +151,7 @@ LAYERS: dict[str, Layer] = {
             Field("name", "TEXT", "拟用名称", required=True),
             Field("pinyin", "TEXT", "罗马字母拼写"),
             Field("district", "TEXT", "所属政区代码"),
-            Field("status", "TEXT", "办理状态", choices=PROPOSAL_STATES),
+            Field("status", "TEXT", "办理状态", choices=PROPOSAL_STATES, default="draft"),
             Field("reason", "TEXT", "申请理由"),
             Field("meaning", "TEXT", "含义"),
             Field("applicant", "TEXT", "申请单位"),
@@ -175,7 +193,7 @@ LAYERS: dict[str, Layer] = {
             Field("origin", "TEXT", "来历"),
             Field("history", "TEXT", "沿革"),
             Field("value", "TEXT", "历史文化价值"),
-            Field("status", "TEXT", "状态", choices=HERITAGE_STATUSES),
+            Field("status", "TEXT", "状态", choices=HERITAGE_STATUSES, default="in_use"),
             Field("location", "TEXT", "位置描述"),
             Field("district", "TEXT", "所属政区代码"),
             Field("listed_on", "DATE", "公布日期"),
