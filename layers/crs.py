@@ -105,8 +105,33 @@ def feature_epsgs(geometries):
 # Longest edge, in degrees, projected as a straight line in GK. An edge straight in degrees bends
 # in GK: a 0.2° (20 km) edge by 8 m, enough to invent a 100,000 m² overlap or a marker 8 m off its
 # line where another feature has a vertex on the edge. A 0.005° edge departs from its true image
-# by under 5 mm anywhere in China (tests/test_crs.py measures it).
+# by under 5 mm anywhere in China (tests/test_measures.py measures it).
 STRAIGHT_DEGREES = 0.005
+
+
+def _cut_edges(geometries):
+    """``geometries`` with every edge cut into pieces of at most :data:`STRAIGHT_DEGREES`.
+
+    Polygons are cut ring by ring and rebuilt: GEOS's densify of a polygon passes the result
+    through buffer(0), which rebuilds it and can lose a valid thin one altogether.
+    """
+    import numpy as np
+    import shapely
+
+    out = shapely.segmentize(geometries, STRAIGHT_DEGREES)
+    types = shapely.get_type_id(geometries)
+    polygonal = np.flatnonzero(((types == 3) | (types == 6)) & ~shapely.is_empty(geometries))
+    if len(polygonal):
+        parts, of_geometry = shapely.get_parts(geometries[polygonal], return_index=True)
+        full = ~shapely.is_empty(parts)
+        parts, of_geometry = parts[full], of_geometry[full]
+        rings, of_part = shapely.get_rings(parts, return_index=True)
+        # the first ring of each part is its shell, the rest its holes
+        parts = shapely.polygons(shapely.segmentize(rings, STRAIGHT_DEGREES), indices=of_part)
+        multi = shapely.multipolygons(parts, indices=of_geometry)
+        single = types[polygonal] == 3
+        out[polygonal] = np.where(single, shapely.get_geometry(multi, 0), multi)
+    return out
 
 
 def project(geometries, epsgs, *, inverse: bool = False):
@@ -120,7 +145,7 @@ def project(geometries, epsgs, *, inverse: bool = False):
 
     geometries = np.asarray(geometries, dtype=object)
     if not inverse:
-        geometries = shapely.segmentize(geometries, STRAIGHT_DEGREES)
+        geometries = _cut_edges(geometries)
     epsgs = np.broadcast_to(np.asarray(epsgs), geometries.shape)
     out = np.empty(geometries.shape, dtype=object)
     for epsg in np.unique(epsgs):

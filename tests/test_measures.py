@@ -60,6 +60,20 @@ def test_degree_straight_edges_keep_their_course_in_gk():
     assert worst < 0.005
 
 
+def test_projecting_keeps_a_thin_valid_polygon():
+    """A gap left by a seeded bite in benchmarks/make_national.py: valid, with a thin tail that
+    GEOS's densify (which rebuilds polygons with buffer(0)) turns into an empty polygon."""
+    gap = shapely.from_wkt(
+        "POLYGON ((119.49673761338313 35.69553751470783, 119.49629635547223 35.69776275762408, "
+        "119.4978604419913 35.68987514278271, 119.49787801912217 35.67963784416899, "
+        "119.49786452897823 35.68749479380037, 119.48188929052337 35.68749479380037, "
+        "119.48188929052337 35.69553751470783, 119.49673761338313 35.69553751470783))")
+    assert gap.is_valid
+    [metric] = project(np.array([gap], dtype=object), 4549)
+    assert metric.geom_type == "Polygon" and shapely.area(metric) == pytest.approx(
+        ellipsoidal_area(np.array([gap], dtype=object))[0], rel=1e-3)
+
+
 def test_ellipsoidal_area_matches_geodesic_area():
     shapes = [box(120.0, 36.0, 120.1, 36.1), Polygon([(120, 36), (120.2, 36.2), (120.3, 36.05)]),
               box(100, 25, 100.5, 25.3).difference(box(100.1, 25.1, 100.2, 25.2)),
