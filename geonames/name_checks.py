@@ -99,10 +99,16 @@ def _entities(members):
     layer, ids, link = (members[c].to_numpy(dtype=object) for c in ("layer", "id", "link"))
     entity = np.arange(len(members))
     proposals, roads = np.flatnonzero(layer == "road_proposals"), np.flatnonzero(layer == "roads")
-    at = pd.Index(ids[proposals]).get_indexer(link[roads])  # roads naming their proposal
-    entity[roads[at >= 0]] = proposals[at[at >= 0]]
-    at = pd.Index(ids[roads]).get_indexer(link[proposals])  # proposals naming their road
-    entity[roads[at[at >= 0]]] = proposals[at >= 0]
+    # few features are linked: hash those, never the million road keys
+    linked = pd.notna(link)
+    named = roads[linked[roads]]  # roads naming their proposal
+    at = pd.Index(ids[proposals]).get_indexer(link[named])
+    entity[named[at >= 0]] = proposals[at[at >= 0]]
+    naming = pd.Series(proposals[linked[proposals]], index=link[proposals[linked[proposals]]])
+    naming = naming[~naming.index.duplicated()]  # proposals naming their road
+    if len(naming):
+        at = naming.index.get_indexer(ids[roads])
+        entity[roads[at >= 0]] = naming.to_numpy()[at[at >= 0]]
     return entity
 
 
