@@ -57,7 +57,9 @@ def _invalid(bad) -> list[Finding]:
 
 def _measured(pieces, tolerance_m2, width_m):
     """The area (m²) of each piece, and whether it is a finding: larger than ``tolerance_m2`` and
-    wider than ``width_m`` somewhere (what a negative buffer of half the width leaves in GK)."""
+    wider than ``width_m`` somewhere (what a negative buffer of half the width leaves in GK).
+    GEOS's coverage gap width (``shapely.coverage_invalid_edges(gap_width=…)``) is the same test,
+    but in the data's units (degrees here, not the same length east and north) and for gaps alone."""
     import numpy as np
     import shapely
 
