@@ -3,7 +3,11 @@ one level.
 
 Shapely 2's coverage functions find the areas whose edges do not match their neighbours', so the
 exact overlap work is done on those few only; gaps are what each parent keeps outside the union of
-its children. Areas are measured in the Gauss-Krüger zone of each result, never in degrees.
+its children. What is found is measured as stored: its area on the ellipsoid, with edges straight
+in degrees (projecting only its vertices would bend long edges by metres and turn a T-junction into
+a phantom overlap). Two tolerances decide what is a finding: its area, and its width — a piece
+thinner than ``area_sliver_width_m`` everywhere is a sliver of coordinate rounding (data surveyed
+in Gauss-Krüger and stored in degrees), as Esri's cluster tolerance and GEOS's gap width treat it.
 """
 from __future__ import annotations
 
@@ -24,12 +28,13 @@ def check(data) -> list[Finding]:
     findings = _invalid(areas[~areas.index.isin(valid.index)])
     by_code = dict(zip(valid["code"], valid.geometry.values))
     names = dict(zip(areas["code"], areas["name"]))
+    width = data.settings["area_sliver_width_m"]
     for _, level in valid.groupby("level", sort=False):
         level = level.reset_index(drop=True)
         # the edges of each area that do not match a neighbour's: empty for a clean coverage
         matched = shapely.is_empty(shapely.coverage_invalid_edges(level.geometry.values))
-        findings += _overlaps(level, matched, data.settings["area_overlap_tolerance_m2"])
-        findings += _gaps(level, matched, by_code, names, data.settings["area_gap_tolerance_m2"])
+        findings += _overlaps(level, matched, data.settings["area_overlap_tolerance_m2"], width)
+        findings += _gaps(level, matched, by_code, names, data.settings["area_gap_tolerance_m2"], width)
     return findings
 
 
@@ -50,14 +55,22 @@ def _invalid(bad) -> list[Finding]:
     return out
 
 
-def _metric_areas(geoms):
+def _measured(pieces, tolerance_m2, width_m):
+    """The area (m²) of each piece, and whether it is a finding: larger than ``tolerance_m2`` and
+    wider than ``width_m`` somewhere (what a negative buffer of half the width leaves in GK).
+    GEOS's coverage gap width (``shapely.coverage_invalid_edges(gap_width=…)``) is the same test,
+    but in the data's units (degrees here, not the same length east and north) and for gaps alone."""
+    import numpy as np
     import shapely
 
-    from diming.layers.crs import feature_epsgs, project
+    from diming.layers.crs import ellipsoidal_area, feature_epsgs, project
 
-    if not len(geoms):
-        return geoms
-    return shapely.area(project(geoms, feature_epsgs(geoms)))
+    area = ellipsoidal_area(pieces)
+    keep = area > tolerance_m2
+    if width_m > 0 and keep.any():
+        big = np.asarray(pieces, dtype=object)[keep]
+        keep[keep] = ~shapely.is_empty(shapely.buffer(project(big, feature_epsgs(big)), -width_m / 2))
+    return area, keep
 
 
 def _polygonal(geom):
@@ -68,7 +81,7 @@ def _polygonal(geom):
     return shapely.union_all(parts) if parts else None
 
 
-def _overlaps(level, matched, tolerance_m2) -> list[Finding]:
+def _overlaps(level, matched, tolerance_m2, width_m) -> list[Finding]:
     import numpy as np
     import shapely
 
@@ -83,13 +96,11 @@ def _overlaps(level, matched, tolerance_m2) -> list[Finding]:
     a, b = suspects[left[keep]], suspects[right[keep]]
     shared = np.array([_polygonal(g) for g in shapely.intersection(geoms[a], geoms[b])], dtype=object)
     has = np.array([g is not None for g in shared], dtype=bool)
-    a, b, shared = a[has], b[has], shared[has]
-    area = _metric_areas(shared)
+    area, keep = _measured(shared[has], tolerance_m2, width_m)
+    a, b, shared, area = a[has][keep], b[has][keep], shared[has][keep], area[keep]
     out = []
     codes, names = level["code"].values, level["name"].values
     for i, j, geom, m2 in zip(a, b, shared, area):
-        if m2 <= tolerance_m2:
-            continue
         out.append(Finding("area.overlap", "error", "admin_areas", codes[i], names[i],
                            f"{names[i]} 与 {names[j]} 重叠 {m2:,.0f} m² (area.overlap)",
                            related=[related("admin_areas", codes[j], names[j])], geometry=geom,
@@ -106,11 +117,13 @@ def _same_outline(a, b) -> bool:
     return bool(shapely.equals_exact(a, b, tolerance=0.0))
 
 
-def _gaps(level, matched, parents, names, tolerance_m2) -> list[Finding]:
+def _gaps(level, matched, parents, names, tolerance_m2, width_m) -> list[Finding]:
     """Holes between areas of one level inside their parent (or, with no parent geometry, holes
     inside their union) that no other area of the level fills."""
     import numpy as np
     import shapely
+
+    from diming.layers.crs import ellipsoidal_area
 
     geoms = level.geometry.values
     tree = shapely.STRtree(geoms)
@@ -131,7 +144,9 @@ def _gaps(level, matched, parents, names, tolerance_m2) -> list[Finding]:
         if holes is None:
             continue
         parts = shapely.get_parts(holes)
-        parts = parts[_metric_areas(parts) > tolerance_m2]
+        # a part is no larger than it was before enclaves are taken out of it: measure once here first
+        parts = parts[ellipsoidal_area(parts) > tolerance_m2]
+        pieces = []
         for part in parts:
             # an enclave of an area of the same level under another parent is no gap
             others = tree.query(part, predicate="intersects")
@@ -140,16 +155,16 @@ def _gaps(level, matched, parents, names, tolerance_m2) -> list[Finding]:
                 part = _polygonal(shapely.difference(part, shapely.union_all(fill)))
                 if part is None:
                     continue
-            for piece in shapely.get_parts(part):
-                m2 = float(_metric_areas(np.array([piece], dtype=object))[0])
-                if m2 <= tolerance_m2:
-                    continue
-                touching = [k for k in tree.query(piece, predicate="intersects")]
-                neighbours = [related("admin_areas", level["code"].iloc[k], level["name"].iloc[k]) for k in touching]
-                around = "、".join(n["name"] for n in neighbours) or "—"
-                key, name = (parent, names.get(parent)) if parent else (neighbours[0]["id"], neighbours[0]["name"])
-                out.append(Finding("area.gap", "error", "admin_areas", key, name,
-                                   f"{name or key} 内 {around} 之间有缝隙 {m2:,.0f} m² (area.gap)",
-                                   related=[n for n in neighbours if n["id"] != key], geometry=piece,
-                                   measures={"area_m2": round(m2, 1)}))
+            pieces += list(shapely.get_parts(part))
+        pieces = np.array(pieces, dtype=object)
+        area, keep = _measured(pieces, tolerance_m2, width_m)
+        for piece, m2 in zip(pieces[keep], area[keep]):
+            touching = [k for k in tree.query(piece, predicate="intersects")]
+            neighbours = [related("admin_areas", level["code"].iloc[k], level["name"].iloc[k]) for k in touching]
+            around = "、".join(n["name"] for n in neighbours) or "—"
+            key, name = (parent, names.get(parent)) if parent else (neighbours[0]["id"], neighbours[0]["name"])
+            out.append(Finding("area.gap", "error", "admin_areas", key, name,
+                               f"{name or key} 内 {around} 之间有缝隙 {m2:,.0f} m² (area.gap)",
+                               related=[n for n in neighbours if n["id"] != key], geometry=piece,
+                               measures={"area_m2": round(float(m2), 1)}))
     return out

@@ -14,7 +14,7 @@ def check(data) -> list[Finding]:
     import numpy as np
     import shapely
 
-    from diming.layers.crs import feature_epsgs, project
+    from diming.layers.crs import feature_epsgs, project, search_degrees
 
     lines = data.layer("boundary_lines")
     areas = data.areas()
@@ -37,13 +37,15 @@ def check(data) -> list[Finding]:
     geoms = lines.geometry.values[rows]
     epsgs = feature_epsgs(geoms)
     metric = project(geoms, epsgs)
-    # the two outlines near the line only: buffering whole county outlines would cost far more
-    box = shapely.bounds(metric) + [-2 * tolerance, -2 * tolerance, 2 * tolerance, 2 * tolerance]
+    # the two outlines near the line only, cut out before projecting: projecting and buffering
+    # whole county outlines would cost far more
+    margin = search_degrees(2 * tolerance)
+    box = shapely.bounds(geoms) + [-margin, -margin, margin, margin]
     outlines = []
     for side in ("left_code", "right_code"):
-        outline = project(shapely.boundary(np.array([geom_of[c] for c in lines[side].values[rows]], dtype=object)),
-                          epsgs)
-        outlines.append(np.array([shapely.clip_by_rect(g, *b) for g, b in zip(outline, box)], dtype=object))
+        outline = shapely.boundary(np.array([geom_of[c] for c in lines[side].values[rows]], dtype=object))
+        outlines.append(project(np.array([shapely.clip_by_rect(g, *b) for g, b in zip(outline, box)], dtype=object),
+                                epsgs))
     left, right = outlines
     near_left, near_right = shapely.buffer(left, tolerance), shapely.buffer(right, tolerance)
     shapely.prepare(near_left)

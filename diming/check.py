@@ -53,11 +53,11 @@ class CheckData:
         return self._cache[key]
 
     def roads_in_use(self):
-        """Roads in use: key, name, district and width, without geometry. A national project has a
-        million roads, and decoding lines no rule looks at would be much of the check's time;
-        rules take the few they need from :meth:`geometries` or :meth:`roads_near`."""
-        return self.layer("roads", "status = 'in_use'", columns=("road_id", "name", "district", "width_m"),
-                          geometry=False)
+        """Roads in use: key, name, district, width and proposal, without geometry. A national
+        project has a million roads, and decoding lines no rule looks at would be much of the
+        check's time; rules take the few they need from :meth:`geometries` or :meth:`roads_near`."""
+        return self.layer("roads", "status = 'in_use'",
+                          columns=("road_id", "name", "district", "width_m", "proposal_id"), geometry=False)
 
     def roads_near(self, geometries):
         """Roads in use, with geometry, whose bounding box meets that of one of ``geometries``."""

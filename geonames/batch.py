@@ -14,11 +14,23 @@ OPINIONS = ("同意", "不同意", "修改后再议")
 _VERDICT = {"ok": "通过", "warning": "有提示", "error": "有错误"}
 
 
+def _about(finding) -> list[tuple[str, str]]:
+    """The features a finding counts against: its subject and the related features of the
+    subject's layer (the other names of a clashing group); not a road or area it is measured
+    against (the named road a proposal lies on is not at fault)."""
+    return [(finding.layer, finding.id)] + [(r["layer"], r["id"]) for r in finding.related
+                                             if r["layer"] == finding.layer]
+
+
 def batch_rows(project, batch: str) -> list[dict]:
-    """The proposals of ``batch`` (not withdrawn), each checked again against today's gazetteer."""
-    from diming.geonames.namecheck import namecheck
+    """The proposals of ``batch`` (not withdrawn), each with what ``diming check`` finds on it
+    today, name and geometry rules alike: on an open proposal, or on the road an announced one
+    became (a proposal never clashes with its own road). A rejected one is no longer checked."""
+    from diming.check import run_check
+    from diming.geonames.namecheck import OPEN_STATES, describe, local_rules
     from diming.geonames.proposals import check_batch, label, plain
     from diming.layers.crs import to_metric
+    from diming.layers.settings import get_settings
     from diming.layers.store import read_layer
 
     check_batch(batch)
@@ -28,20 +40,37 @@ def batch_rows(project, batch: str) -> list[dict]:
     lengths = to_metric(frame).length.round(0)
     areas = read_layer(project, "admin_areas", columns=("code", "name"))
     division = dict(zip(areas["code"], areas["name"]))
+    roads = read_layer(project, "roads", where="proposal_id IS NOT NULL", columns=("road_id", "proposal_id"),
+                       geometry=False)
+    road_of = dict(zip(roads["proposal_id"], roads["road_id"]))
+    found: dict[tuple, list] = {}
+    for f in run_check(project):
+        for feature in _about(f):
+            found.setdefault(feature, []).append(f)
+    overrides = local_rules(get_settings(project))["overrides"]
     rows = []
     for (i, p), length in zip(frame.iterrows(), lengths):
-        result = namecheck(project, p["name"], district=p["district"], exclude=[("road_proposals", p["proposal_id"])],
-                           ordinal=plain(p["ordinal"]) == 1, width=plain(p["width_m"]))
-        severities = {f["severity"] for f in result["findings"]}
+        described = describe(p["name"], overrides, ordinal=plain(p["ordinal"]) == 1)
+        road = plain(p["road_id"]) or road_of.get(p["proposal_id"])
+        if p["status"] in OPEN_STATES:
+            findings = found.get(("road_proposals", p["proposal_id"]), [])
+        elif road:
+            findings = found.get(("roads", road), [])
+        else:
+            findings = None
+        listed = [{"rule": f.rule, "severity": f.severity, "message": f.message, "exception_id": f.exception_id}
+                  for f in findings or ()]
+        severities = {f.severity for f in findings or () if not f.accepted}
         rows.append({
-            "proposal_id": p["proposal_id"], "name": p["name"], "pinyin": result["pinyin"],
-            "specific": result["specific"], "generic": result["generic"],
+            "proposal_id": p["proposal_id"], "name": p["name"], "pinyin": described["pinyin"],
+            "specific": described["specific"], "generic": described["generic"],
             "district": division.get(p["district"], p["district"]), "status": label(p["status"]),
             "applicant": p["applicant"], "reason": p["reason"], "meaning": p["meaning"],
             "start": p["start_desc"], "end": p["end_desc"], "width": plain(p["width_m"]),
             "length": float(length), "created_on": p["created_on"],
-            "verdict": _VERDICT["error" if "error" in severities else "warning" if severities else "ok"],
-            "findings": result["findings"]})
+            "verdict": "—" if findings is None else
+            _VERDICT["error" if "error" in severities else "warning" if severities else "ok"],
+            "findings": listed})
     return rows
 
 
@@ -73,7 +102,9 @@ def write_batch(project, batch: str, output) -> int:
     warn = PatternFill("solid", fgColor="FFF2CC")
     bad = PatternFill("solid", fgColor="F8CBAD")
     for n, r in enumerate(rows, start=1):
-        problems = "\n".join(f"[{'错误' if f['severity'] == 'error' else '提示'}] {f['message']}" for f in r["findings"])
+        problems = "\n".join(f"[{_mark(f)}] {f['message']}" for f in r["findings"])
+        if r["verdict"] == "—":
+            problems = f"{r['status']}, 不再检查"
         values = [n, r["proposal_id"], r["name"], r["pinyin"], r["specific"], r["generic"], r["district"],
                   r["status"], r["applicant"], r["reason"], r["meaning"], r["start"], r["end"], r["width"],
                   r["length"], r["created_on"], r["verdict"], problems or "无", None, None]
@@ -96,3 +127,8 @@ def write_batch(project, batch: str, output) -> int:
         book.save(partial)
     return len(rows)
 
+
+def _mark(finding: dict) -> str:
+    if finding["exception_id"]:
+        return f"已认可 {finding['exception_id']}"
+    return "错误" if finding["severity"] == "error" else "提示"

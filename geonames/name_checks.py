@@ -48,6 +48,9 @@ def check(data) -> list[Finding]:
                 f"专名 {specifics[name_of[rows[0]]]} 相同、通名不同")
                for rows in _groups(np.where(several, shared_core, -1), skip=-1)]
     groups += _homophones(named, name_of, scope_of, same, local["overrides"])
+    # a proposal and the road it became are one road: a group of just the two is no clash
+    one = _entities(members)
+    groups = [g for g in groups if len(set(one[g[2]])) > 1]
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
     layer, ids, names, geoms = columns
@@ -66,12 +69,13 @@ def _scope(codes, scope: str):
 
 
 def _members(data):
-    """Roads in use and open proposals: layer, id, name, scope and geometry, one row each."""
+    """Roads in use and open proposals: layer, id, name, scope, link (a road's proposal, a
+    proposal's road) and geometry, one row each."""
     import pandas as pd
 
     frames = []
-    for layer, key, frame in (("roads", "road_id", data.roads_in_use()),
-                              ("road_proposals", "proposal_id", data.open_proposals())):
+    for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use()),
+                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals())):
         if not len(frame):
             continue
         frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
@@ -79,10 +83,33 @@ def _members(data):
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
                                     "scope": _scope(data.divisions_of(frame, layer), data.settings["duplicate_scope"]),
+                                    "link": frame[link].to_numpy(dtype=object) if link in frame else None,
                                     "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
     if not frames:
-        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "geometry"])
+        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "link", "geometry"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _entities(members):
+    """One integer per member, shared by a proposal and the road it became (the road's
+    ``proposal_id`` or the proposal's ``road_id``)."""
+    import numpy as np
+    import pandas as pd
+
+    layer, ids, link = (members[c].to_numpy(dtype=object) for c in ("layer", "id", "link"))
+    entity = np.arange(len(members))
+    proposals, roads = np.flatnonzero(layer == "road_proposals"), np.flatnonzero(layer == "roads")
+    # few features are linked: hash those, never the million road keys
+    linked = pd.notna(link)
+    named = roads[linked[roads]]  # roads naming their proposal
+    at = pd.Index(ids[proposals]).get_indexer(link[named])
+    entity[named[at >= 0]] = proposals[at[at >= 0]]
+    naming = pd.Series(proposals[linked[proposals]], index=link[proposals[linked[proposals]]])
+    naming = naming[~naming.index.duplicated()]  # proposals naming their road
+    if len(naming):
+        at = naming.index.get_indexer(ids[roads])
+        entity[roads[at >= 0]] = naming.to_numpy()[at[at >= 0]]
+    return entity
 
 
 def _describe(names: list, local):

@@ -113,6 +113,7 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
 
     if not normalize(name):
         return []
+    exclude = with_links(project, exclude) if exclude else exclude
     settings = settings or get_settings(project)
     rules = local_rules(settings)
     regions = division_names(project)
@@ -120,6 +121,29 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
     index = build_index(project_names(project, district, settings["duplicate_scope"], names), rules["overrides"],
                         regions=regions)
     return clash_findings(name, index, exclude=exclude, same_specific_severity=rules["same_specific_severity"])
+
+
+def with_links(project, features) -> set[tuple[str, str]]:
+    """``features`` ((layer, id) pairs) with the features each is linked to: a proposal and the
+    road it became (``roads.proposal_id``, the proposal's ``road_id``) are one road, and a road
+    never clashes with itself."""
+    import json
+
+    from diming.layers.store import read_layer, stored_fields
+
+    features = {(layer, str(key)) for layer, key in features}
+    ids = {layer: json.dumps(sorted(k for l, k in features if l == layer), ensure_ascii=False)
+           for layer in ("roads", "road_proposals")}
+    out = set(features)
+    for layer, key, link, other in (("roads", "road_id", "proposal_id", "road_proposals"),
+                                    ("road_proposals", "proposal_id", "road_id", "roads")):
+        if link not in stored_fields(project, layer):
+            continue
+        frame = read_layer(project, layer, where=f"{link} IS NOT NULL AND ({key} IN (SELECT value FROM json_each(?)) "
+                                                 f"OR {link} IN (SELECT value FROM json_each(?)))",
+                           params=(ids[layer], ids[other]), columns=(key, link), geometry=False)
+        out |= {(layer, str(k)) for k in frame[key]} | {(other, str(k)) for k in frame[link]}
+    return out
 
 
 def has_errors(result: dict) -> bool:

@@ -17,23 +17,18 @@ def check(data) -> list[Finding]:
     return _overlaps_road(data, proposals) + _areas(data, proposals)
 
 
-def _degrees(metres: float) -> float:
-    # a search box only: generous at every latitude in China (1° of longitude ≥ 60 km up to 57°N)
-    return metres / 60000.0
-
-
 def _overlaps_road(data, proposals) -> list[Finding]:
     """The stretch of each proposal within the tolerance of a named road, when it is longer than
     the crossing of two streets can make it."""
     import numpy as np
     import shapely
 
-    from diming.layers.crs import feature_epsgs, project
+    from diming.layers.crs import feature_epsgs, project, search_degrees
 
     tolerance = data.settings["proposal_tolerance_m"]
     minimum = data.settings["proposal_min_length_m"]
     geoms = proposals.geometry.values
-    search = shapely.buffer(shapely.envelope(geoms), _degrees(tolerance))
+    search = shapely.buffer(shapely.envelope(geoms), search_degrees(tolerance))
     roads = data.roads_near(search)
     roads = roads[~roads.geometry.isna()].reset_index(drop=True)
     if not len(roads):

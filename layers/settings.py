@@ -38,6 +38,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "通名与路宽对应 (optional local rule): 街:40; 路:30; 道:22 means 街 ≥ 40 m, 路 30–40 m, 道 22–30 m; empty: off"),
     Setting("area_overlap_tolerance_m2", float, 1.0, "行政区域重叠容差 (overlaps up to this area are ignored, m²)"),
     Setting("area_gap_tolerance_m2", float, 1.0, "行政区域缝隙容差 (gaps up to this area are ignored, m²)"),
+    Setting("area_sliver_width_m", float, 0.05,
+            "行政区域重叠/缝隙宽度容差 (an overlap or gap thinner than this everywhere is a rounding sliver, not a finding, m)"),
     Setting("line_tolerance_m", float, 5.0, "界线与区域边界偏差容差 (boundary line vs shared area edge, m)"),
     Setting("proposal_tolerance_m", float, 5.0,
             "申报道路重合判定距离 (a proposal within this distance of a named road lies on it, m)"),

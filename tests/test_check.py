@@ -18,8 +18,10 @@ ORIGIN = (500000.0, 3985543.0)  # GK zone 40 (EPSG:4549) easting/northing of abo
 
 
 def geo(geom):
-    """Local metres (x east, y north from ORIGIN) to EPSG:4490, as stored."""
-    moved = shapely.affinity.translate(geom, *ORIGIN)
+    """Local metres (x east, y north from ORIGIN) to EPSG:4490, as stored. Edges are cut to 100 m
+    first, as surveyed outlines are: a 20 km edge straight in GK is not straight in degrees (an
+    invalid shape is kept as drawn: GEOS would rebuild it while cutting its edges)."""
+    moved = shapely.affinity.translate(shapely.segmentize(geom, 100.0) if geom.is_valid else geom, *ORIGIN)
     out = reproject(np.array([moved], dtype=object), 4549, inverse=True)[0]
     if out.geom_type == "Polygon":
         return MultiPolygon([out])
