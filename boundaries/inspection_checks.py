@@ -79,14 +79,16 @@ def findings(project, *, line_ids=None) -> list[dict]:
     return inspection_missing(project, line_ids=line_ids) + inspection_displaced(project, line_ids=line_ids)
 
 
-def check(data) -> list:
-    """The two rules as ``diming check`` findings (a rule family of :mod:`diming.check`)."""
+def check(data, rules=frozenset(RULES)) -> list:
+    """The chosen rules as ``diming check`` findings (a rule family of :mod:`diming.check`)."""
     import shapely
 
     from diming.findings import Finding
 
     out = []
-    for f in findings(data.project):
+    found = (inspection_missing(data.project) if "inspection.missing" in rules else []) \
+        + (inspection_displaced(data.project) if "inspection.displaced" in rules else [])
+    for f in found:
         distance = f.pop("distance_m", None)
         out.append(Finding(f["rule"], f["severity"], f["layer"], f["id"], f["name"], f["message"], f["related"],
                            geometry=shapely.Point(f["lon"], f["lat"]),

@@ -10,7 +10,7 @@ from diming.findings import Finding, related
 RULES = {"line.mismatch": "error", "line.unknown-area": "error"}
 
 
-def check(data) -> list[Finding]:
+def check(data, rules=frozenset(RULES)) -> list[Finding]:
     import numpy as np
     import shapely
 
@@ -26,12 +26,13 @@ def check(data) -> list[Finding]:
                                                          lines["left_code"], lines["right_code"])):
         missing = [c for c in (left, right) if c not in geom_of]
         if missing:
-            out.append(Finding("line.unknown-area", "error", "boundary_lines", line_id, name,
-                               f"{name} 的一侧区域 {'、'.join(map(str, missing))} 不在行政区域图层中 (line.unknown-area)",
-                               geometry=lines.geometry.values[i]))
+            if "line.unknown-area" in rules:
+                out.append(Finding("line.unknown-area", "error", "boundary_lines", line_id, name,
+                                   f"{name} 的一侧区域 {'、'.join(map(str, missing))} 不在行政区域图层中 (line.unknown-area)",
+                                   geometry=lines.geometry.values[i]))
         elif lines.geometry.values[i] is not None:
             rows.append(i)
-    if not rows:
+    if not rows or "line.mismatch" not in rules:
         return out
     rows = np.array(rows)
     geoms = lines.geometry.values[rows]

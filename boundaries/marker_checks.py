@@ -14,7 +14,7 @@ RULES = {"marker.off-line": "error", "marker.unknown-line": "error", "marker.dup
 TYPE_LETTERS = {"Q": "单立", "A": "同号双立", "B": "同号双立", "C": "同号三立", "D": "同号三立", "E": "同号三立"}
 
 
-def check(data) -> list[Finding]:
+def check(data, rules=frozenset(RULES)) -> list[Finding]:
     markers = _columns(data.layer("boundary_markers"), "marker_id", "line_id", "marker_type")
     lines = _columns(data.layer("boundary_lines"), "line_id", "name")
     pattern = re.compile(data.settings["marker_id_pattern"])
@@ -33,9 +33,13 @@ def check(data) -> list[Finding]:
             out.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
                                f"界桩编号 {mid} 的类型字母 {letter} 与界桩类型 {mtype} 不符 (marker.bad-id)",
                                geometry=geom))
-    out += _duplicates(markers, parsed)
-    out += _unknown_and_off_line(markers, lines, data.settings["marker_tolerance_m"])
-    out += _sequence_gaps(markers, lines, parsed)
+    out = out if "marker.bad-id" in rules else []
+    if "marker.duplicate-id" in rules:
+        out += _duplicates(markers, parsed)
+    if rules & {"marker.unknown-line", "marker.off-line"}:
+        out += _unknown_and_off_line(markers, lines, data.settings["marker_tolerance_m"], rules)
+    if "marker.sequence-gap" in rules:
+        out += _sequence_gaps(markers, lines, parsed)
     return out
 
 
@@ -75,7 +79,7 @@ def _duplicates(markers, parsed) -> list[Finding]:
     return out
 
 
-def _unknown_and_off_line(markers, lines, tolerance) -> list[Finding]:
+def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> list[Finding]:
     import numpy as np
     import shapely
 
@@ -86,11 +90,13 @@ def _unknown_and_off_line(markers, lines, tolerance) -> list[Finding]:
     out, known = [], []
     for i, (mid, line_id, geom) in enumerate(zip(markers["marker_id"], markers["line_id"], markers["geometry"])):
         if line_of.get(line_id) is None:
-            out.append(Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
-                               f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)", geometry=geom))
+            if "marker.unknown-line" in rules:
+                out.append(Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
+                                   f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)",
+                                   geometry=geom))
         elif geom is not None:
             known.append(i)
-    if not known:
+    if not known or "marker.off-line" not in rules:
         return out
     known = np.array(known)
     points = markers["geometry"][known]

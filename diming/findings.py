@@ -33,6 +33,7 @@ class Finding:
     geometry: object = None  # shapely geometry in EPSG:4490, or None
     measures: dict = field(default_factory=dict)  # subset of MEASURES, rounded
     exception_id: str | None = None  # set when the user accepted this finding
+    group: str | None = None  # what it was found from, where its keys do not say (area.gap: level|parent)
 
     @property
     def keys(self) -> list[str]:

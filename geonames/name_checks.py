@@ -1,11 +1,12 @@
 """Name checks over a whole project (重名、同音、保护名录、单名规则): the rules of
 :mod:`diming.geonames.rules`, applied to every road in use and every open proposal at once.
 
-Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
-hashed into buckets by what makes them clash (the same 专名 core, modifier and 通名; the same
-专名 core; a shared toneless reading) within their duplicate scope, and each bucket with more
-than one name is one finding listing all of them. Buckets are integer keys grouped with numpy, and
-the geometry of a road is read only when a finding is about it. A feature's division is its
+Nothing is compared pairwise: names are put into buckets by what makes them clash (the same 专名
+core, modifier and 通名; the same 专名 core; a shared toneless reading) within their duplicate
+scope, and each bucket with more than one name is one finding listing all of them. The keys come
+from the project's name index (:mod:`diming.geonames.name_index`: each distinct name normalised,
+split and read once, when it is first written), as integers grouped with numpy, and the geometry
+of a road is read only when a finding is about it. A feature's division is its
 ``district`` field, or else the smallest admin area it lies in.
 """
 from __future__ import annotations
@@ -18,46 +19,83 @@ RULES = {"name.duplicate": "error", "name.same-specific": "warning", "name.homop
 _ORDER = {"road_proposals": 0, "roads": 1}  # a group is told from its newest member: the proposal
 
 
-def check(data) -> list[Finding]:
-    import numpy as np
-    import pandas as pd
+CLASHES = ("name.duplicate", "name.same-specific", "name.homophone")
+SINGLE = ("name.format", "name.forbidden-word", "name.nonstandard-char")  # rules of one name alone
 
+
+def check(data, rules=frozenset(RULES)) -> list[Finding]:
+    """The findings of the chosen ``rules`` of this family (the others are not run)."""
+    local = _local(data)
+    out = findings(data, _members(data), rules, local)
+    if "name.protected" in rules:
+        out += protected(data, local)
+    return out
+
+
+def _local(data) -> dict:
     from diming.geonames.namecheck import local_rules
     from diming.geonames.rules import region_stems
 
     local = local_rules(data.settings)
-    regions = list(data.layer("admin_areas")["name"])
+    local["regions"] = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
     # division names whose stem added to a name still makes the same name (see rules._core)
-    local["stems"] = region_stems(regions)
-    members = _members(data)
-    if not len(members):
+    local["stems"] = region_stems(local["regions"])
+    return local
+
+
+def keys_of(data, names: list, local: dict, *, single: bool = True):
+    """The clash keys of these distinct names: from the project's name index, where each name was
+    keyed once when it was first written; computed here when the index cannot be used now."""
+    from diming.geonames.name_index import computed_keys, name_keys
+
+    return (name_keys(data.project, names, local, local["stems"], single=single)
+            or computed_keys(names, local, local["stems"], single=single))
+
+
+def findings(data, members, rules, local) -> list[Finding]:
+    """The clash and single-name findings of the chosen ``rules`` among ``members`` (every
+    member of a group each member belongs to must be there: :func:`_members` of the whole
+    project, or what :mod:`diming.incremental` closes over)."""
+    import numpy as np
+    import pandas as pd
+
+    rules = set(rules)
+    if not len(members) or not rules & {*CLASHES, *SINGLE}:
         return []
     name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
-    named = _describe(list(distinct), local)
+    keys = keys_of(data, list(distinct), local, single=bool(rules & set(SINGLE)))
     scope_of = _codes(members["scope"])
-    # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
-    core = _codes(named["core"])
-    same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
-    flagged = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
-    groups = [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, same[name_of]))]
-    has_core = (named["core"] != "").to_numpy()[name_of]
-    shared_core = np.where(has_core, _pair(scope_of, core[name_of]), -1)
-    several = _varies(shared_core, same[name_of]) & has_core  # the 专名 is shared by different names
-    specifics = named["core"].to_numpy()
-    groups += [("name.same-specific", local["same_specific_severity"], rows,
-                f"专名 {specifics[name_of[rows[0]]]} 相同、通名不同")
-               for rows in _groups(np.where(several, shared_core, -1), skip=-1)]
-    groups += _homophones(named, name_of, scope_of, same, local["overrides"])
+    groups = []
+    if "name.duplicate" in rules:
+        groups += [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, keys.same[name_of]))]
+    if "name.same-specific" in rules:
+        has_core = keys.core[name_of] != keys.blank
+        shared_core = np.where(has_core, _pair(scope_of, keys.core[name_of]), -1)
+        several = _varies(shared_core, keys.same[name_of]) & has_core  # the 专名 is shared by different names
+        same_specific = _groups(np.where(several, shared_core, -1), skip=-1)
+        cores = sorted({int(keys.core[name_of[rows[0]]]) for rows in same_specific})
+        specifics = dict(zip(cores, keys.term(cores)))
+        groups += [("name.same-specific", local["same_specific_severity"], rows,
+                    f"专名 {specifics[int(keys.core[name_of[rows[0]]])]} 相同、通名不同") for rows in same_specific]
+    if "name.homophone" in rules:
+        groups += _homophones(keys, name_of, scope_of, local["overrides"])
     # a proposal and the road it became are one road: a group of just the two is no clash
     one = _entities(members)
     groups = [g for g in groups if len(set(one[g[2]])) > 1]
+    flagged = _single_name(members, [keys.rules[n] for n in name_of], local["width_rule"]) if rules & set(SINGLE) \
+        else []
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
     layer, ids, names, geoms = columns
     out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), names[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
-    out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
     return out
+
+
+def protected(data, local) -> list[Finding]:
+    """``name.protected``: the open proposals against the heritage list."""
+    members = _members(data, layers=("road_proposals",))
+    return _protected(data, members, local["overrides"], local["regions"])
 
 
 def _scope(codes, scope: str):
@@ -68,26 +106,28 @@ def _scope(codes, scope: str):
     return codes if digits is None else pd.Series(codes, dtype=object).str[:digits].to_numpy(dtype=object)
 
 
-def _members(data):
+def _members(data, layers=("roads", "road_proposals"), frames=None):
     """Roads in use and open proposals: layer, id, name, scope, link (a road's proposal, a
-    proposal's road) and geometry, one row each."""
+    proposal's road) and geometry, one row each. ``frames``: the features of each layer to take,
+    when not all of them (as read by CheckData.roads_in_use and open_proposals)."""
     import pandas as pd
 
-    frames = []
-    for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use()),
-                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals())):
+    frames = frames or {"roads": data.roads_in_use, "road_proposals": data.open_proposals}
+    out = []
+    for layer, key, link in (("roads", "road_id", "proposal_id"), ("road_proposals", "proposal_id", "road_id")):
+        frame = frames[layer]() if layer in layers else ()
         if not len(frame):
             continue
-        frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
+        out.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
                                     "name": frame["name"].to_numpy(dtype=object),
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
                                     "scope": _scope(data.divisions_of(frame, layer), data.settings["duplicate_scope"]),
                                     "link": frame[link].to_numpy(dtype=object) if link in frame else None,
                                     "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
-    if not frames:
+    if not out:
         return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "link", "geometry"])
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(out, ignore_index=True)
 
 
 def _entities(members):
@@ -110,28 +150,6 @@ def _entities(members):
         at = naming.index.get_indexer(ids[roads])
         entity[roads[at >= 0]] = naming.to_numpy()[at[at >= 0]]
     return entity
-
-
-def _describe(names: list, local):
-    """Per distinct name, in order: normalised form, 专名 core / modifier / 通名, toneless
-    readings and the single-name rule findings. At national scale this per-name Python is most
-    of the check, so each step is a cached look-up per character or per name."""
-    import pandas as pd
-
-    from diming.geonames.normalize import normalize
-    from diming.geonames.parts import split_name
-    from diming.geonames.pinyin import reading_keys
-    from diming.geonames.rules import _core  # the region/新/大 rule of name.duplicate, kept in one place
-    from diming.geonames.rules import check_name
-
-    rows = []
-    for name in names:
-        norm = normalize(name)
-        specific, modifier, generic = split_name(norm)
-        rows.append((norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
-                     # () for the many clean names: an empty list each would be a million objects to track
-                     check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()))
-    return pd.DataFrame(rows, columns=["norm", "core", "modifier", "generic", "readings", "rules"])
 
 
 def _codes(values):
@@ -195,7 +213,7 @@ def _finding(rule, severity, columns, rows, message) -> Finding:
                    geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
 
 
-def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
+def _homophones(keys, name_of, scope_of, overrides) -> list[tuple]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
     already the same name by the duplicate rule."""
@@ -204,14 +222,11 @@ def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     from diming.geonames.pinyin import reading_keys
 
     # a unit is one normalised name in one scope; its readings are those of any of its names
-    norm = _codes(named["norm"])
-    unit_of = _codes(_pair(scope_of, norm[name_of]))
+    unit_of = _codes(_pair(scope_of, keys.norm[name_of]))
     first = np.unique(unit_of, return_index=True)[1]
     unit_scope, unit_name = scope_of[first], name_of[first]
     # every reading of every distinct name as an integer, flat, then each unit's taken from its name's
-    readings = named["readings"].to_numpy()
-    per_name = np.fromiter(map(len, readings), dtype=np.int64, count=len(readings))
-    flat = _codes(np.fromiter((r for keys in readings for r in keys), dtype=object, count=per_name.sum()))
+    per_name, flat = keys.counts, keys.readings
     counts = per_name[unit_name]
     units = np.repeat(np.arange(len(unit_name)), counts)
     within = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -234,12 +249,12 @@ def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     root_of = np.full(len(parent), -1)
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
+    firing = [rows for rows in _groups(root_of[unit_of], skip=-1) if len(np.unique(keys.same[name_of[rows]])) >= 2]
+    norm_ids = sorted({int(i) for rows in firing for i in keys.norm[name_of[rows]]})
+    text = dict(zip(norm_ids, keys.term(norm_ids)))
     out = []
-    norms = named["norm"].to_numpy()
-    for rows in _groups(root_of[unit_of], skip=-1):
-        if len(np.unique(same[name_of[rows]])) < 2:
-            continue
-        norms_in = sorted({norms[n] for n in name_of[rows]})
+    for rows in firing:
+        norms_in = sorted({text[int(i)] for i in keys.norm[name_of[rows]]})
         heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
         toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"

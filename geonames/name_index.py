@@ -4,7 +4,9 @@ every check, it looks up the few names that share a clash key with the new one.
 
 Each distinct name of the roads, proposals and heritage list is stored with its clash keys
 (:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 core, toneless readings), in the
-project's own tables ``diming_name_keys``, ``diming_name_pending`` and ``diming_name_meta``.
+project's own tables ``diming_name_keys``, ``diming_name_pending`` and ``diming_name_meta``; the
+same keys as integers in ``diming_names`` (through ``diming_name_terms``), which ``diming check``
+groups on (:func:`name_keys`), and the results of the single-name rules in ``diming_name_rules``.
 
 - SQLite triggers on the three layers put every name written into ``diming_name_pending``, whoever
   writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
@@ -15,15 +17,19 @@ project's own tables ``diming_name_keys``, ``diming_name_pending`` and ``diming_
 
 The index only narrows the search: the clash rules still run on every name it returns, in scope
 and status, exactly as without it. It is derived data, so keeping it is not an audited change.
+Names no longer in any layer stay in it (so its tables only ever hold more names than the layers).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 LAYERS = ("roads", "road_proposals", "heritage_names")
-_FORMAT = "1"  # bump when what is stored changes
+_FORMAT = "2"  # bump when what is stored changes
 
 
 def fingerprint(overrides, stems) -> str:
@@ -47,7 +53,14 @@ def _installed() -> str:
         digest.update(f"{package}={version(package)};".encode())
     for path in sorted(DATA.glob("*.txt")):
         digest.update(path.read_bytes())
+    # and the code computing the keys: an upgraded diming must not answer from an older one's keys
+    here = Path(__file__).parent
+    for module in _KEY_MODULES:
+        digest.update((here / module).read_bytes())
     return digest.hexdigest()
+
+
+_KEY_MODULES = ("normalize.py", "parts.py", "pinyin.py", "rules.py", "name_index.py")
 
 
 def candidates(project, name: str, overrides, stems) -> list[str] | None:
@@ -79,8 +92,6 @@ def _keys(norm: str, core: str, readings) -> list[str]:
 
 
 def _json(values) -> str:
-    import json
-
     return json.dumps(list(values), ensure_ascii=False)
 
 
@@ -120,14 +131,45 @@ def _refresh(con, stamp: str, overrides, stems) -> None:
         if not _built_for(con, stamp):
             _rebuild(con, stamp)
         pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending")]
+        keyed = [(n, *_split(clash_keys(n, overrides, stems))) for n in pending]
         con.execute("DELETE FROM diming_name_keys WHERE name IN (SELECT name FROM diming_name_pending)")
         con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
-                        ((n, k) for n in pending for k in _keys(*clash_keys(n, overrides, stems))))
+                        ((n, k) for n, norm, core, _, readings in keyed for k in _keys(norm, core, readings)))
+        terms = _term_ids(con, {t for _, norm, core, same, readings in keyed for t in (norm, core, same, *readings)})
+        con.executemany("INSERT OR REPLACE INTO diming_names (name, norm, core, same, readings) VALUES (?, ?, ?, ?, ?)",
+                        ((n, terms[norm], terms[core], terms[same], _blob(terms[r] for r in sorted(readings)))
+                         for n, norm, core, same, readings in keyed))
         con.execute("DELETE FROM diming_name_pending")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+_TABLES = ("diming_name_keys", "diming_name_pending", "diming_name_meta", "diming_name_terms", "diming_names",
+           "diming_name_rules")
+
+
+def _split(keys) -> tuple:
+    """(norm, core, same, readings) of a name's clash keys; ``same`` is the duplicate rule's key
+    (core, modifier, 通名), the modifier and 通名 split from the normalised form as the rules split it."""
+    from diming.geonames.parts import split_name
+
+    norm, core, readings = keys
+    _, modifier, generic = split_name(norm)
+    return norm, core, "\x1f".join((core, modifier, generic)), readings
+
+
+def _term_ids(con, terms) -> dict[str, int]:
+    con.executemany("INSERT OR IGNORE INTO diming_name_terms (term) VALUES (?)", ((t,) for t in terms))
+    return dict(con.execute("SELECT term, id FROM diming_name_terms WHERE term IN (SELECT value FROM json_each(?))",
+                            (_json(terms),)))
+
+
+def _blob(ids) -> bytes:
+    import numpy as np
+
+    return np.fromiter(ids, dtype="<i8").tobytes()
 
 
 def _has_index(con) -> bool:
@@ -139,14 +181,21 @@ def _rebuild(con, stamp: str) -> None:
     stored name pending."""
     from diming.layers.gpkg import quote
 
-    for table in ("diming_name_keys", "diming_name_pending", "diming_name_meta"):
+    for table in _TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CREATE TABLE diming_name_keys (name TEXT NOT NULL, key TEXT NOT NULL)")
+    # the keys again as integers, for grouping a whole project's names without hashing strings:
+    # normalised form, 专名 core, the duplicate rule's (core, modifier, 通名), and the toneless
+    # readings as an int64 array
+    con.execute("CREATE TABLE diming_name_terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE)")
+    con.execute("CREATE TABLE diming_names (name TEXT PRIMARY KEY, norm INTEGER NOT NULL, core INTEGER NOT NULL, "
+                "same INTEGER NOT NULL, readings BLOB NOT NULL)")
+    con.execute("CREATE TABLE diming_name_rules (name TEXT PRIMARY KEY, rules TEXT)")
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
     con.execute("CREATE INDEX diming_name_keys_name ON diming_name_keys (name)")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
-    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL)")
-    con.execute("INSERT INTO diming_name_meta VALUES (?)", (stamp,))
+    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, rules_fingerprint TEXT)")
+    con.execute("INSERT INTO diming_name_meta (fingerprint) VALUES (?)", (stamp,))
     for trigger, (layer, event) in _triggers().items():
         con.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
         con.execute(f"CREATE TRIGGER {quote(trigger)} AFTER {event} ON {quote(layer)} WHEN NEW.name IS NOT NULL "
@@ -155,3 +204,150 @@ def _rebuild(con, stamp: str) -> None:
         con.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'diming_{layer}_name')} ON {quote(layer)} (name)")
         con.execute(f"INSERT OR IGNORE INTO diming_name_pending (name) SELECT name FROM {quote(layer)} "
                     "WHERE name IS NOT NULL")
+
+
+@dataclass
+class NameKeys:
+    """The clash keys of some distinct names, as integers aligned with those names: normalised
+    form, 专名 core, the duplicate rule's key (core, modifier, 通名), the toneless readings (flat,
+    ``counts`` per name) and the single-name rule findings (``()`` for a clean name). Equal keys
+    are equal integers; :meth:`term` turns a few back into text for a message."""
+
+    norm: object
+    core: object
+    same: object
+    readings: object
+    counts: object
+    rules: list
+    blank: int  # the integer of the empty string ("" core: a name that is all 通名), -1 if none
+    _text: object
+
+    def term(self, ids) -> list[str]:
+        return self._text(list(map(int, ids)))
+
+
+def name_keys(project, names: list, local: dict, stems, *, single: bool = True) -> NameKeys | None:
+    """The keys of ``names`` (every distinct name of the layers' features) from the name index,
+    after bringing it up to date; with ``single``, also the single-name rule findings under the
+    ``local`` rules (:func:`diming.geonames.namecheck.local_rules`), cached per name. None when
+    the index cannot be brought up to date now (a read-only file, or another process writing):
+    the caller then computes them (:func:`computed_keys`)."""
+    import numpy as np
+    import pandas as pd
+
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        try:
+            _refresh(con, fingerprint(local["overrides"], stems), local["overrides"], stems)
+            if single:
+                _refresh_rules(con, local)
+        except sqlite3.OperationalError as e:
+            if "readonly" in str(e) or "locked" in str(e):
+                return None
+            raise
+        rows = con.execute("SELECT name, norm, core, same, readings FROM diming_names").fetchall()
+        flagged = dict(con.execute("SELECT name, rules FROM diming_name_rules WHERE rules IS NOT NULL")) if single else {}
+        blank = con.execute("SELECT id FROM diming_name_terms WHERE term = ''").fetchone()
+    finally:
+        con.close()
+    at = pd.Index([r[0] for r in rows]).get_indexer(names)
+    if (at < 0).any():  # a name written after the refresh, by another process: compute them all
+        return None
+    columns = [np.fromiter((r[k] for r in rows), dtype=np.int64, count=len(rows))[at] for k in (1, 2, 3)]
+    blobs = [rows[i][4] for i in at]
+    counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 8
+    readings = np.frombuffer(b"".join(blobs), dtype="<i8").astype(np.int64)
+    rules = [tuple(json.loads(flagged[n])) if n in flagged else () for n in names]
+    return NameKeys(*columns, readings, counts, rules, blank[0] if blank else -1, lambda ids: _terms(project, ids))
+
+
+def computed_keys(names: list, local: dict, stems, *, single: bool = True) -> NameKeys:
+    """:func:`name_keys` computed here and now, for a project whose index cannot be used."""
+    import numpy as np
+
+    from diming.geonames.rules import check_name, clash_keys
+
+    vocabulary: dict[str, int] = {}
+
+    def ids(*terms):
+        return [vocabulary.setdefault(t, len(vocabulary)) for t in terms]
+
+    norm, core, same, readings, counts, rules = [], [], [], [], [], []
+    for name in names:
+        n, c, s, r = _split(clash_keys(name, local["overrides"], stems))
+        for column, value in zip((norm, core, same), ids(n, c, s)):
+            column.append(value)
+        readings += ids(*sorted(r))
+        counts.append(len(r))
+        # () for the many clean names: an empty list each would be a million objects to track
+        rules.append(tuple(check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]))
+                     if single else ())
+    text = list(vocabulary)
+    return NameKeys(*(np.array(c, dtype=np.int64) for c in (norm, core, same, readings, counts)), rules,
+                    vocabulary.get("", -1), lambda wanted: [text[i] for i in wanted])
+
+
+def _terms(project, ids) -> list[str]:
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        found = dict(con.execute("SELECT id, term FROM diming_name_terms WHERE id IN (SELECT value FROM json_each(?))",
+                                 (_json(ids),)))
+    finally:
+        con.close()
+    return [found[i] for i in ids]
+
+
+def _refresh_rules(con, local) -> None:
+    """Run the single-name rules on the indexed names that have no stored result under these
+    rules (all of them after the rules, their settings or diming changed): once per name."""
+    from diming.geonames.rules import check_name
+
+    stamp = hashlib.sha256(repr((_installed(), local["max_length"], sorted(local["extra_forbidden"]))).encode()).hexdigest()
+    stale = con.execute("SELECT 1 FROM diming_name_meta WHERE rules_fingerprint IS NOT ?", (stamp,)).fetchone()
+    todo = "SELECT n.name FROM diming_names n LEFT JOIN diming_name_rules r USING (name) WHERE r.name IS NULL LIMIT 1"
+    if not stale and con.execute(todo).fetchone() is None:
+        return
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        if stale:
+            con.execute("DELETE FROM diming_name_rules")
+            con.execute("UPDATE diming_name_meta SET rules_fingerprint = ?", (stamp,))
+        names = [r[0] for r in con.execute(todo.replace(" LIMIT 1", ""))]
+        found = ((n, check_name(n, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]))
+                 for n in names)
+        con.executemany("INSERT INTO diming_name_rules (name, rules) VALUES (?, ?)",
+                        ((n, _json(f) if f else None) for n, f in found))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def linked_names(project, names, overrides, stems) -> set[str] | None:
+    """``names`` and every indexed name linked to one of them by a chain of shared clash keys:
+    all the names whose clash groups an edit of these can change (in any scope, so more than
+    needed, never fewer). None when the index cannot be brought up to date now."""
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        try:
+            _refresh(con, fingerprint(overrides, stems), overrides, stems)
+        except sqlite3.OperationalError as e:
+            if "readonly" in str(e) or "locked" in str(e):
+                return None
+            raise
+        found = set(names)
+        frontier = set(names)
+        while frontier:
+            rows = con.execute("SELECT DISTINCT b.name FROM diming_name_keys a JOIN diming_name_keys b ON b.key = a.key "
+                               "WHERE a.name IN (SELECT value FROM json_each(?))", (_json(frontier),))
+            frontier = {r[0] for r in rows} - found
+            found |= frontier
+    finally:
+        con.close()
+    return found

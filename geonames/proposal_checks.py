@@ -9,12 +9,13 @@ RULES = {"proposal.overlaps-road": "error", "proposal.crosses-boundary": "warnin
          "proposal.district-mismatch": "warning"}
 
 
-def check(data) -> list[Finding]:
+def check(data, rules=frozenset(RULES)) -> list[Finding]:
     proposals = data.open_proposals()
     proposals = proposals[~proposals.geometry.isna()].reset_index(drop=True)
     if not len(proposals):
         return []
-    return _overlaps_road(data, proposals) + _areas(data, proposals)
+    return ((_overlaps_road(data, proposals) if "proposal.overlaps-road" in rules else [])
+            + (_areas(data, proposals) if rules & {"proposal.crosses-boundary", "proposal.district-mismatch"} else []))
 
 
 def _overlaps_road(data, proposals) -> list[Finding]:

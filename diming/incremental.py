@@ -1,0 +1,501 @@
+"""``diming check --changed``: the check again after edits, re-running only what they can affect.
+
+The last full or incremental check's findings are kept in the project (table
+``diming_check_result``, derived data outside ``gpkg_contents``, like the name index). SQLite
+triggers on the checked layers queue every insert, update and delete in ``diming_check_changes``
+(with the old row's fields that decide what it touches and its old geometry), whoever writes:
+diming or a desktop GIS. An incremental check then re-runs, per rule family, only on what the
+queued features reach, drops the stored findings of that part and adds the new ones:
+
+- names: the changed roads and proposals, old name and new, closed over every name linked to them
+  by a chain of shared clash keys (the name index's keys) — every group one of them may belong to;
+  name.protected again when proposals or the heritage list changed;
+- proposals: the changed ones and those near a changed road or area;
+- areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
+  are the parent of;
+- lines: the changed ones and those along a changed area; markers: the changed ones and every
+  marker of a touched line (numbering rules over all markers: they compare ids across lines).
+
+Anything the queue cannot localise (a settings change, a new diming, no stored result, a trigger
+dropped by a tool re-creating a table, a change of division names or of the areas of roads that
+have no ``district``) runs that part in full. The result equals a full check's; tests compare
+the two on random edit sequences.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
+
+from diming.findings import Finding
+
+# the layers whose edits can change a finding, and the old fields a change is located by
+WATCHED = {"admin_areas": ("name", "level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
+           "boundary_markers": ("line_id",), "inspections": (), "inspection_rounds": (),
+           "roads": ("name", "status", "district"), "road_proposals": ("name", "status", "district"),
+           "heritage_names": ("name",), "settings": ()}
+_TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
+
+
+def begin(project) -> int | None:
+    """Before a full check: the triggers and tables in place; the last queued change the check
+    will see (None when the project cannot be written: nothing is kept then)."""
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        _install(con)
+        upto = con.execute("SELECT coalesce(max(rowid), 0) FROM diming_check_changes").fetchone()[0]
+        con.execute("COMMIT")
+        return upto
+    except sqlite3.OperationalError as e:
+        if "readonly" in str(e) or "locked" in str(e):
+            return None
+        raise
+    finally:
+        con.close()
+
+
+def keep(project, findings: list[Finding], upto: int) -> None:
+    """Store ``findings`` as the project's last check result, seen changes up to ``upto`` done."""
+    import shapely
+
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("DELETE FROM diming_check_result")
+        wkb = shapely.to_wkb(_array([f.geometry for f in findings]))
+        con.executemany("INSERT INTO diming_check_result (rule, layer, id, keys, grp, body, geom) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        ((f.rule, f.layer, f.id, json.dumps(f.keys, ensure_ascii=False), f.group,
+                          json.dumps([f.severity, f.name, f.message, f.related, f.measures], ensure_ascii=False), g)
+                         for f, g in zip(findings, wkb)))
+        con.execute("DELETE FROM diming_check_changes WHERE rowid <= ?", (upto,))
+        con.execute("DELETE FROM diming_check_meta")
+        con.execute("INSERT INTO diming_check_meta (fingerprint) VALUES (?)", (_fingerprint(con),))
+        con.execute("COMMIT")
+    except sqlite3.OperationalError as e:
+        con.execute("ROLLBACK") if con.in_transaction else None
+        if not ("readonly" in str(e) or "locked" in str(e)):
+            raise
+    finally:
+        con.close()
+
+
+def check_changed(project) -> list[Finding]:
+    """Every finding of every rule, as a full check would give them now, from the stored result
+    and the queued changes (a full check when there is nothing usable stored); stored again."""
+    from diming.check import CheckData, full_check
+
+    stored = _stored(project)
+    if stored is None:
+        return full_check(project)
+    findings, changes, upto = stored
+    if not changes:
+        return findings
+    if "settings" in changes:
+        return full_check(project)
+    data = CheckData(project)
+    new, dropped = [], []
+    for part in (_names, _proposals, _areas, _lines, _markers, _inspection):
+        found, drop = part(data, changes)
+        new += found
+        if drop is not None:
+            dropped.append(drop)
+    findings = [f for f in findings if not any(d(f) for d in dropped)] + new
+    keep(project, findings, upto)
+    return findings
+
+
+def _stored(project):
+    """(stored findings, queued changes by layer, last change id), or None when no result is
+    kept, it was made by another diming or with other settings, or a trigger is missing."""
+    import shapely
+
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'diming_check_meta'").fetchone() is None:
+            return None
+        meta = con.execute("SELECT fingerprint FROM diming_check_meta").fetchone()
+        triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        if meta is None or meta[0] != _fingerprint(con) or not set(_triggers(con)) <= triggers:
+            return None
+        rows = con.execute("SELECT rule, layer, id, grp, body, geom FROM diming_check_result").fetchall()
+        queued = con.execute("SELECT rowid, layer, key, old, old_geom FROM diming_check_changes").fetchall()
+    finally:
+        con.close()
+    geoms = shapely.from_wkb([r[5] for r in rows])
+    findings = []
+    for (rule, layer, key, group, body, _), geom in zip(rows, geoms):
+        severity, name, message, related, measures = json.loads(body)
+        findings.append(Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures,
+                                group=group))
+    changes: dict[str, list] = {}
+    for _, layer, key, old, old_geom in queued:
+        changes.setdefault(layer, []).append((key, json.loads(old) if old else None, old_geom))
+    return findings, changes, max((r[0] for r in queued), default=0)
+
+
+def _fingerprint(con) -> str:
+    """What a stored result depends on besides the layers: the settings and diming's rules."""
+    digest = hashlib.sha256(_code().encode())
+    digest.update(repr(con.execute("SELECT * FROM settings ORDER BY 1").fetchall()).encode())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code() -> str:
+    from diming.geonames.name_index import _installed
+
+    digest = hashlib.sha256(_installed().encode())
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted((*root.glob("geonames/*.py"), *root.glob("boundaries/*.py"), *root.glob("layers/*.py"),
+                        *root.glob("diming/*.py"))):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _triggers(con) -> dict[str, str]:
+    """Trigger name -> its SQL, for the watched layers present in the file."""
+    from diming.layers.gpkg import quote
+    from diming.layers.schema import get_layer
+
+    out = {}
+    for layer, fields in WATCHED.items():
+        columns = {r[1] for r in con.execute(f"PRAGMA table_info({quote(layer)})")}
+        if not columns:
+            continue
+        key = quote(get_layer(layer).key)
+        old = "json_object(" + ", ".join(f"'{f}', OLD.{quote(f)}" for f in fields if f in columns) + ")"
+        geom = "OLD.geom" if "geom" in columns else "NULL"
+        table = quote(layer)
+        queue_old = (f"INSERT INTO diming_check_changes (layer, key, old, old_geom) "
+                     f"VALUES ('{layer}', OLD.{key}, {old}, {geom});")
+        queue_new = f"INSERT INTO diming_check_changes (layer, key) VALUES ('{layer}', NEW.{key});"
+        for event, body in (("insert", queue_new), ("update", queue_old + " " + queue_new), ("delete", queue_old)):
+            name = f"diming_check_{layer}_{event}"
+            out[name] = f"CREATE TRIGGER {quote(name)} AFTER {event.upper()} ON {table} BEGIN {body} END"
+    return out
+
+
+def _install(con) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS diming_check_changes (layer TEXT NOT NULL, key TEXT, old TEXT, "
+                "old_geom BLOB)")
+    con.execute("CREATE TABLE IF NOT EXISTS diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, "
+                "keys TEXT NOT NULL, grp TEXT, body TEXT NOT NULL, geom BLOB)")
+    con.execute("CREATE TABLE IF NOT EXISTS diming_check_meta (fingerprint TEXT NOT NULL)")
+    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, sql in _triggers(con).items():
+        if name not in present:  # a tool re-creating a table drops its triggers: made again here
+            con.execute(sql)
+
+
+def _array(values):
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+# -- what each rule family re-runs on ------------------------------------------------------------
+
+def _keys_of(changes, layer) -> set[str]:
+    return {key for key, _, _ in changes.get(layer, ()) if key is not None}
+
+
+def _olds(changes, layer, field) -> set:
+    return {old.get(field) for _, old, _ in changes.get(layer, ()) if old and old.get(field) is not None}
+
+
+def _read(data, layer, where, params=(), geometry=True, columns=None):
+    from diming.layers.store import read_layer
+
+    return read_layer(data.project, layer, where=where, params=params, geometry=geometry, columns=columns)
+
+
+def _in(values) -> str:
+    return json.dumps(sorted(map(str, values)), ensure_ascii=False)
+
+
+def _touching(keys: set):
+    """A predicate: does a finding involve one of these ``layer:id`` keys?"""
+    return lambda f: not keys.isdisjoint(f.keys)
+
+
+def _rules(module, *codes):
+    import importlib
+
+    return frozenset(codes or importlib.import_module(module).RULES)
+
+
+def _names(data, changes):
+    from diming.geonames import name_checks, name_index
+    from diming.geonames.namecheck import OPEN_STATES
+
+    members = ("roads", "road_proposals")
+    if not any(layer in changes for layer in (*members, "heritage_names", "admin_areas")):
+        return [], None
+    local = name_checks._local(data)
+    if "admin_areas" in changes and _areas_move_names(data, changes):
+        found = name_checks.check(data)
+        return found, lambda f: f.rule in name_checks.RULES
+    out, drops = [], []
+    if "road_proposals" in changes or "heritage_names" in changes or "admin_areas" in changes:
+        out += name_checks.protected(data, local)
+        drops.append(lambda f: f.rule == "name.protected")
+    changed = {f"{layer}:{k}" for layer in members for k in _keys_of(changes, layer)}
+    if changed:
+        keys = {"roads": "road_id", "road_proposals": "proposal_id"}
+        now = set()
+        for layer in members:
+            now |= set(_read(data, layer, f"{keys[layer]} IN (SELECT value FROM json_each(?))",
+                             (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
+        names = name_index.linked_names(data.project, now | _olds(changes, "roads", "name")
+                                        | _olds(changes, "road_proposals", "name"), local["overrides"], local["stems"])
+        if names is None:  # the index cannot be used now: all names again
+            return name_checks.check(data), lambda f: f.rule in name_checks.RULES
+        named = "name IN (SELECT value FROM json_each(?))"
+        frames = {"roads": lambda: data.layer("roads", f"status = 'in_use' AND {named}", (_in(names),),
+                                               columns=("road_id", "name", "district", "width_m", "proposal_id"),
+                                               geometry=False),
+                  "road_proposals": lambda: data.layer(
+                      "road_proposals", f"status IN ({', '.join('?' * len(OPEN_STATES))}) AND {named}",
+                      (*OPEN_STATES, _in(names)))}
+        subset = name_checks._members(data, frames=frames)
+        rules = set(name_checks.CLASHES) | set(name_checks.SINGLE)
+        out += name_checks.findings(data, subset, rules, local)
+        involved = changed | {f"{layer}:{key}" for layer, key in zip(subset["layer"], subset["id"])}
+        drops.append(lambda f: f.rule in rules and _touching(involved)(f))
+    return out, lambda f: any(d(f) for d in drops)
+
+
+def _areas_move_names(data, changes) -> bool:
+    """Whether these area edits can change the name rules' keys or scopes: a division added,
+    removed or renamed (the region-name rule), or moved while some road or proposal takes its
+    division from the areas it lies in (no ``district``)."""
+    from diming.layers.store import connect
+
+    now = _read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))",
+                (_in(_keys_of(changes, "admin_areas")),), geometry=False, columns=("code", "name"))
+    # an insert has no old row, a delete no new one, a rename another name
+    olds = [(key, old.get("name")) for key, old, _ in changes["admin_areas"] if old is not None]
+    if sorted(set(olds)) != sorted(zip(now["code"], now["name"])) or len(set(olds)) != len(olds):
+        return True
+    con = connect(data.project)
+    try:
+        return any(con.execute(f"SELECT 1 FROM {layer} WHERE district IS NULL OR district = '' LIMIT 1").fetchone()
+                   for layer in ("roads", "road_proposals"))
+    finally:
+        con.close()
+
+
+def _boxes(geoms, margin=0.0):
+    import numpy as np
+    import shapely
+
+    geoms = _array([g for g in geoms if g is not None and not g.is_empty])
+    if not len(geoms):
+        return np.empty((0, 4))
+    return shapely.bounds(geoms) + [-margin, -margin, margin, margin]
+
+
+def _old_geoms(changes, layer) -> list:
+    from diming.layers.gpkg import decode
+
+    return list(decode([g for _, _, g in changes.get(layer, ()) if g is not None]))
+
+
+def _fids(data, layer, boxes=None, where=None, params=()) -> set[int]:
+    """fids of the features whose bounding box meets one of ``boxes``, and of those matching ``where``."""
+    from diming.layers.gpkg import quote
+    from diming.layers.store import connect
+
+    con = connect(data.project)
+    try:
+        out = set()
+        for b in (boxes if boxes is not None else ()):
+            out |= {r[0] for r in con.execute(
+                f"SELECT id FROM {quote(f'rtree_{layer}_geom')} WHERE minx <= ? AND maxx >= ? AND miny <= ? "
+                "AND maxy >= ?", (float(b[2]), float(b[0]), float(b[3]), float(b[1])))}
+        if where:
+            out |= {r[0] for r in con.execute(f"SELECT fid FROM {quote(layer)} WHERE {where}", params)}
+        return out
+    finally:
+        con.close()
+
+
+def _by_fid(data, layer, fids, **kw):
+    return _read(data, layer, "fid IN (SELECT value FROM json_each(?))", (json.dumps(sorted(fids)),), **kw)
+
+
+def _valid(areas):
+    import shapely
+
+    geoms = areas.geometry.values
+    return areas[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)]
+
+
+class _Near:
+    """CheckData for a part of the project: these areas and layers instead of the whole ones."""
+
+    def __init__(self, data, areas=None, layers=None):
+        self._data, self._areas, self._layers = data, areas, layers or {}
+
+    def __getattr__(self, name):
+        return getattr(self._data, name)
+
+    def areas(self):
+        return self._data.areas() if self._areas is None else self._areas
+
+    def layer(self, name, *args, **kw):
+        return self._layers[name] if name in self._layers and not args and not kw else self._data.layer(name, *args, **kw)
+
+
+def _proposals(data, changes):
+    from diming.geonames import proposal_checks
+    from diming.geonames.namecheck import OPEN_STATES
+    from diming.layers.crs import search_degrees
+
+    if not any(layer in changes for layer in ("roads", "road_proposals", "admin_areas")):
+        return [], None
+    margin = search_degrees(data.settings["proposal_tolerance_m"])
+    near = [*_old_geoms(changes, "roads"), *data.geometries("roads", sorted(_keys_of(changes, "roads"))),
+            *_old_geoms(changes, "admin_areas"), *data.geometries("admin_areas", sorted(_keys_of(changes, "admin_areas")))]
+    fids = _fids(data, "road_proposals", _boxes(near, margin), "proposal_id IN (SELECT value FROM json_each(?))",
+                 (_in(_keys_of(changes, "road_proposals")),))
+    proposals = _by_fid(data, "road_proposals", fids)
+    proposals = proposals[proposals["status"].isin(OPEN_STATES) & ~proposals.geometry.isna()].reset_index(drop=True)
+    ids = set(proposals["proposal_id"]) | _keys_of(changes, "road_proposals")
+    drop = lambda f: f.rule in proposal_checks.RULES and f.id in ids  # noqa: E731
+    if not len(proposals):
+        return [], drop
+    codes = set(proposals["district"].dropna())
+    areas = _valid(_by_fid(data, "admin_areas", _fids(data, "admin_areas", _boxes(proposals.geometry.values),
+                                                         "code IN (SELECT value FROM json_each(?))", (_in(codes),))))
+    near = _Near(data, areas=areas)
+    return proposal_checks._overlaps_road(near, proposals) + proposal_checks._areas(near, proposals), drop
+
+
+def _lines(data, changes):
+    from diming.boundaries import line_checks
+
+    areas = _keys_of(changes, "admin_areas")
+    if "boundary_lines" not in changes and not areas:
+        return [], None
+    lines = _read(data, "boundary_lines", "line_id IN (SELECT value FROM json_each(?)) OR left_code IN "
+                  "(SELECT value FROM json_each(?)) OR right_code IN (SELECT value FROM json_each(?))",
+                  (_in(_keys_of(changes, "boundary_lines")), _in(areas), _in(areas)))
+    ids = set(lines["line_id"]) | _keys_of(changes, "boundary_lines")
+    codes = set(lines["left_code"]) | set(lines["right_code"])
+    sides = _valid(_read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))", (_in(codes),)))
+    found = line_checks.check(_Near(data, areas=sides, layers={"boundary_lines": lines}))
+    return found, lambda f: f.rule in line_checks.RULES and f.id in ids
+
+
+def _markers(data, changes):
+    from diming.boundaries import marker_checks
+
+    if "boundary_markers" not in changes and "boundary_lines" not in changes:
+        return [], None
+    touched = (_keys_of(changes, "boundary_lines") | _olds(changes, "boundary_markers", "line_id")
+               | set(_read(data, "boundary_markers", "marker_id IN (SELECT value FROM json_each(?))",
+                           (_in(_keys_of(changes, "boundary_markers")),), geometry=False, columns=("line_id",))["line_id"]))
+    everywhere = {"marker.bad-id", "marker.duplicate-id"}  # ids compared across lines: all markers again
+    markers = data.layer("boundary_markers")
+    on_touched = markers[markers["line_id"].isin(touched)]
+    lines = _read(data, "boundary_lines", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
+    found = marker_checks.check(_Near(data, layers={"boundary_markers": markers}), everywhere)
+    found += marker_checks.check(_Near(data, layers={"boundary_markers": on_touched, "boundary_lines": lines}),
+                                 frozenset(marker_checks.RULES) - everywhere)
+    mine = set(on_touched["marker_id"]) | _keys_of(changes, "boundary_markers")
+
+    def drop(f):
+        if f.rule in everywhere:
+            return True
+        if f.rule == "marker.sequence-gap":
+            return f.id in touched
+        return f.rule in marker_checks.RULES and f.id in mine
+    return found, drop
+
+
+def _inspection(data, changes):
+    from diming.boundaries import inspection_checks
+
+    if not any(layer in changes for layer in ("inspections", "inspection_rounds", "boundary_markers", "boundary_lines")):
+        return [], None
+    return inspection_checks.check(data), lambda f: f.rule in inspection_checks.RULES
+
+
+def _areas(data, changes):
+    import numpy as np
+    import shapely
+
+    from diming.boundaries import area_checks
+
+    changed = _keys_of(changes, "admin_areas")
+    if not changed:
+        return [], None
+    settings = data.settings
+    now = _read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))", (_in(changed),))
+    valid_now = _valid(now)
+    out = area_checks._invalid(now[~now.index.isin(valid_now.index)])
+    drops = [lambda f: f.rule == "area.invalid" and f.id in changed]
+    geoms = [*_old_geoms(changes, "admin_areas"), *now.geometry.values]
+    boxes = _boxes(geoms)
+    levels = {*now["level"].dropna(), *_olds(changes, "admin_areas", "level")}
+    # the overlaps a changed area takes part in, with the areas of its level near it
+    near = _valid(_by_fid(data, "admin_areas", _fids(data, "admin_areas", boxes)))
+    width = settings["area_sliver_width_m"]
+    for level in levels:
+        subset = near[near["level"] == level].reset_index(drop=True)
+        found = area_checks._overlaps(subset, np.zeros(len(subset), dtype=bool), settings["area_overlap_tolerance_m2"], width)
+        out += [f for f in found if {f.id, *(r["id"] for r in f.related)} & changed]
+    drops.append(lambda f: f.rule == "area.overlap" and bool({f.id, *(r["id"] for r in f.related)} & changed))
+    # the gaps of every parent a changed area lies in or is the parent of
+    # (level, parent) of each group: the changed areas' own (old and new), their neighbours', and
+    # those of every area near them as a parent (a hole in it may be filled or opened by them)
+    groups = {(level, p) for level, p in zip(near["level"], near["parent_code"].fillna("")) if level in levels}
+    old_parents = _olds(changes, "admin_areas", "parent_code")
+    groups |= {(lv, p) for lv in levels for p in {*now["parent_code"].fillna(""), *old_parents}}
+    parents = {p for _, p in groups} | changed | set(near["code"])
+    children = _read(data, "admin_areas", "parent_code IN (SELECT value FROM json_each(?))", (_in(parents),),
+                     geometry=False, columns=("level", "parent_code"))
+    groups |= set(zip(children["level"], children["parent_code"]))
+    by_level: dict = {}
+    for level, parent in groups:
+        by_level.setdefault(level, set()).add(parent or "")
+    for level, wanted in by_level.items():
+        subset, parent_areas = _gap_subset(data, level, wanted)
+        if subset is None:
+            continue
+        matched = shapely.is_empty(shapely.coverage_invalid_edges(subset.geometry.values))
+        out += area_checks._gaps(subset, matched, dict(zip(parent_areas["code"], parent_areas.geometry.values)),
+                                 dict(zip(parent_areas["code"], parent_areas["name"])),
+                                 settings["area_gap_tolerance_m2"], width, only=wanted)
+        tags = {f"{level}|{p}" for p in wanted}
+        drops.append(lambda f, tags=tags: f.rule == "area.gap" and f.group in tags)
+    return out, lambda f: any(d(f) for d in drops)
+
+
+def _gap_subset(data, level, parents):
+    """The areas of ``level`` whose gaps under ``parents`` ('' for those without a parent) are to
+    be found, with every area of the level they may meet (neighbours decide which edges match
+    and fill enclaves), in the layer's order; and the parents' areas. (None, None) when none."""
+    named = [p for p in parents if p]
+    parent_areas = _valid(_read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))", (_in(named),)))
+    where = ("level = ? AND (parent_code IN (SELECT value FROM json_each(?))"
+             + (" OR parent_code IS NULL OR parent_code = ''" if "" in parents else "") + ")")
+    children = _fids(data, "admin_areas", None, where, (level, _in(named)))
+    if not children:
+        return None, None
+    boxes = _boxes([*_by_fid(data, "admin_areas", children).geometry.values, *parent_areas.geometry.values])
+    areas = _valid(_by_fid(data, "admin_areas", children | _fids(data, "admin_areas", boxes)))
+    return areas[areas["level"] == level].reset_index(drop=True), parent_areas
