@@ -105,7 +105,7 @@ class CheckData:
         codes = (frame["district"].fillna("").to_numpy(dtype=object, copy=True) if "district" in frame
                  else np.full(len(frame), "", dtype=object))
         missing = np.flatnonzero(codes == "")
-        areas = self.areas()
+        areas = self.areas() if len(missing) else ()
         if len(missing) and len(areas):
             if "geometry" in frame:
                 geoms = frame.geometry.values[missing]

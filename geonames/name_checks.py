@@ -250,12 +250,17 @@ def _homophones(keys, name_of, scope_of, overrides) -> list[tuple]:
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
     firing = [rows for rows in _groups(root_of[unit_of], skip=-1) if len(np.unique(keys.same[name_of[rows]])) >= 2]
+    # the readings all names of a group share, from the integers each name has
+    starts = np.cumsum(keys.counts) - keys.counts
+    shared = [set.intersection(*(set(flat[starts[n]:starts[n] + per_name[n]].tolist()) for n in np.unique(name_of[rows])))
+              for rows in firing]
     norm_ids = sorted({int(i) for rows in firing for i in keys.norm[name_of[rows]]})
-    text = dict(zip(norm_ids, keys.term(norm_ids)))
+    reading_ids = sorted(set().union(*shared))
+    text = dict(zip(norm_ids + reading_ids, keys.term(norm_ids + reading_ids)))
     out = []
-    for rows in firing:
+    for rows, heard in zip(firing, shared):
         norms_in = sorted({text[int(i)] for i in keys.norm[name_of[rows]]})
-        heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
+        heard = {text[i] for i in heard}
         toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
         out.append(("name.homophone", "warning", rows, how))

@@ -435,3 +435,21 @@ def test_name_width_rule_only_when_set(counties):
     set_setting(counties, "generic_width_rule", "街:40; 路:30; 道:22")
     [f] = found(counties, "name.format")
     assert f.id == "R1" and "12" in f.message and f.severity == "warning"
+
+
+def test_a_selected_rule_runs_alone(demo_project, monkeypatch, run):
+    from diming.boundaries import area_checks, marker_checks
+    from diming.geonames import name_checks
+
+    everything = run_check(demo_project)
+
+    def not_wanted(*args, **kw):
+        raise AssertionError("a rule that was not asked for ran")
+
+    for module, helper in ((name_checks, "_homophones"), (name_checks, "_single_name"), (name_checks, "_protected"),
+                           (area_checks, "_gaps"), (marker_checks, "_sequence_gaps")):
+        monkeypatch.setattr(module, helper, not_wanted)
+    for rule in ("name.duplicate", "area.overlap", "marker.off-line"):
+        assert [f.message for f in run_check(demo_project, [rule])] == [f.message for f in everything if f.rule == rule]
+    out = run(demo_project, "check", "--rules", "name.duplicate", "--format", "json")
+    assert {f["rule"] for f in json.loads(out.output)["findings"]} == {"name.duplicate"}

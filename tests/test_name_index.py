@@ -118,3 +118,35 @@ def test_same_answers_with_and_without_the_index(demo_project, monkeypatch):
     assert {(n, d): namecheck(demo_project, n, district=d)["findings"] for n in names for d in ("379901", None)} \
         == indexed
     assert sum(map(bool, indexed.values())) > len(names)  # most names clash with something somewhere
+
+
+def check_json(project):
+    from diming.check import run_check
+    from diming.findings import as_json
+
+    return as_json(run_check(project))
+
+
+def test_check_finds_the_same_with_and_without_the_index(demo_project, monkeypatch):
+    with_index = check_json(demo_project)
+    monkeypatch.setattr(name_index, "name_keys", lambda *args, **kw: None)  # as on a read-only file
+    assert check_json(demo_project) == with_index
+    assert '"name.duplicate"' in with_index and '"name.homophone"' in with_index
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_check_finds_the_same_with_and_without_the_index_on_random_names(project, monkeypatch, seed):
+    import random
+
+    from test_incremental import build
+
+    rng = random.Random(seed)
+    build(project, rng)
+    odd = ["長江路", "1号路", "中华世界大道", "路", "新新街", "乐安东路", "海口路路", "青岚市海口路"]
+    roads(project, *((f"X{i}", name) for i, name in enumerate(odd)))
+    with_index = check_json(project)
+    assert stored_names(project) >= set(odd)  # the check keyed them in the index
+    monkeypatch.setattr(name_index, "name_keys", lambda *args, **kw: None)
+    assert check_json(project) == with_index
+    for rule in ("name.duplicate", "name.same-specific", "name.homophone", "name.nonstandard-char", "name.format"):
+        assert f'"{rule}"' in with_index
