@@ -151,10 +151,10 @@ def run_check(project, rules_: list[str] | None = None, *, changed: bool = False
         else:
             findings = _families(project, chosen, progress)
     accepted = exceptions(project)
-    for f in findings:
-        f.exception_id = accepted.get((f.rule, tuple(f.keys)))
-    findings.sort(key=order)
-    return findings
+    if accepted:
+        for f in findings:
+            f.exception_id = accepted.get((f.rule, tuple(f.keys)))
+    return ordered(findings)
 
 
 def full_check(project, *, progress=None) -> list[Finding]:
@@ -181,9 +181,19 @@ def _families(project, chosen: set, progress=None) -> list[Finding]:
     return findings
 
 
-def order(f: Finding) -> tuple:
-    """The order findings are reported in: by rule, then feature, then the others involved."""
-    return f.rule, f.layer, f.id, f.keys, f.message
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Findings in the order they are reported: by rule, then feature, then the others involved
+    and the message. Sorted on the first three, then each run that ties on them on the rest (a
+    national check has tens of thousands of findings and few ties)."""
+    findings.sort(key=lambda f: (f.rule, f.layer, f.id))
+    start = 0
+    for end in range(1, len(findings) + 1):
+        if end == len(findings) or (findings[end].rule, findings[end].layer, findings[end].id) != \
+                (findings[start].rule, findings[start].layer, findings[start].id):
+            if end - start > 1:
+                findings[start:end] = sorted(findings[start:end], key=lambda f: (f.keys, f.message))
+            start = end
+    return findings
 
 
 def exceptions(project) -> dict[tuple, str]:

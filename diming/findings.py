@@ -12,6 +12,7 @@ import gc
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from diming.errors import DimingError
 
@@ -35,7 +36,7 @@ class Finding:
     exception_id: str | None = None  # set when the user accepted this finding
     group: str | None = None  # what it was found from, where its keys do not say (area.gap: level|parent)
 
-    @property
+    @cached_property  # a finding is not changed once made; sorting and matching ask for its keys often
     def keys(self) -> list[str]:
         """Every feature involved as ``layer:id``, sorted: the finding's identity with its rule."""
         return sorted({f"{self.layer}:{self.id}", *(f"{r['layer']}:{r['id']}" for r in self.related)})

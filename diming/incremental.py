@@ -24,6 +24,7 @@ the two on random edit sequences.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import sqlite3
 from functools import lru_cache
@@ -59,8 +60,9 @@ def begin(project) -> int | None:
         con.close()
 
 
-def keep(project, findings: list[Finding], upto: int) -> None:
-    """Store ``findings`` as the project's last check result, seen changes up to ``upto`` done."""
+def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
+    """Store ``findings`` as the project's last check result, seen changes up to ``upto`` done;
+    with ``removed`` (row ids of stored findings), only take those out and add ``findings``."""
     import shapely
 
     from diming.layers.store import connect
@@ -68,7 +70,11 @@ def keep(project, findings: list[Finding], upto: int) -> None:
     con = connect(project)
     try:
         con.execute("BEGIN IMMEDIATE")
-        con.execute("DELETE FROM diming_check_result")
+        if removed is None:
+            con.execute("DELETE FROM diming_check_result")
+        else:
+            con.execute("DELETE FROM diming_check_result WHERE rowid IN (SELECT value FROM json_each(?))",
+                        (json.dumps(sorted(removed)),))
         wkb = shapely.to_wkb(_array([f.geometry for f in findings]))
         con.executemany("INSERT INTO diming_check_result (rule, layer, id, keys, grp, body, geom) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -95,21 +101,29 @@ def check_changed(project) -> list[Finding]:
     stored = _stored(project)
     if stored is None:
         return full_check(project)
-    findings, changes, upto = stored
+    findings, rowids, changes, upto = stored
     if not changes:
         return findings
     if "settings" in changes:
         return full_check(project)
     data = CheckData(project)
-    new, dropped = [], []
+    new, dropped = [], {}
     for part in (_names, _proposals, _areas, _lines, _markers, _inspection):
         found, drop = part(data, changes)
         new += found
         if drop is not None:
-            dropped.append(drop)
-    findings = [f for f in findings if not any(d(f) for d in dropped)] + new
-    keep(project, findings, upto)
-    return findings
+            family = _FAMILY[part.__name__]
+            for rule in importlib.import_module(family).RULES:
+                dropped.setdefault(rule, []).append(drop)
+    # each stored finding asks only the parts re-run for its rule's family
+    gone = [f.rule in dropped and any(d(f) for d in dropped[f.rule]) for f in findings]
+    keep(project, new, upto, removed=[r for r, g in zip(rowids, gone) if g])
+    return [f for f, g in zip(findings, gone) if not g] + new
+
+
+_FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
+           "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
+           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks"}
 
 
 def _stored(project):
@@ -127,20 +141,24 @@ def _stored(project):
         triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         if meta is None or meta[0] != _fingerprint(con) or not set(_triggers(con)) <= triggers:
             return None
-        rows = con.execute("SELECT rule, layer, id, grp, body, geom FROM diming_check_result").fetchall()
+        rows = con.execute("SELECT rowid, rule, layer, id, grp, keys, body, geom FROM diming_check_result").fetchall()
         queued = con.execute("SELECT rowid, layer, key, old, old_geom FROM diming_check_changes").fetchall()
     finally:
         con.close()
-    geoms = shapely.from_wkb([r[5] for r in rows])
+    geoms = shapely.from_wkb([r[7] for r in rows])
+    # one parse for all rows: json's C decoder over one document, not a call per finding
+    bodies = json.loads("[" + ",".join(r[6] for r in rows) + "]")
+    keys = json.loads("[" + ",".join(r[5] for r in rows) + "]")
     findings = []
-    for (rule, layer, key, group, body, _), geom in zip(rows, geoms):
-        severity, name, message, related, measures = json.loads(body)
-        findings.append(Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures,
-                                group=group))
+    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures), geom, k in \
+            zip(rows, bodies, geoms, keys):
+        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures, group=group)
+        f.__dict__["keys"] = k  # as stored: the same as Finding.keys computes
+        findings.append(f)
     changes: dict[str, list] = {}
     for _, layer, key, old, old_geom in queued:
         changes.setdefault(layer, []).append((key, json.loads(old) if old else None, old_geom))
-    return findings, changes, max((r[0] for r in queued), default=0)
+    return findings, [r[0] for r in rows], changes, max((r[0] for r in queued), default=0)
 
 
 def _fingerprint(con) -> str:
@@ -228,12 +246,6 @@ def _in(values) -> str:
 def _touching(keys: set):
     """A predicate: does a finding involve one of these ``layer:id`` keys?"""
     return lambda f: not keys.isdisjoint(f.keys)
-
-
-def _rules(module, *codes):
-    import importlib
-
-    return frozenset(codes or importlib.import_module(module).RULES)
 
 
 def _names(data, changes):

@@ -33,13 +33,13 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
 
 
 def _local(data) -> dict:
+    from diming.geonames.name_index import stems
     from diming.geonames.namecheck import local_rules
-    from diming.geonames.rules import region_stems
 
     local = local_rules(data.settings)
     local["regions"] = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
     # division names whose stem added to a name still makes the same name (see rules._core)
-    local["stems"] = region_stems(local["regions"])
+    local["stems"] = stems(data.project, local["regions"])
     return local
 
 

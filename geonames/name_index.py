@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 LAYERS = ("roads", "road_proposals", "heritage_names")
-_FORMAT = "2"  # bump when what is stored changes
+_FORMAT = "3"  # bump when what is stored changes
 
 
 def fingerprint(overrides, stems) -> str:
@@ -130,6 +130,8 @@ def _refresh(con, stamp: str, overrides, stems) -> None:
     try:
         if not _built_for(con, stamp):
             _rebuild(con, stamp)
+        # a name's keys depend on nothing but the name (and the fingerprint): one keyed already is done
+        con.execute("DELETE FROM diming_name_pending WHERE name IN (SELECT name FROM diming_names)")
         pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending")]
         keyed = [(n, *_split(clash_keys(n, overrides, stems))) for n in pending]
         con.execute("DELETE FROM diming_name_keys WHERE name IN (SELECT name FROM diming_name_pending)")
@@ -194,7 +196,7 @@ def _rebuild(con, stamp: str) -> None:
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
     con.execute("CREATE INDEX diming_name_keys_name ON diming_name_keys (name)")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
-    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, rules_fingerprint TEXT)")
+    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, rules_fingerprint TEXT, rules_upto INTEGER)")
     con.execute("INSERT INTO diming_name_meta (fingerprint) VALUES (?)", (stamp,))
     for trigger, (layer, event) in _triggers().items():
         con.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
@@ -247,8 +249,11 @@ def name_keys(project, names: list, local: dict, stems, *, single: bool = True) 
             if "readonly" in str(e) or "locked" in str(e):
                 return None
             raise
-        rows = con.execute("SELECT name, norm, core, same, readings FROM diming_names").fetchall()
-        flagged = dict(con.execute("SELECT name, rules FROM diming_name_rules WHERE rules IS NOT NULL")) if single else {}
+        # a few names (an incremental check) by their key; a project's worth by reading it all
+        few = ("WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)) if len(names) < 10_000 else ("", ())
+        rows = con.execute(f"SELECT name, norm, core, same, readings FROM diming_names {few[0]}", few[1]).fetchall()
+        flagged = dict(con.execute(f"SELECT name, rules FROM diming_name_rules {few[0] or 'WHERE 1'} "
+                                   "AND rules IS NOT NULL", few[1])) if single else {}
         blank = con.execute("SELECT id FROM diming_name_terms WHERE term = ''").fetchone()
     finally:
         con.close()
@@ -307,20 +312,23 @@ def _refresh_rules(con, local) -> None:
     from diming.geonames.rules import check_name
 
     stamp = hashlib.sha256(repr((_installed(), local["max_length"], sorted(local["extra_forbidden"]))).encode()).hexdigest()
-    stale = con.execute("SELECT 1 FROM diming_name_meta WHERE rules_fingerprint IS NOT ?", (stamp,)).fetchone()
-    todo = "SELECT n.name FROM diming_names n LEFT JOIN diming_name_rules r USING (name) WHERE r.name IS NULL LIMIT 1"
-    if not stale and con.execute(todo).fetchone() is None:
+    # names keyed since the last run have higher row ids than it reached (a re-keyed name is
+    # written anew): one look at the largest, not a scan of a million names
+    done, upto = con.execute("SELECT rules_fingerprint, coalesce(rules_upto, 0) FROM diming_name_meta").fetchone()
+    top = con.execute("SELECT coalesce(max(rowid), 0) FROM diming_names").fetchone()[0]
+    if done == stamp and upto >= top:
         return
     con.execute("BEGIN IMMEDIATE")
     try:
-        if stale:
+        if done != stamp:
             con.execute("DELETE FROM diming_name_rules")
-            con.execute("UPDATE diming_name_meta SET rules_fingerprint = ?", (stamp,))
-        names = [r[0] for r in con.execute(todo.replace(" LIMIT 1", ""))]
+            upto = 0
+        names = [r[0] for r in con.execute("SELECT name FROM diming_names WHERE rowid > ?", (upto,))]
         found = ((n, check_name(n, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]))
                  for n in names)
-        con.executemany("INSERT INTO diming_name_rules (name, rules) VALUES (?, ?)",
+        con.executemany("INSERT OR REPLACE INTO diming_name_rules (name, rules) VALUES (?, ?)",
                         ((n, _json(f) if f else None) for n, f in found))
+        con.execute("UPDATE diming_name_meta SET rules_fingerprint = ?, rules_upto = ?", (stamp, top))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -351,3 +359,38 @@ def linked_names(project, names, overrides, stems) -> set[str] | None:
     finally:
         con.close()
     return found
+
+
+def stems(project, regions) -> frozenset[str]:
+    """:func:`diming.geonames.rules.region_stems` of the division names, kept in the project
+    (``diming_name_stems``) beside a digest of those names and of diming's key code: stemming a
+    national project's 42,500 division names takes longer than a check after one edit."""
+    from diming.geonames.rules import region_stems
+    from diming.layers.store import connect
+
+    digest = hashlib.sha256(_installed().encode())
+    digest.update("\n".join(map(str, regions)).encode())
+    digest = digest.hexdigest()
+    con = connect(project)
+    try:
+        try:
+            row = con.execute("SELECT stems FROM diming_name_stems WHERE digest = ?", (digest,)).fetchone()
+        except sqlite3.OperationalError:  # not kept yet
+            row = None
+        if row:
+            return frozenset(json.loads(row[0]))
+        found = region_stems(regions)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("CREATE TABLE IF NOT EXISTS diming_name_stems (digest TEXT NOT NULL, stems TEXT NOT NULL)")
+            con.execute("DELETE FROM diming_name_stems")
+            con.execute("INSERT INTO diming_name_stems VALUES (?, ?)", (digest, _json(sorted(found))))
+            con.execute("COMMIT")
+        except sqlite3.OperationalError as e:  # a read-only file or a busy one: computed all the same
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            if not ("readonly" in str(e) or "locked" in str(e)):
+                raise
+        return found
+    finally:
+        con.close()

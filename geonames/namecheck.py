@@ -107,8 +107,7 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
     ``name.protected``) of ``name`` against the roads in use, the open proposals and the heritage
     list within the duplicate scope of ``district`` (everywhere when None), found through the
     project's name index. ``settings``: the project's, when the caller has them already."""
-    from diming.geonames.name_index import candidates
-    from diming.geonames.rules import region_stems
+    from diming.geonames.name_index import candidates, stems
     from diming.layers.settings import get_settings
 
     if not normalize(name):
@@ -117,7 +116,7 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
     settings = settings or get_settings(project)
     rules = local_rules(settings)
     regions = division_names(project)
-    names = candidates(project, name, rules["overrides"], region_stems(regions))
+    names = candidates(project, name, rules["overrides"], stems(project, regions))
     index = build_index(project_names(project, district, settings["duplicate_scope"], names), rules["overrides"],
                         regions=regions)
     return clash_findings(name, index, exclude=exclude, same_specific_severity=rules["same_specific_severity"])
