@@ -1,7 +1,10 @@
-"""Wall time and peak memory of ``diming check`` next to merely reading the same layers, and of
-``diming namecheck`` (the first one on a project builds its name index).
+"""Wall time and peak memory of ``diming check`` next to merely reading the same layers, of
+``diming check --changed`` after one edit, and of ``diming namecheck`` (the first check or
+namecheck on a project builds its name index).
 
     python benchmarks/run_check.py national.gpkg
+
+The project is edited (one road renamed, one marker moved) and put back as it was.
 
 Each measurement runs in a fresh Python process (so imports are counted alike and peak memory is
 that process's own maximum resident size).
@@ -30,6 +33,23 @@ import sys
 from diming.check import run_check
 from diming.findings import write
 write(run_check(sys.argv[1]), "json", sys.argv[2])
+"""
+
+# one edit as an officer makes it, then the incremental check; the check's own time is written
+# to argv[5] (the process also loads Python, numpy, shapely and pandas)
+CHANGED = """
+import json, sys, time
+import shapely
+from diming.check import run_check
+from diming.layers.store import transaction
+layer, key, changes = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+if "geometry" in changes:
+    changes["geometry"] = shapely.from_wkt(changes["geometry"])
+with transaction(sys.argv[1], by="benchmark") as tx:
+    tx.update(layer, key, changes)
+started = time.perf_counter()
+found = run_check(sys.argv[1], changed=True)
+open(sys.argv[5], "w").write(f"{time.perf_counter() - started} {len(found)}")
 """
 
 NAMECHECK = """
@@ -68,10 +88,23 @@ def main(path: str) -> None:
     print(f"read layers : {read_s:7.1f} s  peak {read_mb:7.0f} MB", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "check.json"
-        check_s, check_mb = measure(CHECK, path, report)
-        summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
-    print(f"diming check: {check_s:7.1f} s  peak {check_mb:7.0f} MB  ({check_s / read_s:.1f}× read)", flush=True)
-    print("findings:", summary, flush=True)
+        # the first check after an import keys every new name into the name index, once
+        for label in ("first", "again"):
+            check_s, check_mb = measure(CHECK, path, report)
+            summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+            print(f"diming check: {check_s:7.1f} s  peak {check_mb:7.0f} MB  ({check_s / read_s:.1f}× read; {label})",
+                  flush=True)
+        read_s, read_mb = measure(READ, path)  # again, next to the check: the machine's load varies
+        print(f"read layers : {read_s:7.1f} s  peak {read_mb:7.0f} MB  ({check_s / read_s:.1f}× read)", flush=True)
+        print("findings:", summary, flush=True)
+        for label, layer, key, field, value in _edits(path):
+            for changes, what in (({field: value[1]}, label), ({field: value[0]}, "put back")):
+                seconds = Path(tmp) / "changed.txt"
+                changes = {k: v.wkt if hasattr(v, "wkt") else v for k, v in changes.items()}
+                process_s, process_mb = measure(CHANGED, path, layer, key, json.dumps(changes), seconds)
+                call_s, count = seconds.read_text().split()
+                print(f"check --changed: {float(call_s):5.2f} s in the call, {process_s:5.1f} s whole process, "
+                      f"peak {process_mb:5.0f} MB, {int(count):,} findings ({what})", flush=True)
     # the first namecheck on a project builds its name index; force that, as after a bulk import
     con = sqlite3.connect(path)
     with con:
@@ -84,6 +117,19 @@ def main(path: str) -> None:
         namecheck_s, namecheck_mb = measure(NAMECHECK, path, *extra, timeout=300)
         print("namecheck   : " + (f"{namecheck_s:7.1f} s" if namecheck_s else "  > 300 s (stopped)")
               + f"  peak {namecheck_mb:7.0f} MB  (one name, {label}; whole process)", flush=True)
+
+
+def _edits(path):
+    """(label, layer, key, field, (value now, value to write)) of the single edits timed: a
+    road renamed to a name many roads have, a marker moved 20 m off its line."""
+    from diming.layers.store import read_geometries, read_layer
+
+    road = read_layer(path, "roads", where="fid = 1", columns=("road_id", "name"), geometry=False).iloc[0]
+    marker = read_layer(path, "boundary_markers", where="fid = 1", columns=("marker_id",), geometry=False).iloc[0]
+    point = read_geometries(path, "boundary_markers", [marker["marker_id"]])[marker["marker_id"]]
+    moved = type(point)(point.x + 0.0002, point.y)
+    return [("road renamed", "roads", road["road_id"], "name", (road["name"], "长江路")),
+            ("marker moved", "boundary_markers", marker["marker_id"], "geometry", (point, moved))]
 
 
 if __name__ == "__main__":

@@ -85,8 +85,9 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
         con.execute("DELETE FROM diming_check_meta")
         con.execute("INSERT INTO diming_check_meta (fingerprint) VALUES (?)", (_fingerprint(con),))
         con.execute("COMMIT")
-    except sqlite3.OperationalError as e:
-        con.execute("ROLLBACK") if con.in_transaction else None
+    except sqlite3.OperationalError as e:  # read-only or busy: the result is not kept, the queue stays
+        if con.in_transaction:
+            con.execute("ROLLBACK")
         if not ("readonly" in str(e) or "locked" in str(e)):
             raise
     finally:
@@ -243,11 +244,6 @@ def _in(values) -> str:
     return json.dumps(sorted(map(str, values)), ensure_ascii=False)
 
 
-def _touching(keys: set):
-    """A predicate: does a finding involve one of these ``layer:id`` keys?"""
-    return lambda f: not keys.isdisjoint(f.keys)
-
-
 def _names(data, changes):
     from diming.geonames import name_checks, name_index
     from diming.geonames.namecheck import OPEN_STATES
@@ -285,7 +281,7 @@ def _names(data, changes):
         rules = set(name_checks.CLASHES) | set(name_checks.SINGLE)
         out += name_checks.findings(data, subset, rules, local)
         involved = changed | {f"{layer}:{key}" for layer, key in zip(subset["layer"], subset["id"])}
-        drops.append(lambda f: f.rule in rules and _touching(involved)(f))
+        drops.append(lambda f: f.rule in rules and not involved.isdisjoint(f.keys))
     return out, lambda f: any(d(f) for d in drops)
 
 
@@ -298,8 +294,8 @@ def _areas_move_names(data, changes) -> bool:
     now = _read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))",
                 (_in(_keys_of(changes, "admin_areas")),), geometry=False, columns=("code", "name"))
     # an insert has no old row, a delete no new one, a rename another name
-    olds = [(key, old.get("name")) for key, old, _ in changes["admin_areas"] if old is not None]
-    if sorted(set(olds)) != sorted(zip(now["code"], now["name"])) or len(set(olds)) != len(olds):
+    olds = {(key, old.get("name")) for key, old, _ in changes["admin_areas"] if old is not None}
+    if olds != set(zip(now["code"], now["name"])):
         return True
     con = connect(data.project)
     try:
