@@ -145,16 +145,17 @@ def run_check(project, rules_: list[str] | None = None, *, changed: bool = False
     chosen = _selected(rules_)
     with collector_paused():
         if changed:
-            findings = [f for f in incremental.check_changed(project) if f.rule in chosen]
+            findings = incremental.check_changed(project)
+            findings = findings if chosen == set(rules()) else [f for f in findings if f.rule in chosen]
         elif chosen == set(rules()):
             findings = full_check(project, progress=progress)
         else:
             findings = _families(project, chosen, progress)
-    accepted = exceptions(project)
-    if accepted:
-        for f in findings:
-            f.exception_id = accepted.get((f.rule, tuple(f.keys)))
-    return ordered(findings)
+        accepted = exceptions(project)
+        if accepted:
+            for f in findings:
+                f.exception_id = accepted.get((f.rule, tuple(f.keys)))
+        return ordered(findings)
 
 
 def full_check(project, *, progress=None) -> list[Finding]:
@@ -162,7 +163,8 @@ def full_check(project, *, progress=None) -> list[Finding]:
     from diming import incremental
 
     upto = incremental.begin(project)
-    findings = _families(project, set(rules()), progress)
+    # kept in the order reported, so the next --changed sorts what it adds into a sorted list
+    findings = ordered(_families(project, set(rules()), progress))
     if upto is not None:
         incremental.keep(project, findings, upto)
     return findings
@@ -185,14 +187,20 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     """Findings in the order they are reported: by rule, then feature, then the others involved
     and the message. Sorted on the first three, then each run that ties on them on the rest (a
     national check has tens of thousands of findings and few ties)."""
-    findings.sort(key=lambda f: (f.rule, f.layer, f.id))
-    start = 0
-    for end in range(1, len(findings) + 1):
-        if end == len(findings) or (findings[end].rule, findings[end].layer, findings[end].id) != \
-                (findings[start].rule, findings[start].layer, findings[start].id):
-            if end - start > 1:
-                findings[start:end] = sorted(findings[start:end], key=lambda f: (f.keys, f.message))
-            start = end
+    from operator import attrgetter
+
+    first = attrgetter("rule", "layer", "id")
+    findings.sort(key=first)
+    heads = list(map(first, findings))
+    ties = [i for i in range(1, len(heads)) if heads[i] == heads[i - 1]]
+    within = set(ties)
+    for i in ties:
+        if i - 1 in within:
+            continue  # inside a run already sorted from its start
+        end = i + 1
+        while end < len(heads) and heads[end] == heads[i]:
+            end += 1
+        findings[i - 1:end] = sorted(findings[i - 1:end], key=lambda f: (f.keys, f.message))
     return findings
 
 

@@ -142,7 +142,8 @@ def _stored(project):
         triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         if meta is None or meta[0] != _fingerprint(con) or not set(_triggers(con)) <= triggers:
             return None
-        rows = con.execute("SELECT rowid, rule, layer, id, grp, keys, body, geom FROM diming_check_result").fetchall()
+        rows = con.execute("SELECT rowid, rule, layer, id, grp, keys, body, geom FROM diming_check_result "
+                           "ORDER BY rowid").fetchall()
         queued = con.execute("SELECT rowid, layer, key, old, old_geom FROM diming_check_changes").fetchall()
     finally:
         con.close()
