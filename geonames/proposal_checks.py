@@ -83,7 +83,7 @@ def _areas(data, proposals) -> list[Finding]:
     columns = (proposals[c].to_numpy(dtype=object) for c in ("proposal_id", "name", "district"))
     out = []
     for i, (pid, name, district) in enumerate(zip(*columns)):
-        found = lies_in.get(i, [])
+        found = sorted(lies_in.get(i, []))  # in the layer's order, whatever else the tree holds
         counties = [j for j in found if levels[j] == "county"]
         if len(counties) > 1:
             sides = [related("admin_areas", codes[j], area_names[j]) for j in counties]

@@ -85,8 +85,12 @@ def edit(project, rng, i):
     from diming.layers.store import read_geometries, read_layer
 
     kind = rng.choice(["rename", "rename", "district", "status", "delete", "insert", "proposal", "area", "area",
-                       "line", "marker", "marker-line", "marker-id", "sql-rename", "heritage"])
+                       "area-parent", "area-delete", "line", "marker", "marker-line", "marker-id", "marker-twin",
+                       "sql-rename", "heritage"])
     roads = list(read_layer(project, "roads", geometry=False)["road_id"])
+    areas = read_layer(project, "admin_areas", geometry=False)
+    counties = list(areas["code"][areas["level"] == "county"])
+    towns = list(areas["code"][areas["level"] == "town"])
     with transaction(project, by="t") as tx:
         if kind == "rename" and roads:
             tx.update("roads", rng.choice(roads), {"name": random_name(rng)})
@@ -104,21 +108,30 @@ def edit(project, rng, i):
             tx.update("road_proposals", pid, {"name": random_name(rng),
                                               "status": rng.choice(["submitted", "submitted", "announced"])})
         elif kind == "area":
-            code = rng.choice([*COUNTIES, *(f"{c}10{t}" for c in COUNTIES for t in (0, 1))])
+            code = rng.choice(counties + towns)
             tx.update("admin_areas", code, {"geometry": moved(read_geometries(project, "admin_areas", [code])[code], rng)})
+        elif kind == "area-parent" and towns:
+            tx.update("admin_areas", rng.choice(towns), {"parent_code": rng.choice(COUNTIES)})
+        elif kind == "area-delete" and towns and rng.random() < 0.3:  # rarely: it takes a division away for good
+            tx.delete("admin_areas", [rng.choice(towns)])
         elif kind == "line":
             line = rng.choice(["0001", "0002", "0003"])
             tx.update("boundary_lines", line,
                       {"geometry": moved(read_geometries(project, "boundary_lines", [line])[line], rng, 0.0005)})
-        elif kind in ("marker", "marker-line", "marker-id"):
+        elif kind in ("marker", "marker-line", "marker-id", "marker-twin"):
             markers = list(read_layer(project, "boundary_markers", geometry=False)["marker_id"])
             mid = rng.choice(markers)
+            if kind == "marker-twin":  # the same number again: written differently, or as a twin
+                twin = rng.choice([mid.lower(), mid[:3] + " " + mid[3:], mid[:-1] + rng.choice("ABQ")])
+                if twin not in markers:
+                    p = read_geometries(project, "boundary_markers", [mid])[mid]
+                    tx.insert("boundary_markers", [{"marker_id": twin, "line_id": mid[:4], "geometry": p}])
             if kind == "marker":
                 p = read_geometries(project, "boundary_markers", [mid])[mid]
                 tx.update("boundary_markers", mid, {"geometry": Point(p.x + rng.uniform(-1e-4, 1e-4), p.y)})
             elif kind == "marker-line":
                 tx.update("boundary_markers", mid, {"line_id": rng.choice(["0001", "0002", "0003"])})
-            else:
+            elif kind == "marker-id":
                 tx.delete("boundary_markers", [mid])
         elif kind == "heritage":
             tx.update("heritage_names", "H1", {"name": random_name(rng)})
