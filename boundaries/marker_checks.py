@@ -19,21 +19,21 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
     lines = _columns(data.layer("boundary_lines"), "line_id", "name")
     pattern = re.compile(data.settings["marker_id_pattern"])
     parsed = {}
-    out = []
+    bad = []  # the numbers are parsed for the other rules whether or not marker.bad-id is asked for
     for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]):
         m = pattern.fullmatch(mid.strip())
         if not m:
-            out.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
+            bad.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
                                f"界桩编号 {mid} 不符合编号格式 {pattern.pattern} (marker.bad-id)", geometry=geom))
             continue
         parts = m.groupdict()
         parsed[mid] = parts
         letter = parts.get("type")
         if letter and isinstance(mtype, str) and TYPE_LETTERS.get(letter.upper(), mtype) != mtype:
-            out.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
+            bad.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
                                f"界桩编号 {mid} 的类型字母 {letter} 与界桩类型 {mtype} 不符 (marker.bad-id)",
                                geometry=geom))
-    out = out if "marker.bad-id" in rules else []
+    out = bad if "marker.bad-id" in rules else []
     if "marker.duplicate-id" in rules:
         out += _duplicates(markers, parsed)
     if rules & {"marker.unknown-line", "marker.off-line"}:

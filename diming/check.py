@@ -3,8 +3,9 @@
 Each rule family lives in one module that declares ``RULES`` (code -> severity) and a function
 ``check(data, rules) -> list[Finding]`` running just the chosen ``rules`` of the family (a
 script asking for one rule gets that rule's work alone); this module only reads the project
-once (:class:`CheckData`), runs the chosen families, and marks the findings the user accepted as exceptions (检查例外, table
-``check_exceptions``, written through the audited store).
+once (:class:`CheckData`), runs the chosen families, and marks the findings the user accepted as
+exceptions (检查例外, table ``check_exceptions``, written through the audited store). A check of
+every rule is kept for ``--changed`` (:mod:`diming.incremental`).
 """
 from __future__ import annotations
 
