@@ -38,6 +38,8 @@ WATCHED = {"admin_areas": ("name", "level", "parent_code"), "boundary_lines": ("
            "roads": ("name", "status", "district"), "road_proposals": ("name", "status", "district"),
            "heritage_names": ("name",), "settings": ()}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
+# past this many queued changes (a bulk import) the whole check is quicker than following each
+_MOST_CHANGES = 20_000
 
 
 def begin(project) -> int | None:
@@ -128,8 +130,9 @@ _FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonam
 
 
 def _stored(project):
-    """(stored findings, queued changes by layer, last change id), or None when no result is
-    kept, it was made by another diming or with other settings, or a trigger is missing."""
+    """(stored findings, their row ids, queued changes by layer, last change id), or None when
+    no result is kept, it was made by another diming or with other settings, a trigger is
+    missing, or so many changes are queued that the whole check is the quicker way."""
     import shapely
 
     from diming.layers.store import connect
@@ -141,6 +144,8 @@ def _stored(project):
         meta = con.execute("SELECT fingerprint FROM diming_check_meta").fetchone()
         triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         if meta is None or meta[0] != _fingerprint(con) or not set(_triggers(con)) <= triggers:
+            return None
+        if con.execute("SELECT count(*) FROM diming_check_changes").fetchone()[0] > _MOST_CHANGES:
             return None
         rows = con.execute("SELECT rowid, rule, layer, id, grp, keys, body, geom FROM diming_check_result "
                            "ORDER BY rowid").fetchall()

@@ -208,6 +208,21 @@ def test_a_settings_change_or_a_dropped_trigger_checks_everything_again(project)
     assert changed(project) == full(project)
 
 
+def test_a_bulk_import_runs_the_full_check(project, monkeypatch):
+    from diming import incremental
+
+    build(project, random.Random(9))
+    run_check(project)
+    monkeypatch.setattr(incremental, "_MOST_CHANGES", 3)
+    for i in range(3):
+        edit(project, random.Random(i), i)
+    with transaction(project, by="t") as tx:
+        tx.update("roads", "R001", {"name": "重庆路"})
+    assert incremental._stored(project) is None  # too many queued: the whole check
+    assert changed(project) == full(project)
+    assert stored(project)[1] == 0
+
+
 def test_without_a_stored_result_changed_runs_the_full_check(project):
     build(project, random.Random(7))
     assert changed(project) == full(project)
