@@ -82,8 +82,10 @@ def findings(data, members, rules, local) -> list[Finding]:
     # a proposal and the road it became are one road: a group of just the two is no clash
     one = _entities(members)
     groups = [g for g in groups if len(set(one[g[2]])) > 1]
-    flagged = _single_name(members, [keys.rules[n] for n in name_of], local["width_rule"]) if rules & set(SINGLE) \
-        else []
+    flagged = []
+    if rules & set(SINGLE):
+        results = np.fromiter(keys.rules, dtype=object, count=len(keys.rules))  # one per distinct name
+        flagged = _single_name(members, results[name_of], local["width_rule"])
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
     layer, ids, names, geoms = columns
