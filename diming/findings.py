@@ -32,6 +32,7 @@ class Finding:
     related: list[dict] = field(default_factory=list)  # [{"layer", "id", "name"}]
     geometry: object = None  # shapely geometry in EPSG:4490, or None
     measures: dict = field(default_factory=dict)  # subset of MEASURES, rounded
+    details: dict = field(default_factory=dict)  # a rule's own facts (field.invalid: field, value, allowed)
     exception_id: str | None = None  # set when the user accepted this finding
 
     @property
@@ -89,6 +90,7 @@ def as_dicts(findings: list[Finding]) -> list[dict]:
              "message": f.message, "related": f.related, "lon": lon, "lat": lat, "keys": f.keys,
              "accepted": f.accepted, "exception_id": f.exception_id}
         d.update(f.measures)
+        d.update(f.details)
         out.append(d)
     return out
 
