@@ -3,15 +3,17 @@ national gazetteer in well under a second: instead of normalising and reading a 
 every check, it looks up the few names that share a clash key with the new one.
 
 Each distinct name of the roads, proposals and heritage list is stored with its clash keys
-(:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 core, toneless readings), in the
-project's own tables ``diming_name_keys``, ``diming_name_pending`` and ``diming_name_meta``.
+(:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 and its shorter forms, toneless
+readings), in the project's own tables ``diming_name_keys``, ``diming_name_pending`` and
+``diming_name_meta``.
 
 - SQLite triggers on the three layers put every name written into ``diming_name_pending``, whoever
   writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
   first. Removed names need nothing: candidates are looked up in the layers themselves.
-- The keys depend on the word lists, the pinyin libraries, the ``pinyin_overrides`` setting and the
-  division names; their :func:`fingerprint` is stored with the index, and a look-up that finds it
-  changed rebuilds the index (seconds, once, for a million roads).
+- The keys depend on the code that makes them, the word lists (the character table, place
+  readings …), the text libraries, the ``pinyin_overrides`` setting and the division names; their
+  :func:`fingerprint` is stored with the index, and a look-up that finds it changed rebuilds the
+  index (seconds, once, for a million roads).
 
 The index only narrows the search: the clash rules still run on every name it returns, in scope
 and status, exactly as without it. It is derived data, so keeping it is not an audited change.
@@ -23,7 +25,9 @@ import sqlite3
 from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names")
-_FORMAT = "1"  # bump when what is stored changes
+# bump when what is stored changes, or how the keys are made (normalize, clash_keys, reading_keys):
+# 2 = format characters removed, digits as numerals, the table's characters kept, prefix forms, place readings
+_FORMAT = "2"
 
 
 def fingerprint(overrides, stems) -> str:
@@ -73,9 +77,9 @@ def candidates(project, name: str, overrides, stems) -> list[str] | None:
     return [r[0] for r in rows]
 
 
-def _keys(norm: str, core: str, readings) -> list[str]:
+def _keys(norm: str, specifics, readings) -> list[str]:
     # one column for all three kinds, told apart by a prefix, so one index serves every look-up
-    return [f"n:{norm}", f"c:{core}", *(f"r:{r}" for r in readings)]
+    return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in readings)]
 
 
 def _json(values) -> str:
