@@ -162,3 +162,40 @@ def test_same_specific_through_namecheck_rules(name, partner):
     index = build_index([{"layer": "roads", "id": "R1", "name": name}])
     assert [f["rule"] for f in clash_findings(partner, index) if f["rule"] != "name.homophone"] == [
         "name.same-specific"]
+
+
+# ---- place readings ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, spelled", [
+    ("乐陵路", "Leling Lu"), ("乐亭大街", "Laoting Dajie"), ("乐清路", "Yueqing Lu"), ("六安路", "Lu'an Lu"),
+    ("六合路", "Luhe Lu"), ("蚌埠路", "Bengbu Lu"), ("番禺路", "Panyu Lu"), ("丽水路", "Lishui Lu"),
+    ("铅山路", "Yanshan Lu"), ("浚县路", "Xunxian Lu"), ("台州路", "Taizhou Lu"), ("东莞路", "Dongguan Lu"),
+])
+def test_signs_spell_the_place_reading(name, spelled):
+    from diming.geonames.pinyin import sign, spell
+
+    assert spell(name) == spelled and sign(name) == spelled.upper()
+
+
+def test_a_place_reading_replaces_the_polyphone_readings_in_homophone_keys():
+    from diming.geonames.pinyin import reading_keys
+
+    assert reading_keys("乐陵路") == {"le ling lu"}  # not also yue/lao: 乐陵 is read Lèlíng
+    assert reading_keys("悦陵路") == {"yue ling lu"}
+    assert "yue ling lu" in reading_keys("乐岭路")  # no place reading: every reading of 乐 counts
+    index = build_index([{"layer": "roads", "id": "R1", "name": "乐陵路"}])
+    assert clash_findings("悦陵路", index) == []
+    assert [f["rule"] for f in clash_findings("泐陵路", index)] == ["name.homophone"]
+
+
+def test_place_readings_in_check_and_namecheck_and_overrides_extend_them(project, run):
+    from diming.layers.settings import set_setting
+
+    roads(project, ("R1", "乐陵路"), ("R2", "悦陵路"), ("R3", "洗马路"), ("R4", "冼马路"))
+    assert groups(project, "name.homophone") == [("roads:R3", "roads:R4")]
+    assert namecheck(project, "悦陵路")["findings"][0]["related"][0]["id"] == "R2"  # itself only
+    # the project's own readings come first: an office that reads 乐陵 Yuèlíng, and its 洗马 only xǐ
+    set_setting(project, "pinyin_overrides", "乐陵=yue4 ling2; 洗马=xi3 ma3")
+    assert groups(project, "name.homophone") == [("roads:R1", "roads:R2")]
+    assert sorted(f["related"][0]["id"] for f in namecheck(project, "悦陵路")["findings"]) == ["R1", "R2"]
+    assert namecheck(project, "洗马路")["pinyin"] == "Xima Lu"
