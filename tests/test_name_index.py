@@ -74,11 +74,11 @@ def test_an_edit_made_outside_diming_is_found(indexed):
 
 
 def test_a_new_pinyin_override_rebuilds_the_index(indexed):
-    roads(indexed, ("R3", "乐安路"))  # 乐 may read le, yue or lao
-    assert rules_of(indexed, "月安路") == [("name.homophone", "R3")]
-    set_setting(indexed, "pinyin_overrides", "乐安=le4 an1")
-    assert rules_of(indexed, "月安路") == []
-    assert rules_of(indexed, "了安路") == [("name.homophone", "R3")]
+    roads(indexed, ("R3", "乐康路"))  # 乐 may read le, yue or lao
+    assert rules_of(indexed, "月康路") == [("name.homophone", "R3")]
+    set_setting(indexed, "pinyin_overrides", "乐康=le4 an1")
+    assert rules_of(indexed, "月康路") == []
+    assert rules_of(indexed, "了康路") == [("name.homophone", "R3")]
 
 
 def test_a_new_division_rebuilds_the_index(indexed):
