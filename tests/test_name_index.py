@@ -76,7 +76,7 @@ def test_an_edit_made_outside_diming_is_found(indexed):
 def test_a_new_pinyin_override_rebuilds_the_index(indexed):
     roads(indexed, ("R3", "乐康路"))  # 乐 may read le, yue or lao
     assert rules_of(indexed, "月康路") == [("name.homophone", "R3")]
-    set_setting(indexed, "pinyin_overrides", "乐康=le4 an1")
+    set_setting(indexed, "pinyin_overrides", "乐康=le4 kang1")
     assert rules_of(indexed, "月康路") == []
     assert rules_of(indexed, "了康路") == [("name.homophone", "R3")]
 
