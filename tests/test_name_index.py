@@ -112,9 +112,20 @@ def test_same_answers_with_and_without_the_index(demo_project, monkeypatch):
 
     stored = sorted(set(read_layer(demo_project, "roads", columns=("name",), geometry=False)["name"]))
     heritage = set(read_layer(demo_project, "heritage_names", columns=("name",), geometry=False)["name"])
-    names = sorted(set(stored[::4]) | heritage | {"海燕路", "壯園街", "青岚海安路", "新海口路", "海口大道", "重庆路"})
+    names = sorted(set(stored[::4]) | heritage | {"海燕路", "壯園街", "青岚海安路", "新海口路", "海口大道", "重庆路",
+                                                   "海安\u200b路", "海安２街", "大海安路", "青岚新海口街", "华路"})
     indexed = {(n, d): namecheck(demo_project, n, district=d)["findings"] for n in names for d in ("379901", None)}
     monkeypatch.setattr(name_index, "candidates", lambda *args: None)
     assert {(n, d): namecheck(demo_project, n, district=d)["findings"] for n in names for d in ("379901", None)} \
         == indexed
     assert sum(map(bool, indexed.values())) > len(names)  # most names clash with something somewhere
+
+
+def test_an_index_keyed_by_an_older_diming_is_rebuilt(indexed):
+    # an index whose keys were made by other key functions (the fingerprint of an older diming)
+    # must not answer: it is rebuilt with the keys of this one
+    roads(indexed, ("R3", "城子路"))
+    assert rules_of(indexed, "新城子路") == [("name.duplicate", "R3")]
+    outside_diming(indexed, "UPDATE diming_name_meta SET fingerprint = 'keys of diming 0.1'")
+    outside_diming(indexed, "DELETE FROM diming_name_keys WHERE key LIKE 'c:%'")
+    assert rules_of(indexed, "新城子路") == [("name.duplicate", "R3")]

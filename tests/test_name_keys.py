@@ -199,3 +199,32 @@ def test_place_readings_in_check_and_namecheck_and_overrides_extend_them(project
     assert groups(project, "name.homophone") == [("roads:R1", "roads:R2")]
     assert sorted(f["related"][0]["id"] for f in namecheck(project, "悦陵路")["findings"]) == ["R1", "R2"]
     assert namecheck(project, "洗马路")["pinyin"] == "Xima Lu"
+
+
+def test_check_groups_are_the_components_of_namecheck_clashes(project):
+    """namecheck says, pair by pair, what the whole-project check groups: each duplicate group of
+    the check is a connected set of namecheck duplicates, and each same-specific group one of
+    namecheck's duplicates and same-specific clashes together."""
+    names = ["城子路", "新城子路", "大城子路", "新城子街", "新华路", "新华街道", "华路", "湛山二路", "湛山2路",
+             "长江\u200b路", "长江路", "长江街", "大长江街", "乐陵路", "悦陵路", "青岚海口路", "海口路", "海口街"]
+    roads(project, *[(f"R{i:02d}", n) for i, n in enumerate(names)])
+    with transaction(project, by="测试员") as tx:
+        tx.insert("admin_areas", [{"code": "379900", "name": "青岚市", "level": "city", "geometry": None}])
+    edges = {"name.duplicate": set(), "name.same-specific": set()}
+    for i, n in enumerate(names):
+        for f in namecheck(project, n, exclude=[("roads", f"R{i:02d}")])["findings"]:
+            if f["rule"] in edges:
+                edges[f["rule"]].add(frozenset((f"roads:R{i:02d}", f"roads:{f['related'][0]['id']}")))
+
+    def components(pairs):
+        out = []
+        for pair in pairs:
+            joined = [c for c in out if c & pair]
+            out = [c for c in out if not c & pair] + [frozenset().union(pair, *joined)]
+        return out
+
+    duplicates = components(edges["name.duplicate"])
+    assert sorted(map(sorted, duplicates)) == [list(g) for g in groups(project, "name.duplicate")]
+    kin = [c for c in components(edges["name.duplicate"] | edges["name.same-specific"])
+           if any(pair <= c for pair in edges["name.same-specific"])]
+    assert sorted(map(sorted, kin)) == [list(g) for g in groups(project, "name.same-specific")]
