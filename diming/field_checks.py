@@ -94,7 +94,7 @@ def _finding(layer, f, kind, value, fid, key, name, geom) -> Finding:
     if kind == "empty" and f.required:
         message = f"{where} 为空: 必填字段 (required)"
     elif kind == "empty":
-        message = f"{where} 为空, 应为 {listed} 之一 (diming 写入时默认 {f.default}); 为空的要素不在按此字段选取要素的检查之内"
+        message = f"{where} 为空, 应为 {listed} 之一 (diming 写入时默认 {f.default}); 为空时按此字段选取要素的检查都不包括它"
     elif kind == "choice":
         message = f"{where} 的值 {value!r} 不是允许的值; 应为 {listed} 之一"
     else:
