@@ -120,3 +120,19 @@ def test_field_invalid_in_the_cli_json(project, run):
     assert finding["allowed"][0] == "完好"
     text = run(project, "check", "--rules", "field")
     assert "field.invalid (1)" in text.output and "[错误] boundary_markers 9101001Q" in text.output
+
+
+def test_field_invalid_on_an_attribute_table_written_with_plain_sqlite3(project):
+    import sqlite3
+
+    with store.transaction(project, by="测试员") as tx:
+        tx.insert("inspection_rounds", [{"round_id": "2026", "name": "第四轮", "starts_on": "2026-01-01"}])
+    con = sqlite3.connect(project)  # no GeoPackage functions needed: the table has no geometry
+    con.execute("UPDATE inspection_rounds SET status = 'open', starts_on = 20260101")
+    con.commit()
+    con.close()
+    found = {f.details["field"]: f for f in run_check(project, ["field.invalid"])}
+    assert set(found) == {"status", "starts_on"}
+    assert found["status"].details == {"field": "status", "value": "open", "allowed": ["active", "closed"]}
+    assert found["starts_on"].details["value"] == 20260101  # a number where a date belongs
+    assert found["status"].layer == "inspection_rounds" and found["status"].id == "2026"
