@@ -6,8 +6,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_SPACE = re.compile(r"\s+")
-_ARABIC = re.compile(r"[0-9]+")
+from diming.geonames.wordlists import standard_chars, variants
+
+# whitespace (dropped) and runs of Arabic digits (read as numerals), found in one scan
+_SPACE_OR_DIGITS = re.compile(r"\s+|([0-9]+)")
 _NUMERALS = "零一二三四五六七八九"
 
 
@@ -19,33 +21,31 @@ def _t2s():
 
 
 @lru_cache(maxsize=1)
-def _variant_table() -> dict[int, str]:
-    from diming.geonames.wordlists import variants
+def _variant_table() -> tuple[re.Pattern, dict[int, str]]:
+    """A pattern finding the variants of ``data/variants.txt`` (a scan in C, where most names hold
+    none of them) and the table replacing them."""
+    table = variants()
+    return re.compile("[" + re.escape("".join(table)) + "]" if table else r"(?!)"), str.maketrans(table)
 
-    return str.maketrans(variants())
 
-
-@lru_cache(maxsize=1 << 16)
 def converted(text: str) -> str:
     """``text`` through opencc (traditional to simplified) and ``data/variants.txt`` (variants
     opencc leaves alone), each character of the table or not."""
-    out = _t2s().convert(text).translate(_variant_table())
+    out = _t2s().convert(text)
     if len(out) != len(text):  # a phrase rule changed the length: convert character by character
-        out = "".join(_t2s().convert(ch).translate(_variant_table()) or ch for ch in text)
-    return out
+        out = "".join(_t2s().convert(ch) or ch for ch in text)
+    found, table = _variant_table()
+    return out.translate(table) if found.search(out) else out
 
 
-@lru_cache(maxsize=1 << 16)
 def to_standard(text: str) -> str:
     """Traditional and variant characters replaced by their standard form; a character of the
     通用规范汉字表 stays as written even where opencc would change it (乾县, 於潜 are names written
     with standard characters, and 乾 qián is not 干 gān)."""
-    from diming.geonames.wordlists import standard_chars
-
-    table = standard_chars()
     new = converted(text)
     if new == text:
         return text
+    table = standard_chars()
     return "".join(old if old in table else ch for old, ch in zip(text, new))
 
 
@@ -78,5 +78,8 @@ def normalize(name: str) -> str:
     text = unicodedata.normalize("NFKC", name)
     if not text.isprintable():  # the rare name holding format characters or odd whitespace
         text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = _ARABIC.sub(lambda m: chinese_number(m.group()), _SPACE.sub("", text))
-    return to_standard(text)
+    return to_standard(_SPACE_OR_DIGITS.sub(_numeral, text))
+
+
+def _numeral(match: re.Match) -> str:
+    return chinese_number(match.group(1)) if match.group(1) else ""
