@@ -305,12 +305,14 @@ class Transaction:
 
     def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
         """Change fields (and ``geometry``) of the feature with this key; returns the record before.
-        A field with a schema default that is emptied gets the default instead."""
+        A field with a schema default that this leaves empty (emptied now, or empty before, as
+        another program may leave it) gets the default."""
         layer = get_layer(name)
-        changes = self._fill_defaults(layer, changes, fields=changes.keys())
         before = self.get(name, key)
         if before is None:
             raise DimingError(f"{name}: 没有编号为 {key} 的要素 (no such feature)")
+        empty = {f.name for f in layer.fields if f.default is not None and _plain(before.get(f.name)) in (None, "")}
+        changes = self._fill_defaults(layer, changes, fields=set(changes) | empty)
         unknown = set(changes) - set(layer.field_names) - ({"geometry"} if layer.geometry else set())
         if unknown:
             raise DimingError(f"{name}: 未知字段 {', '.join(sorted(unknown))} (unknown field)")

@@ -136,3 +136,16 @@ def test_field_invalid_on_an_attribute_table_written_with_plain_sqlite3(project)
     assert found["status"].details == {"field": "status", "value": "open", "allowed": ["active", "closed"]}
     assert found["starts_on"].details["value"] == 20260101  # a number where a date belongs
     assert found["status"].layer == "inspection_rounds" and found["status"].id == "2026"
+
+
+def test_an_update_heals_a_default_another_program_left_empty(project, tmp_path):
+    import_layer(project, "roads", _register(tmp_path))
+    _behind_diming(project, "UPDATE roads SET status = NULL")  # as an older import or a GIS left them
+    assert len(run_check(project, ["field.invalid"])) == 3
+    with store.transaction(project, by="测试员") as tx:
+        tx.update("roads", "R3", {"width_m": 12.0})
+    result = import_layer(project, "roads", _register(tmp_path), mode="upsert")  # the register again
+    assert result.updated == 3 and result.defaults == {"status": 2}
+    assert list(store.read_layer(project, "roads")["status"]) == ["in_use"] * 3
+    assert run_check(project, ["field.invalid"]) == []
+    assert store.audit_rows(project, layer="roads", key="R3")[-2]["after"]["status"] == "in_use"
