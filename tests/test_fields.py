@@ -149,3 +149,12 @@ def test_an_update_heals_a_default_another_program_left_empty(project, tmp_path)
     assert list(store.read_layer(project, "roads")["status"]) == ["in_use"] * 3
     assert run_check(project, ["field.invalid"]) == []
     assert store.audit_rows(project, layer="roads", key="R3")[-2]["after"]["status"] == "in_use"
+
+
+def test_heritage_import_without_status_fills_and_reports_it(project, tmp_path, run):
+    src = tmp_path / "list.csv"
+    src.write_text("标准地名,类别,经度,纬度\n老鸦巷,历史地名,120.1,36.1\n鼓楼,地名文化遗产,120.2,36.2\n", encoding="utf-8")
+    result = run(project, "heritage", "import", src, "--x", "经度", "--y", "纬度")
+    assert result.exit_code == 0, result.output
+    assert "已填默认值 (default filled): 状态 status = in_use (在用), 2 行" in result.output
+    assert list(store.read_layer(project, "heritage_names")["status"]) == ["in_use", "in_use"]
