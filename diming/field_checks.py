@@ -89,6 +89,8 @@ def _finding(layer, f, kind, value, fid, key, name, geom) -> Finding:
     from diming.layers.schema import label
 
     allowed = _allowed(f)
+    if isinstance(value, bytes):  # a BLOB where text belongs: shown, and written to JSON, as text
+        value = value.decode("utf-8", "replace")
     listed = "、".join(c if label(c) == c else f"{c} ({label(c)})" for c in allowed or ())
     where = f"{layer.alias} 字段 {f.alias} ({f.name})"
     if kind == "empty" and f.required:

@@ -158,3 +158,16 @@ def test_heritage_import_without_status_fills_and_reports_it(project, tmp_path, 
     assert result.exit_code == 0, result.output
     assert "已填默认值 (default filled): 状态 status = in_use (在用), 2 行" in result.output
     assert list(store.read_layer(project, "heritage_names")["status"]) == ["in_use", "in_use"]
+
+
+def test_field_invalid_in_the_error_layer(project, tmp_path):
+    import pyogrio
+
+    from diming.findings import write
+
+    _seed(project)
+    _behind_diming(project, "UPDATE boundary_markers SET condition = '坏了'")
+    write(run_check(project, ["field"]), "gpkg", tmp_path / "errors.gpkg")
+    [row] = pyogrio.read_dataframe(tmp_path / "errors.gpkg").to_dict("records")
+    assert (row["field"], json.loads(row["value"]), json.loads(row["allowed"])[:2]) == ("condition", "坏了",
+                                                                                        ["完好", "损坏"])
