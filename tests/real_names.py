@@ -1,4 +1,5 @@
-"""Real Chinese place names (roads, streets, lanes, 胡同, 里, subdistricts, towns, townships) with
+"""Real Chinese place names (roads, streets, lanes, 胡同, 里, subdistricts, towns, townships,
+villages, communities, 新村, highways, squares, bridges, a pier) with
 their 专名 / modifier / 通名 split, one ``name 专名 modifier 通名`` per line (``-``: no modifier).
 Written for the tests from public knowledge of the names; the split is the one the 1984 spelling
 rules imply (中山东路 Zhongshan Donglu, 建国门外大街 Jianguomenwai Dajie, 东四北大街 Dongsi Beidajie)."""
@@ -414,6 +415,28 @@ SPLITS = """
 前进乡 前进 - 乡
 胜利乡 胜利 - 乡
 向阳乡 向阳 - 乡
+小岗村 小岗 - 村
+华西村 华西 - 村
+南街村 南街 - 村
+大寨村 大寨 - 村
+西柏坡村 西柏坡 - 村
+百万庄社区 百万庄 - 社区
+望京西园社区 望京西园 - 社区
+曹杨新村 曹杨 - 新村
+鞍山新村 鞍山 - 新村
+沪太公路 沪太 - 公路
+沪南公路 沪南 - 公路
+人民广场 人民 - 广场
+天安门广场 天安门 - 广场
+卢沟桥 卢沟 - 桥
+外白渡桥 外白渡 - 桥
+南京长江大桥 南京长江 - 大桥
+十六铺码头 十六铺 - 码头
+延安高架路 延安 - 高架路
+南北高架路 南北 - 高架路
+团结湖北里 团结湖 北 里
+和平西里 和平 西 里
+安华里 安华 - 里
 """
 
 
