@@ -1,6 +1,6 @@
 """Real Chinese place names (roads, streets, lanes, 胡同, 里, subdistricts, towns, townships,
-villages, communities, 新村, highways, squares, bridges, a pier) with
-their 专名 / modifier / 通名 split, one ``name 专名 modifier 通名`` per line (``-``: no modifier).
+villages, communities, 新村, highways, squares, bridges, a pier) with their 专名 / modifier / 通名
+split, one ``name 专名 modifier 通名`` per line (``-``: no modifier).
 Written for the tests from public knowledge of the names; the split is the one the 1984 spelling
 rules imply (中山东路 Zhongshan Donglu, 建国门外大街 Jianguomenwai Dajie, 东四北大街 Dongsi Beidajie)."""
 
