@@ -122,7 +122,7 @@ def _char_findings(name: str) -> list[dict]:
 
 # the levels worth a warning: 三级字表 holds the characters of special fields (surnames, place
 # names, science), outside the table lie the rare characters of no current standard
-_RARE = {3: "通用规范汉字表三级字", None: "不在通用规范汉字表内"}
+_RARE = {3: "通用规范汉字表三级字, 新命名宜慎用", None: "不在通用规范汉字表内"}
 
 
 def level_of(ch: str) -> int | None:

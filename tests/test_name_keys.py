@@ -81,10 +81,10 @@ def test_traditional_or_variant_form_is_an_error_only_outside_the_table():
 
 def test_rare_character_warning_follows_the_table_not_gb2312():
     assert char_findings("旻山路") == []  # level 2, outside GB 2312: no longer a warning
-    assert char_findings("於潜路") == [("warning", "含生僻字: 於 (通用规范汉字表三级字)")]  # level 3, in GB 2312
-    assert char_findings("仝村路") == [("warning", "含生僻字: 仝 (通用规范汉字表三级字)")]
+    assert char_findings("於潜路") == [("warning", "含生僻字: 於 (通用规范汉字表三级字, 新命名宜慎用)")]  # level 3, in GB 2312
+    assert char_findings("仝村路") == [("warning", "含生僻字: 仝 (通用规范汉字表三级字, 新命名宜慎用)")]
     assert char_findings("鳷山路") == [("warning", "含生僻字: 鳷 (不在通用规范汉字表内)")]
-    assert char_findings("𬌗山路") == [("warning", "含生僻字: 𬌗 (通用规范汉字表三级字)")]  # beyond the BMP, in the table
+    assert char_findings("𬌗山路") == [("warning", "含生僻字: 𬌗 (通用规范汉字表三级字, 新命名宜慎用)")]  # beyond the BMP, in the table
 
 
 # ---- the prefix rule ---------------------------------------------------------------------------
