@@ -10,10 +10,10 @@ readings), in the project's own tables ``diming_name_keys``, ``diming_name_pendi
 - SQLite triggers on the three layers put every name written into ``diming_name_pending``, whoever
   writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
   first. Removed names need nothing: candidates are looked up in the layers themselves.
-- The keys depend on the code that makes them, the word lists (the character table, place
-  readings …), the text libraries, the ``pinyin_overrides`` setting and the division names; their
-  :func:`fingerprint` is stored with the index, and a look-up that finds it changed rebuilds the
-  index (seconds, once, for a million roads).
+- The keys depend on the code that makes them (its source is hashed), the word lists (the
+  character table, place readings …), the text libraries, the ``pinyin_overrides`` setting and
+  the division names; their :func:`fingerprint` is stored with the index, and a look-up that finds
+  it changed rebuilds the index (seconds, once, for a million roads).
 
 The index only narrows the search: the clash rules still run on every name it returns, in scope
 and status, exactly as without it. It is derived data, so keeping it is not an audited change.
@@ -25,9 +25,10 @@ import sqlite3
 from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names")
-# bump when what is stored changes, or how the keys are made (normalize, clash_keys, reading_keys):
-# 2 = format characters removed, digits as numerals, the table's characters kept, prefix forms, place readings
-_FORMAT = "2"
+_FORMAT = "2"  # bump when what is stored changes
+# the modules whose code makes the keys (normalize, split_name, reading_keys, clash_keys): their
+# source is part of the fingerprint, so an index keyed by another version of them is rebuilt
+KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
 
 
 def fingerprint(overrides, stems) -> str:
@@ -41,14 +42,18 @@ def fingerprint(overrides, stems) -> str:
 @lru_cache(maxsize=1)
 def _installed() -> str:
     """The part of the fingerprint fixed for the life of the process: the index format, the text
-    libraries' versions and diming's word lists."""
+    libraries' versions, the code that makes the keys and diming's word lists (the character
+    table, the place readings …)."""
     from importlib.metadata import version
+    from pathlib import Path
 
     from diming.geonames.wordlists import DATA
 
     digest = hashlib.sha256(_FORMAT.encode())
     for package in ("pypinyin", "opencc"):
         digest.update(f"{package}={version(package)};".encode())
+    for module in KEY_MODULES:
+        digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
     for path in sorted(DATA.glob("*.txt")):
         digest.update(path.read_bytes())
     return digest.hexdigest()

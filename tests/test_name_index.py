@@ -129,3 +129,17 @@ def test_an_index_keyed_by_an_older_diming_is_rebuilt(indexed):
     outside_diming(indexed, "UPDATE diming_name_meta SET fingerprint = 'keys of diming 0.1'")
     outside_diming(indexed, "DELETE FROM diming_name_keys WHERE key LIKE 'c:%'")
     assert rules_of(indexed, "新城子路") == [("name.duplicate", "R3")]
+
+
+def test_the_fingerprint_covers_the_code_that_makes_the_keys(monkeypatch):
+    from pathlib import Path
+
+    import diming.geonames.rules
+
+    # every module defining a key function is hashed, so a change to any rebuilds old indexes
+    assert Path(diming.geonames.rules.__file__).stem in name_index.KEY_MODULES
+    before = name_index.fingerprint({}, frozenset())
+    name_index._installed.cache_clear()
+    monkeypatch.setattr(name_index, "KEY_MODULES", name_index.KEY_MODULES[:-1])
+    assert name_index.fingerprint({}, frozenset()) != before
+    name_index._installed.cache_clear()
