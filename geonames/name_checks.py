@@ -5,8 +5,8 @@ Nothing is compared pairwise: every distinct name is normalised, split and read 
 hashed into buckets by what makes them clash (the same 专名, modifier and 通名; the same 专名; a
 shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
 links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
-them. Buckets are integer keys grouped with numpy, and
-the geometry of a road is read only when a finding is about it. A feature's division is its
+them. Buckets are integer keys grouped with numpy, and the geometry of a road is read only when a
+finding is about it. A feature's division is its
 ``district`` field, or else the smallest admin area it lies in.
 """
 from __future__ import annotations
@@ -98,8 +98,8 @@ def _members(data):
 
 def _describe(names: list, local):
     """Per distinct name, in order: normalised form, 专名 and its shorter forms, modifier, 通名,
-    toneless readings and the single-name rule findings. At national scale this per-name Python is most
-    of the check, so each step is a cached look-up per character or per name."""
+    toneless readings and the single-name rule findings. At national scale this per-name Python is
+    most of the check, so each step is a cached look-up per character or per name."""
     import pandas as pd
 
     from diming.geonames.normalize import normalize

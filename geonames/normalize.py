@@ -30,7 +30,7 @@ def _variant_table() -> tuple[re.Pattern, dict[int, str]]:
 
 def converted(text: str) -> str:
     """``text`` through opencc (traditional to simplified) and ``data/variants.txt`` (variants
-    opencc leaves alone), each character of the table or not."""
+    opencc leaves alone), whether or not a character is in the 通用规范汉字表."""
     out = _t2s().convert(text)
     if len(out) != len(text):  # a phrase rule changed the length: convert character by character
         out = "".join(_t2s().convert(ch) or ch for ch in text)

@@ -44,7 +44,7 @@ def parse_overrides(text: str) -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=8)
 def _words(override_items: tuple) -> tuple[dict[str, tuple[str, ...]], re.Pattern]:
     """Place-reading and override words (an override wins) with their readings, and one pattern
-    finding them, the longest first where they overlap (十里堡 before 大堡)."""
+    finding them, a longer word first where one starts another (十里堡 before 十里)."""
     table = {**place_readings(), **dict(override_items)}
     ordered = sorted(table, key=len, reverse=True)
     return table, re.compile("|".join(map(re.escape, ordered)) or r"(?!)")
