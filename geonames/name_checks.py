@@ -6,8 +6,8 @@ hashed into buckets by what makes them clash (the same 专名, modifier and 通�
 shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
 links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
 them. Buckets are integer keys grouped with numpy, and the geometry of a road is read only when a
-finding is about it. A feature's division is its
-``district`` field, or else the smallest admin area it lies in.
+finding is about it. A feature's division is its ``district`` field, or else the smallest admin
+area it lies in.
 """
 from __future__ import annotations
 
