@@ -19,6 +19,7 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 FORMATS = ("text", "json", "geojson", "gpkg")
 MEASURES = ("area_m2", "length_m", "distance_m")  # the only numbers a finding may carry
+DETAILS = ("field", "value", "allowed")  # the only other facts a finding may carry (field.invalid)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Finding:
     related: list[dict] = field(default_factory=list)  # [{"layer", "id", "name"}]
     geometry: object = None  # shapely geometry in EPSG:4490, or None
     measures: dict = field(default_factory=dict)  # subset of MEASURES, rounded
+    details: dict = field(default_factory=dict)  # subset of DETAILS
     exception_id: str | None = None  # set when the user accepted this finding
 
     @property
@@ -89,6 +91,7 @@ def as_dicts(findings: list[Finding]) -> list[dict]:
              "message": f.message, "related": f.related, "lon": lon, "lat": lat, "keys": f.keys,
              "accepted": f.accepted, "exception_id": f.exception_id}
         d.update(f.measures)
+        d.update(f.details)
         out.append(d)
     return out
 
@@ -128,9 +131,10 @@ def as_frame(findings: list[Finding]):
 
     rows = as_dicts(findings)
     for d in rows:
-        d["related"] = json.dumps(d["related"], ensure_ascii=False)
-        d["keys"] = json.dumps(d["keys"], ensure_ascii=False)
-    columns = list(as_dicts([Finding("", "info", "", "", None, "")])[0]) + list(MEASURES)
+        for key in ("related", "keys", "value", "allowed"):  # lists, and values of any type, as JSON text
+            if key in d:
+                d[key] = json.dumps(d[key], ensure_ascii=False)
+    columns = list(as_dicts([Finding("", "info", "", "", None, "")])[0]) + list(MEASURES) + list(DETAILS)
     frame = gpd.GeoDataFrame(rows, columns=columns, geometry=[f.geometry for f in findings], crs="EPSG:4490")
     return frame
 

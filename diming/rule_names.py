@@ -27,6 +27,7 @@ RULE_NAMES = {
     "marker.sequence-gap": "界桩序号缺失",
     "inspection.missing": "界桩未检查",
     "inspection.displaced": "界桩移位",
+    "field.invalid": "字段值无效",
 }
 
 

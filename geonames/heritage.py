@@ -44,14 +44,17 @@ def add_entry(project, name: str, point, *, by=None, **fields) -> dict:
     if point is None or point.geom_type != "Point" or not (73 <= point.x <= 136 and 3 <= point.y <= 54):
         raise DimingError("位置应为中国范围内的经纬度点 (--lon/--lat, CGCS2000)")
     overrides = parse_overrides(get_settings(project)["pinyin_overrides"])
-    record = {"name": name.strip(), "pinyin": fields.pop("pinyin", None) or spell(name, overrides),
-              "status": fields.pop("status", None) or "in_use", **fields, "geometry": point}
+    # an empty status gets the schema default (in_use) in the store
+    record = {"name": name.strip(), "pinyin": fields.pop("pinyin", None) or spell(name, overrides), **fields,
+              "geometry": point}
     with transaction(project, by=by) as tx:
         if any(normalize(tx.get("heritage_names", k)["name"]) == normalize(name) for k in tx.keys("heritage_names")):
             raise DimingError(f"{name}: 已在地名保护名录中")
         record["heritage_id"] = next_key(tx.keys("heritage_names"))
         tx.insert("heritage_names", [record], action="heritage-add", note="列入地名保护名录")
-    return record
+        stored = tx.get("heritage_names", record["heritage_id"])
+    # the fields as stored (with the defaults the store filled), the geometry as given
+    return {**{k: v for k, v in stored.items() if k != "geometry"}, "geometry": point}
 
 
 def import_entries(project, src, *, by=None, **options):
@@ -84,9 +87,10 @@ def import_entries(project, src, *, by=None, **options):
                 r["heritage_id"] = next_key(keys)
             keys.add(r["heritage_id"])
             r["pinyin"] = r.get("pinyin") or spell(r["name"], overrides)
-            r["status"] = r.get("status") or "in_use"
         inserted = tx.insert("heritage_names", rows, note=f"导入 {source.path.name}")
-    return ImportResult("heritage_names", len(rows), inserted=inserted, fixed=fixed, ignored_fields=ignored)
+        defaults = tx.filled("heritage_names")
+    return ImportResult("heritage_names", len(rows), inserted=inserted, fixed=fixed, ignored_fields=ignored,
+                        defaults=defaults)
 
 
 def entries(project, *, category=None, batch=None, status=None) -> list[dict]:

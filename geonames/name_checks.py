@@ -2,11 +2,12 @@
 :mod:`diming.geonames.rules`, applied to every road in use and every open proposal at once.
 
 Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
-hashed into buckets by what makes them clash (the same 专名 core, modifier and 通名; the same
-专名 core; a shared toneless reading) within their duplicate scope, and each bucket with more
-than one name is one finding listing all of them. Buckets are integer keys grouped with numpy, and
-the geometry of a road is read only when a finding is about it. A feature's division is its
-``district`` field, or else the smallest admin area it lies in.
+hashed into buckets by what makes them clash (the same 专名, modifier and 通名; the same 专名; a
+shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
+links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
+them. Buckets are integer keys grouped with numpy, and the geometry of a road is read only when a
+finding is about it. A feature's division is its ``district`` field, or else the smallest admin
+area it lies in.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def check(data) -> list[Finding]:
 
     local = local_rules(data.settings)
     regions = list(data.layer("admin_areas")["name"])
-    # division names whose stem added to a name still makes the same name (see rules._core)
+    # division names whose stem added to a name still makes the same name (see rules.shorter_forms)
     local["stems"] = region_stems(regions)
     members = _members(data)
     if not len(members):
@@ -35,18 +36,28 @@ def check(data) -> list[Finding]:
     name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
     named = _describe(list(distinct), local)
     scope_of = _codes(members["scope"])
-    # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
-    core = _codes(named["core"])
-    same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
+    specific, specifics = pd.factorize(named["specific"].to_numpy(dtype=object), use_na_sentinel=False)
+    # per distinct name: its 专名, and its (专名, modifier, 通名), as integers; the shorter forms of its 专名
+    # that are the 专名 of some name, as (distinct name, 专名 code) pairs
+    tail = _pair(_codes(named["modifier"]), _codes(named["generic"]))
+    whole = _codes(_pair(specific, tail))
+    owner = np.repeat(np.arange(len(named)), named["shorter"].map(len).to_numpy())
+    form = pd.Index(specifics).get_indexer([f for forms in named["shorter"] for f in forms])
+    owner, form = owner[form >= 0], form[form >= 0]
+    # the same name: the same 专名, modifier and 通名 in a scope, or one 专名 a shorter form of the other
+    same = _linked(_pair(scope_of, whole[name_of]), scope_of, name_of, owner, form, specific, tail)
     flagged = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
-    groups = [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, same[name_of]))]
-    has_core = (named["core"] != "").to_numpy()[name_of]
-    shared_core = np.where(has_core, _pair(scope_of, core[name_of]), -1)
-    several = _varies(shared_core, same[name_of]) & has_core  # the 专名 is shared by different names
-    specifics = named["core"].to_numpy()
-    groups += [("name.same-specific", local["same_specific_severity"], rows,
-                f"专名 {specifics[name_of[rows[0]]]} 相同、通名不同")
-               for rows in _groups(np.where(several, shared_core, -1), skip=-1)]
+    norms = named["norm"].to_numpy()
+    groups = [("name.duplicate", "error", rows,
+               "重名" if len({norms[name_of[r]] for r in rows}) == 1 else "仅差地区名或“新”“大”，视为重名")
+              for rows in _groups(same)]
+    # the same 专名 (or one a shorter form of the other) held by names that are not all the same name
+    kin = _linked(_pair(scope_of, specific[name_of]), scope_of, name_of, owner, form, specific)
+    has_specific = (named["specific"] != "").to_numpy()[name_of]
+    several = _varies(kin, same) & has_specific
+    groups += [("name.same-specific", local["same_specific_severity"], rows, _specifics_text(specifics, specific,
+                                                                                              name_of[rows]))
+               for rows in _groups(np.where(several, kin, -1), skip=-1)]
     groups += _homophones(named, name_of, scope_of, same, local["overrides"])
     # a proposal and the road it became are one road: a group of just the two is no clash
     one = _entities(members)
@@ -113,25 +124,70 @@ def _entities(members):
 
 
 def _describe(names: list, local):
-    """Per distinct name, in order: normalised form, 专名 core / modifier / 通名, toneless
-    readings and the single-name rule findings. At national scale this per-name Python is most
-    of the check, so each step is a cached look-up per character or per name."""
+    """Per distinct name, in order: normalised form, 专名 and its shorter forms, modifier, 通名,
+    toneless readings and the single-name rule findings. At national scale this per-name Python is
+    most of the check, so each step is a cached look-up per character or per name."""
     import pandas as pd
 
     from diming.geonames.normalize import normalize
     from diming.geonames.parts import split_name
     from diming.geonames.pinyin import reading_keys
-    from diming.geonames.rules import _core  # the region/新/大 rule of name.duplicate, kept in one place
-    from diming.geonames.rules import check_name
+    from diming.geonames.rules import check_name, shorter_forms  # the prefix rule, kept in one place
 
     rows = []
     for name in names:
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
+        rows.append((norm, specific, shorter_forms(specific, local["stems"]), modifier, generic,
+                     reading_keys(norm, local["overrides"]),
                      # () for the many clean names: an empty list each would be a million objects to track
                      check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()))
-    return pd.DataFrame(rows, columns=["norm", "core", "modifier", "generic", "readings", "rules"])
+    return pd.DataFrame(rows, columns=["norm", "specific", "shorter", "modifier", "generic", "readings", "rules"])
+
+
+def _linked(unit, scope_of, name_of, owner, form, specific, tail=None):
+    """Per member, a label shared by the members of ``unit`` (integer keys per member) and of
+    every unit linked to it by the prefix rule: a member whose name (distinct name ``owner``) has
+    the shorter form ``form`` links to the members, in its scope, whose 专名 is that form (and,
+    given ``tail``, whose modifier and 通名 are its own)."""
+    import numpy as np
+    import pandas as pd
+
+    unit = _codes(unit)
+    if not len(owner):
+        return unit
+    short = pd.DataFrame({"name": owner, "form": form})
+    members = pd.DataFrame({"unit": unit, "scope": scope_of, "name": name_of, "specific": specific[name_of]})
+    if tail is not None:
+        members["tail"] = tail[name_of]
+    members = members.drop_duplicates("unit")  # a unit's members share scope, 专名 and tail
+    keys = ["scope", "form"] + (["tail"] if tail is not None else [])
+    longer = members.merge(short, on="name")[["unit", *keys]]
+    edges = longer.merge(members.drop(columns="name").rename(columns={"specific": "form"}), on=keys,
+                         suffixes=("", "_to"))
+    parent = np.arange(unit.max() + 1)
+
+    def find(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    pairs = set(zip(edges["unit"].tolist(), edges["unit_to"].tolist()))
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    for u in {u for pair in pairs for u in pair}:  # every linked unit straight to its root
+        parent[u] = find(u)
+    return parent[unit]
+
+
+def _specifics_text(specifics, specific, names) -> str:
+    """The 专名 of a same-specific group, as its message says it: 专名 新华 相同, or the 专名 that
+    differ only by the prefix rule."""
+    held = sorted(set(specifics[specific[names]]), key=lambda s: (len(s), s))
+    if len(held) == 1:
+        return f"专名 {held[0]} 相同、通名不同"
+    return f"专名 {'、'.join(held)} 仅差地区名或“新”“大”、通名不同"
 
 
 def _codes(values):
@@ -198,7 +254,7 @@ def _finding(rule, severity, columns, rows, message) -> Finding:
 def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
-    already the same name by the duplicate rule."""
+    already the same name by the duplicate rule (``same``: per member, its duplicate label)."""
     import numpy as np
 
     from diming.geonames.pinyin import reading_keys
@@ -237,7 +293,7 @@ def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     out = []
     norms = named["norm"].to_numpy()
     for rows in _groups(root_of[unit_of], skip=-1):
-        if len(np.unique(same[name_of[rows]])) < 2:
+        if len(np.unique(same[rows])) < 2:
             continue
         norms_in = sorted({norms[n] for n in name_of[rows]})
         heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))

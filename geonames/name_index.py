@@ -3,15 +3,17 @@ national gazetteer in well under a second: instead of normalising and reading a 
 every check, it looks up the few names that share a clash key with the new one.
 
 Each distinct name of the roads, proposals and heritage list is stored with its clash keys
-(:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 core, toneless readings), in the
-project's own tables ``diming_name_keys``, ``diming_name_pending`` and ``diming_name_meta``.
+(:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 and its shorter forms, toneless
+readings), in the project's own tables ``diming_name_keys``, ``diming_name_pending`` and
+``diming_name_meta``.
 
 - SQLite triggers on the three layers put every name written into ``diming_name_pending``, whoever
   writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
   first. Removed names need nothing: candidates are looked up in the layers themselves.
-- The keys depend on the word lists, the pinyin libraries, the ``pinyin_overrides`` setting and the
-  division names; their :func:`fingerprint` is stored with the index, and a look-up that finds it
-  changed rebuilds the index (seconds, once, for a million roads).
+- The keys depend on the code that makes them (its source is hashed), the word lists (the
+  character table, place readings …), the text libraries, the ``pinyin_overrides`` setting and
+  the division names; their :func:`fingerprint` is stored with the index, and a look-up that finds
+  it changed rebuilds the index (seconds, once, for a million roads).
 
 The index only narrows the search: the clash rules still run on every name it returns, in scope
 and status, exactly as without it. It is derived data, so keeping it is not an audited change.
@@ -23,7 +25,10 @@ import sqlite3
 from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names")
-_FORMAT = "1"  # bump when what is stored changes
+_FORMAT = "2"  # bump when what is stored changes
+# the modules whose code makes the keys (normalize, split_name, reading_keys, clash_keys): their
+# source is part of the fingerprint, so an index keyed by another version of them is rebuilt
+KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
 
 
 def fingerprint(overrides, stems) -> str:
@@ -37,14 +42,18 @@ def fingerprint(overrides, stems) -> str:
 @lru_cache(maxsize=1)
 def _installed() -> str:
     """The part of the fingerprint fixed for the life of the process: the index format, the text
-    libraries' versions and diming's word lists."""
+    libraries' versions, the code that makes the keys and diming's word lists (the character
+    table, the place readings …)."""
     from importlib.metadata import version
+    from pathlib import Path
 
     from diming.geonames.wordlists import DATA
 
     digest = hashlib.sha256(_FORMAT.encode())
     for package in ("pypinyin", "opencc"):
         digest.update(f"{package}={version(package)};".encode())
+    for module in KEY_MODULES:
+        digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
     for path in sorted(DATA.glob("*.txt")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -73,9 +82,9 @@ def candidates(project, name: str, overrides, stems) -> list[str] | None:
     return [r[0] for r in rows]
 
 
-def _keys(norm: str, core: str, readings) -> list[str]:
+def _keys(norm: str, specifics, readings) -> list[str]:
     # one column for all three kinds, told apart by a prefix, so one index serves every look-up
-    return [f"n:{norm}", f"c:{core}", *(f"r:{r}" for r in readings)]
+    return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in readings)]
 
 
 def _json(values) -> str:

@@ -37,6 +37,7 @@ class ImportResult:
     deleted: int = 0
     fixed: list[str] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
+    defaults: dict[str, int] = field(default_factory=dict)  # field -> rows that got its schema default
 
 
 def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=None, x=None, y=None, crs=None,
@@ -86,6 +87,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
                 tx.update(layer.name, r[layer.key], {k: v for k, v in r.items() if k != layer.key}, note=note)
                 result.updated += 1
         result.inserted = tx.insert(layer.name, new, note=note)
+        result.defaults = tx.filled(layer.name)
     return result
 
 

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sqlite3
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -224,6 +225,8 @@ class Transaction:
         self.con = con
         self.by = by
         self._touched: set[str] = set()
+        # (layer, field) -> how many rows of this write got the field's schema default
+        self.defaults_filled: Counter = Counter()
 
     def log(self, action: str, layer=None, key=None, before=None, after=None, note=None) -> None:
         """An audit row for a change that is not a feature edit (settings, state changes …)."""
@@ -252,12 +255,26 @@ class Transaction:
         layer = get_layer(name)
         return {r[0] for r in self.con.execute(f"SELECT {gpkg.quote(layer.key)} FROM {gpkg.quote(name)}")}
 
+    def _fill_defaults(self, layer, record: dict, fields=None) -> dict:
+        """``record`` with every field that has a schema default and no value (missing, None or
+        ``""``) set to that default, counted in :attr:`defaults_filled`; ``fields``: only these."""
+        filled = {f.name: f.default for f in layer.fields if f.default is not None
+                  and (fields is None or f.name in fields) and _plain(record.get(f.name)) in (None, "")}
+        for field_name in filled:
+            self.defaults_filled[(layer.name, field_name)] += 1
+        return {**record, **filled} if filled else record
+
+    def filled(self, name: str) -> dict[str, int]:
+        """Field -> number of rows of layer ``name`` that got its default in this write."""
+        return {f: n for (layer, f), n in sorted(self.defaults_filled.items()) if layer == name}
+
     def insert(self, name: str, records, *, action: str = "insert", note: str | None = None) -> int:
-        """Add features: a (Geo)DataFrame or a list of dicts (``geometry`` as a shapely geometry)."""
+        """Add features: a (Geo)DataFrame or a list of dicts (``geometry`` as a shapely geometry).
+        A field with a schema default (``roads.status`` in_use …) left empty gets the default."""
         import shapely
 
         layer = get_layer(name)
-        rows = _rows(records)
+        rows = [self._fill_defaults(layer, r) for r in _rows(records)]
         if not rows:
             return 0
         names = [f.name for f in layer.fields if any(f.name in r for r in rows)]
@@ -287,11 +304,15 @@ class Transaction:
         return len(rows)
 
     def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
-        """Change fields (and ``geometry``) of the feature with this key; returns the record before."""
+        """Change fields (and ``geometry``) of the feature with this key; returns the record before.
+        A field with a schema default that this leaves empty (emptied now, or empty before, as
+        another program may leave it) gets the default."""
         layer = get_layer(name)
         before = self.get(name, key)
         if before is None:
             raise DimingError(f"{name}: 没有编号为 {key} 的要素 (no such feature)")
+        empty = {f.name for f in layer.fields if f.default is not None and _plain(before.get(f.name)) in (None, "")}
+        changes = self._fill_defaults(layer, changes, fields=set(changes) | empty)
         unknown = set(changes) - set(layer.field_names) - ({"geometry"} if layer.geometry else set())
         if unknown:
             raise DimingError(f"{name}: 未知字段 {', '.join(sorted(unknown))} (unknown field)")

@@ -52,7 +52,7 @@ def test_write_read_round_trip_and_audit(project):
     assert [r["action"] for r in log] == ["insert", "update", "delete"]
     assert log[0]["by"] == "李四" and log[0]["after"]["name"] == "长江路"
     assert log[0]["after"]["geometry"].startswith("MULTILINESTRING")
-    assert log[1]["before"]["status"] is None and log[1]["after"]["status"] == "cancelled"
+    assert log[1]["before"]["status"] == "in_use" and log[1]["after"]["status"] == "cancelled"  # in_use: the default
     assert log[1]["note"] == "道路拆除"
     assert log[2]["before"]["road_id"] == "R1"
 

@@ -40,12 +40,14 @@ def add(obj, name, lon, lat, **fields):
 @click.pass_obj
 def import_(obj, src, source_layer, encoding, x, y, crs):
     """导入名录条目 (CSV, XLSX, GeoJSON, GPKG); keys and pinyin filled in where missing."""
+    from diming.cli.import_ import echo_defaults
     from diming.geonames.heritage import import_entries
 
     result = import_entries(obj["project"], src, by=obj["by"], source_layer=source_layer, encoding=encoding,
                             x=x, y=y, crs=crs)
     if result.ignored_fields:
         click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
+    echo_defaults(result)
     click.echo(f"heritage_names: 新增 {result.inserted}")
 
 

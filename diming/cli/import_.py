@@ -33,4 +33,15 @@ def cli(obj, layer, src, source_layer, encoding, x, y, crs, fields, mode, fix):
         click.echo(f"已修复: {note}")
     if result.ignored_fields:
         click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
+    echo_defaults(result)
     click.echo(f"{result.layer}: 新增 {result.inserted}, 更新 {result.updated}, 删除 {result.deleted}")
+
+
+def echo_defaults(result) -> None:
+    """One line per field the import filled with its schema default: which value, how many rows."""
+    from diming.layers.schema import get_layer, label
+
+    layer = get_layer(result.layer)
+    for name, count in result.defaults.items():
+        f = layer.field(name)
+        click.echo(f"已填默认值 (default filled): {f.alias} {name} = {f.default} ({label(f.default)}), {count} 行")
