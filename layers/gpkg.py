@@ -6,16 +6,29 @@ was. Reading goes through GDAL (pyogrio), which also proves the file stays a Geo
 """
 from __future__ import annotations
 
+import datetime as _dt
 import sqlite3
 import struct
 
 import numpy as np
 import shapely
 
-from diming.layers.schema import Layer
+from diming.layers.schema import Layer, label
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
-USER_VERSION = 10400  # GeoPackage 1.4
+# GeoPackage 1.2, the oldest version with everything diming uses (application_id "GPKG" with the
+# version in user_version, the schema and R-tree extensions as 1.2 names them). It is what GDAL
+# 3.6 itself writes; GDAL before 3.7 warns on every open of a 1.4 file. Older diming wrote 10400.
+USER_VERSION = 10200
+# the DATETIME format the GeoPackage standard prescribes (milliseconds, UTC): also SQLite's
+# strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), which the audit triggers use
+NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+def timestamp(moment: _dt.datetime | None = None) -> str:
+    """A DATETIME value as GeoPackage wants it: ``YYYY-MM-DDTHH:MM:SS.SSSZ`` (UTC)."""
+    moment = (moment or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -186,16 +199,23 @@ def create_layer(con: sqlite3.Connection, layer: Layer, srs_id: int) -> None:
          srs_id if layer.geometry else None),
     )
     for f in layer.fields:
-        constraint = f"{layer.name}_{f.name}" if f.choices else None
-        con.execute("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
-                    "VALUES (?, ?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias, constraint))
-        con.executemany(
-            "INSERT INTO gpkg_data_column_constraints (constraint_name, constraint_type, value) "
-            "VALUES (?, 'enum', ?)", [(constraint, choice) for choice in f.choices])
+        describe_field(con, layer, f)
     if layer.geometry:
         con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
                     (layer.name, layer.geometry, srs_id))
         _create_rtree(con, layer.name)
+
+
+def describe_field(con: sqlite3.Connection, layer: Layer, f) -> None:
+    """The Chinese alias of field ``f`` (``gpkg_data_columns``) and its value list with the Chinese
+    label of each code (``gpkg_data_column_constraints.description``), for GIS programs that read
+    the schema extension rather than a style. Re-running it brings an older file's rows up to date."""
+    constraint = f"{layer.name}_{f.name}" if f.choices else None
+    con.execute("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
+                "VALUES (?, ?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias, constraint))
+    con.executemany(
+        "INSERT OR REPLACE INTO gpkg_data_column_constraints (constraint_name, constraint_type, value, description) "
+        "VALUES (?, 'enum', ?, ?)", [(constraint, choice, label(choice)) for choice in f.choices])
 
 
 def _create_rtree(con: sqlite3.Connection, name: str) -> None:
@@ -234,4 +254,4 @@ def refresh_extent(con: sqlite3.Connection, name: str) -> None:
     row = con.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(f'rtree_{name}_geom')}"
                       ).fetchone()
     con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?", (*row, name))
+                f"last_change = {NOW_SQL} WHERE table_name = ?", (*row, name))

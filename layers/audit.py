@@ -1,0 +1,103 @@
+"""Audit rows for writes made by other programs: SQLite triggers on every layer.
+
+diming's own writes log themselves (who, what for, a note; see :mod:`diming.layers.store`). An
+officer editing the GeoPackage in QGIS or QField, ``ogr2ogr -update`` or a script writes straight
+into the tables; the triggers below put each such insert, update and delete into ``audit_log`` with
+the record before and after as JSON, so the log is complete whoever writes.
+
+- The triggers use only what every SQLite has (``json_object``, ``hex``, ``strftime`` and the
+  ``pragma_function_list`` table, SQLite 3.38, or 3.30 with the JSON functions, as every current
+  GDAL, QGIS and QField build has): a trigger calling a function a program lacks would make that
+  program's every edit fail.
+- No double entry: a diming transaction puts a row into ``diming_writer`` first and removes it just
+  before it commits; the triggers skip while that row exists. The row is never visible to another
+  connection (diming holds the write lock, and nothing of it is left once committed or rolled
+  back), so other programs' writes are always logged.
+- ``by`` names what wrote, as far as SQLite can tell: ``GDAL`` when the connection has GDAL's
+  GeoPackage functions (QGIS, QField and ogr2ogr all write through GDAL; which of them is not
+  knowable inside SQLite), else ``external`` (the sqlite3 shell, a Python script …).
+- The geometry is logged as the GeoPackage blob in hex (``geom``; SQL has no WKT writer);
+  :func:`diming.layers.store.audit_rows` reads it back as WKT like diming's own rows.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from diming.layers.gpkg import NOW_SQL, quote
+from diming.layers.schema import LAYERS
+
+WRITER_TABLE = "diming_writer"
+EVENTS = ("insert", "update", "delete")
+# GPKG_IsAssignable is registered by GDAL's GeoPackage driver on each of its connections (since GDAL 2.0)
+_GDAL = "EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'gpkg_isassignable')"
+PROGRAM_SQL = f"CASE WHEN {_GDAL} THEN 'GDAL' ELSE 'external' END"
+NOTE_SQL = f"CASE WHEN {_GDAL} THEN '外部程序写入 (经 GDAL: QGIS、QField 等)' ELSE '外部程序写入' END"
+
+
+def audited_layers() -> list[str]:
+    """Every layer but the log itself."""
+    return [name for name in LAYERS if name != "audit_log"]
+
+
+def _record(con: sqlite3.Connection, layer: str, row: str) -> str:
+    """``json_object(...)`` of every column of ``layer`` in the file (fields added in QGIS too) for
+    ``row`` (NEW or OLD)."""
+    pairs = []
+    for column in _columns(con, layer):
+        if column == "fid":
+            continue
+        value = f"hex({row}.geom)" if column == "geom" else f"{row}.{quote(column)}"
+        pairs += ["'" + column.replace("'", "''") + "'", value]
+    return f"json_object({', '.join(pairs)})"
+
+
+def _columns(con, layer) -> list[str]:
+    return [r[1] for r in con.execute(f"PRAGMA table_info({quote(layer)})")]
+
+
+def trigger_sql(con: sqlite3.Connection, layer: str) -> dict[str, str]:
+    """Trigger name -> its ``CREATE TRIGGER`` statement, for the three events on ``layer``."""
+    key = LAYERS[layer].key
+    columns = [c for c in _columns(con, layer) if c != "fid"]
+    changed = " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in columns)
+    quiet = f"NOT EXISTS (SELECT 1 FROM {WRITER_TABLE})"
+    insert = (f"INSERT INTO audit_log (at, by, action, layer, key, before, after, note) VALUES "
+              f"({NOW_SQL}, {PROGRAM_SQL}, ")
+    bodies = {
+        "insert": (quiet, f"{insert}'insert', '{layer}', NEW.{quote(key)}, NULL, {_record(con, layer, 'NEW')}, {NOTE_SQL})"),
+        "update": (f"{quiet} AND ({changed})",
+                   f"{insert}'update', '{layer}', NEW.{quote(key)}, {_record(con, layer, 'OLD')}, "
+                   f"{_record(con, layer, 'NEW')}, {NOTE_SQL})"),
+        "delete": (quiet, f"{insert}'delete', '{layer}', OLD.{quote(key)}, {_record(con, layer, 'OLD')}, NULL, {NOTE_SQL})"),
+    }
+    return {f"diming_audit_{layer}_{event}":
+            f"CREATE TRIGGER {quote(f'diming_audit_{layer}_{event}')} AFTER {event.upper()} ON {quote(layer)} "
+            f"WHEN {when} BEGIN {body}; END"
+            for event, (when, body) in bodies.items()}
+
+
+def install(con: sqlite3.Connection) -> None:
+    """Create the writer mark and (re-)create every layer's audit triggers whose statement differs
+    from what the layer's columns call for (a new field, or a file from before the triggers).
+    Runs inside the caller's transaction; cheap when nothing changed."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {WRITER_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))")
+    stored = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                              "AND name LIKE 'diming\\_audit\\_%' ESCAPE '\\'").fetchall())
+    tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    for layer in audited_layers():
+        if layer not in tables:
+            continue
+        for name, sql in trigger_sql(con, layer).items():
+            if stored.get(name) != sql:
+                con.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+                con.execute(sql)
+
+
+def hold(con: sqlite3.Connection) -> None:
+    """Mark this (open) transaction as diming's, so the triggers leave its rows to diming."""
+    con.execute(f"INSERT OR REPLACE INTO {WRITER_TABLE} (id) VALUES (1)")
+
+
+def release(con: sqlite3.Connection) -> None:
+    """Remove the mark; called last before COMMIT."""
+    con.execute(f"DELETE FROM {WRITER_TABLE}")
