@@ -255,3 +255,34 @@ def refresh_extent(con: sqlite3.Connection, name: str) -> None:
                       ).fetchone()
     con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
                 f"last_change = {NOW_SQL} WHERE table_name = ?", (*row, name))
+
+
+def write_styles(con: sqlite3.Connection, styles: dict[str, tuple[str | None, str]], *, style_name: str,
+                 description: str) -> None:
+    """Store each layer's QML (layer name -> (geometry column or None, QML)) in ``layer_styles``,
+    the table QGIS creates to keep styles in a GeoPackage, as the style named ``style_name``.
+
+    A layer that has no default style yet gets this one as its default. A style of that name
+    already stored is replaced when it differs, and keeps its ``useAsDefault``: an officer who
+    saved her own default style in QGIS keeps it.
+    """
+    # the table as QGIS 3.22 creates it, registered as an attribute table as QGIS does
+    con.execute(f"""CREATE TABLE IF NOT EXISTS layer_styles (
+        id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+        f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+        useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+        update_time DATETIME DEFAULT ({NOW_SQL}))""")
+    con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+                "VALUES ('layer_styles', 'attributes', 'layer_styles', '图层样式 (QGIS)')")
+    stored = {r[0]: (r[1], r[2]) for r in con.execute(
+        "SELECT f_table_name, id, styleQML FROM layer_styles WHERE styleName = ?", (style_name,))}
+    defaults = {r[0] for r in con.execute("SELECT f_table_name FROM layer_styles WHERE useAsDefault")}
+    for table, (geometry_column, qml) in styles.items():
+        if table not in stored:
+            con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                        "styleName, styleQML, useAsDefault, description, owner, update_time) "
+                        f"VALUES ('', '', ?, ?, ?, ?, ?, ?, '', {NOW_SQL})",
+                        (table, geometry_column or "", style_name, qml, int(table not in defaults), description))
+        elif stored[table][1] != qml:
+            con.execute(f"UPDATE layer_styles SET styleQML = ?, description = ?, update_time = {NOW_SQL} WHERE id = ?",
+                        (qml, description, stored[table][0]))

@@ -23,7 +23,7 @@ from typing import Iterator
 import pandas as pd
 
 from diming.errors import DimingError
-from diming.layers import audit, gpkg
+from diming.layers import audit, gpkg, qml
 from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
 
 def current_user() -> str:
@@ -51,6 +51,7 @@ def init_project(path, *, overwrite: bool = False) -> Path:
         for layer in LAYERS.values():
             gpkg.create_layer(con, layer, STORAGE_EPSG)
         audit.install(con)
+        qml.install(con)
         _log(con, current_user(), "init", None, None, None, None, "创建项目")
         con.execute("COMMIT")
     except BaseException:
@@ -96,6 +97,7 @@ def _upgrade(con: sqlite3.Connection) -> None:
                 con.execute(f"ALTER TABLE {gpkg.quote(layer.name)} ADD COLUMN {gpkg.quote(f.name)} {f.type}")
                 gpkg.describe_field(con, layer, f)
     audit.install(con)
+    qml.install(con)
 
 
 def _upgrade_format(con: sqlite3.Connection) -> None:
