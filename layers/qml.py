@@ -319,3 +319,42 @@ def install(con) -> None:
     write_styles(con, {name: ("geom" if layer.geometry else None, layer_style(name))
                        for name, layer in LAYERS.items() if name in tables},
                  style_name=STYLE_NAME, description=f"地名工作默认样式 (diming {__version__})")
+
+
+# the error layer of diming check (``diming check --format gpkg``, layer check_findings)
+FINDING_ALIASES = {
+    "rule": "检查规则", "severity": "严重程度", "layer": "图层", "id": "要素编号", "name": "名称", "message": "说明",
+    "related": "相关要素(JSON)", "lon": "经度", "lat": "纬度", "keys": "涉及要素(JSON)", "accepted": "已认可",
+    "exception_id": "例外编号", "area_m2": "面积(平方米)", "length_m": "长度(米)", "distance_m": "距离(米)",
+}
+
+
+def findings_elements(geometry_kind: str) -> list[ET.Element]:
+    """Style of the check's error layer (``geometry_kind`` "0" points, "1" lines, "2" areas): by
+    severity in the check map's colours, accepted findings grey, rules and severities in Chinese."""
+    from diming.rule_names import RULE_NAMES, SEVERITY_NAMES
+
+    def symbol(colour):
+        if geometry_kind == "0":
+            return _marker("", colour, 7)
+        if geometry_kind == "1":
+            return _line("", colour, 5)
+        return _symbol("fill", "", "SimpleFill", {
+            "style": "solid", "color": _rgba(colour, 115), "outline_color": _rgba(colour), "outline_style": "solid",
+            "outline_width": _mm(1.5), "outline_width_unit": "MM"})
+
+    categories = [(sev, SEVERITY_NAMES[sev], symbol(s.SEVERITY_COLOURS[sev])) for sev in s.SEVERITY_COLOURS]
+    categories.append(("accepted", "已认可", symbol(s.ACCEPTED_COLOUR)))
+    renderer = _categorized("if(\"exception_id\" IS NOT NULL, 'accepted', \"severity\")", categories)
+    fields = ET.Element("fieldConfiguration")
+    aliases = ET.Element("aliases")
+    for name, alias in FINDING_ALIASES.items():
+        editor = ET.SubElement(ET.SubElement(fields, "field", name=name, configurationFlags="None"), "editWidget",
+                               type="ValueMap" if name in ("rule", "severity") else "TextEdit")
+        table = {"rule": RULE_NAMES, "severity": SEVERITY_NAMES}.get(name)
+        _config(editor, {"map": [(text, code) for code, text in table.items()]} if table else
+                {"IsMultiline": name in ("message", "related", "keys"), "UseHtml": False})
+        ET.SubElement(aliases, "alias", field=name, name=alias)
+    preview = ET.Element("previewExpression")
+    preview.text = "concat(\"rule\", ' ', \"layer\", ' ', \"id\")"
+    return [renderer, fields, aliases, preview]

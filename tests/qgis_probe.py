@@ -2,7 +2,7 @@
 
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py layers PROJECT.gpkg IMAGES_DIR
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py edit PROJECT.gpkg
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py project PROJECT.qgz
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py project PROJECT.qgz IMAGE.png
 
 prints what QGIS made of the file as one JSON object, for the test to assert on.
 """
@@ -93,17 +93,26 @@ def probe_edit(path):
     return {"committed": ok, "errors": roads.commitErrors(), "renamed": feature["road_id"]}
 
 
-def probe_project(path):
+def probe_project(path, image):
     project = QgsProject.instance()
     ok = project.read(path)
     root = project.layerTreeRoot()
     groups = {g.name(): [child.name() for child in g.children()] for g in root.children() if hasattr(g, "isExpanded")
               and g.nodeType() == 0}
-    layers = {lyr.name(): {"valid": lyr.isValid(), "labels": lyr.labelsEnabled() if hasattr(lyr, "labelsEnabled")
+    layers = {lyr.name(): {"valid": lyr.isValid(), "count": lyr.featureCount(), "labels": lyr.labelsEnabled() if hasattr(lyr, "labelsEnabled")
                            else None, "renderer": lyr.renderer().type() if lyr.isSpatial() else None,
                            "alias_name": lyr.attributeAlias(lyr.fields().indexOf("name"))
                            if lyr.fields().indexOf("name") >= 0 else None}
               for lyr in project.mapLayers().values()}
+    settings = QgsMapSettings()
+    settings.setLayers([lyr for lyr in root.layerOrder()])
+    settings.setDestinationCrs(project.crs())
+    settings.setExtent(project.mapLayer("diming_admin_areas").extent())
+    settings.setOutputSize(QSize(800, 600))
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    job.renderedImage().save(image)
     return {"read": ok, "crs": project.crs().authid(), "groups": groups, "layers": layers, "title": project.title()}
 
 
@@ -116,7 +125,7 @@ def main():
     elif command == "edit":
         result = probe_edit(path)
     else:
-        result = probe_project(path)
+        result = probe_project(path, sys.argv[3])
     print(json.dumps(result, ensure_ascii=False))
     app.exitQgis()
 
