@@ -1,0 +1,166 @@
+"""The project opens ready to work in QGIS: default styles, Chinese forms, the .qgz project, and
+edits made in QGIS audited. The QGIS tests run PyQGIS (Debian python3-qgis, for /usr/bin/python3)
+headless in a subprocess: tests/qgis_probe.py."""
+import json
+import os
+import sqlite3
+import subprocess
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from diming.layers import qml, styles
+from diming.layers.qgis_project import GROUPS
+from diming.layers.schema import ADMIN_LEVELS, LAYERS, MARKER_CONDITIONS, PROPOSAL_STATES, label
+
+PROBE = Path(__file__).with_name("qgis_probe.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@lru_cache(maxsize=1)
+def _qgis_missing() -> str | None:
+    try:
+        subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return "PyQGIS (Debian python3-qgis for /usr/bin/python3) not installed"
+    return None
+
+
+needs_qgis = pytest.mark.skipif(_qgis_missing() is not None, reason=_qgis_missing() or "")
+
+
+def _probe(*args) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=os.environ.get("XDG_RUNTIME_DIR", "/tmp"))
+    result = subprocess.run([SYSTEM_PYTHON, str(PROBE), *map(str, args)], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_symbology_covers_every_code():
+    assert set(styles.AREA_OUTLINE_WIDTH) == set(ADMIN_LEVELS)
+    assert set(styles.CONDITION_COLOURS) == set(MARKER_CONDITIONS)
+    assert sorted(s for states in styles.PROPOSAL_GROUPS.values() for s in states) == sorted(PROPOSAL_STATES)
+    assert set(styles.PROPOSAL_GROUP_LINES) == set(styles.PROPOSAL_GROUPS)
+
+
+def test_styles_follow_the_schema():
+    for name, layer in LAYERS.items():
+        root = ET.fromstring(qml.layer_style(name).split("\n", 1)[1])
+        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+        assert aliases == {f.name: f.alias for f in layer.fields}, name
+        widgets = {f.get("name"): f.find("editWidget").get("type") for f in root.find("fieldConfiguration")}
+        for f in layer.fields:
+            expected = ("ValueMap" if f.choices else "CheckBox" if f.yes_no else
+                        "DateTime" if f.type in ("DATE", "DATETIME") else None)
+            if expected:
+                assert widgets[f.name] == expected, (name, f.name)
+        editable = {e.get("name"): e.get("editable") for e in root.find("editable")}
+        if layer.key:
+            assert editable[layer.key] == "0"
+        assert (root.find("renderer-v2") is not None) == bool(layer.geometry), name
+    proposals = ET.fromstring(qml.layer_style("road_proposals").split("\n", 1)[1])
+    value_map = {o.get("value"): o.get("name") for o in proposals.iter("Option") if o.get("value") in PROPOSAL_STATES}
+    assert value_map == {s: label(s) for s in PROPOSAL_STATES}
+    tabs = [c.get("name") for c in proposals.find("attributeEditorForm")]
+    assert tabs == list(qml.TABS["road_proposals"])
+
+
+def test_qgis_command_writes_a_zipped_project(demo_project, run, tmp_path):
+    findings = tmp_path / "check.gpkg"
+    run(demo_project, "check", "--format", "gpkg", "--output", findings)
+    output = tmp_path / "qgis" / "项目.qgz"
+    result = run(demo_project, "qgis", "--output", output, "--findings", findings)
+    assert result.exit_code == 0, result.output
+    assert "行政区域与界线" in result.output and "检查结果" in result.output
+    with zipfile.ZipFile(output) as archive:
+        assert archive.namelist() == ["项目.qgs"]
+        root = ET.fromstring(archive.read("项目.qgs").decode().split("\n", 1)[1])
+    groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
+    assert groups == ["检查结果", *GROUPS]
+    sources = {m.findtext("id"): m.findtext("datasource") for m in root.iter("maplayer")}
+    assert sources["diming_roads"] == "./../demo.gpkg|layername=roads"  # relative to the project file
+    errors = [v for k, v in sources.items() if k.startswith("diming_check_findings_")]
+    assert errors and all(v.startswith("./../check.gpkg|layername=check_findings|geometrytype=") for v in errors)
+    assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:4490"
+
+
+def test_qgis_command_refuses_bad_arguments(project, run, tmp_path):
+    wrong = run(project, "qgis", "--output", tmp_path / "p.qgs")
+    assert wrong.exit_code == 1 and ".qgz" in wrong.output
+    missing = run(project, "qgis", "--output", tmp_path / "p.qgz", "--findings", tmp_path / "none.gpkg")
+    assert missing.exit_code == 1 and "none.gpkg" in missing.output and not (tmp_path / "p.qgz").exists()
+
+
+@needs_qgis
+def test_qgis_opens_every_layer_with_its_default_style(demo_project, tmp_path):
+    found = _probe("layers", demo_project, tmp_path)
+    for name, layer in LAYERS.items():
+        info = found[name]
+        assert info["valid"], name
+        # QGIS 3.22 reads no aliases from gpkg_data_columns: these come from the default style
+        assert {k: v for k, v in info["aliases"].items() if k != "fid"} == {f.name: f.alias for f in layer.fields}
+        for f in layer.fields:
+            if f.choices:
+                assert info["widgets"][f.name] == "ValueMap", (name, f.name)
+            elif f.yes_no:
+                assert info["widgets"][f.name] == "CheckBox", (name, f.name)
+            elif f.type in ("DATE", "DATETIME"):
+                assert info["widgets"][f.name] == "DateTime", (name, f.name)
+        if layer.key:
+            assert layer.key in info["read_only"]
+        if name in qml.TABS:
+            assert info["tabs"] == list(qml.TABS[name])
+        if layer.geometry:
+            assert info["renderer"] in ("categorizedSymbol", "singleSymbol")
+            if info["count"]:
+                assert info["drawn_pixels"] > 50, f"{name}: nothing drawn"
+    assert found["roads"]["labels"] and found["admin_areas"]["labels"] and found["boundary_markers"]["labels"]
+    assert found["_shown"] == {"roads.status": "在用", "admin_areas.level": "县级",
+                               "road_proposals.status": "公示中", "inspections.references_complete": "true"}
+
+
+@needs_qgis
+def test_an_edit_committed_in_qgis_is_audited(demo_project, run):
+    before = len(json.loads(run(demo_project, "log", "--format", "json").output))
+    edit = _probe("edit", demo_project)
+    assert edit["committed"], edit["errors"]
+    rows = json.loads(run(demo_project, "log", "--format", "json").output)[before:]
+    assert [(r["action"], r["by"]) for r in rows] == [("insert", "GDAL"), ("update", "GDAL")] or \
+        [(r["action"], r["by"]) for r in rows] == [("update", "GDAL"), ("insert", "GDAL")]
+    renamed = next(r for r in rows if r["action"] == "update")
+    assert renamed["key"] == edit["renamed"] and renamed["after"]["name"] == "改名路"
+    assert renamed["before"]["name"] != "改名路" and renamed["after"]["geometry"].startswith("MULTILINESTRING")
+    added = next(r for r in rows if r["action"] == "insert")
+    assert added["key"] == "QGIS0001" and added["after"]["name"] == "新增路"
+    assert "外部程序写入" in run(demo_project, "log", "--layer", "roads", "--key", "QGIS0001").output
+
+
+@pytest.mark.skip(reason="field.invalid lands with the names branch")
+@needs_qgis
+def test_a_bad_value_written_in_qgis_is_reported_by_check_field_invalid(demo_project, run):
+    _probe("edit", demo_project)  # adds road QGIS0001 with status 'bogus_status'
+    result = run(demo_project, "check", "--rules", "field.invalid", "--format", "json")
+    findings = json.loads(result.output)["findings"]
+    assert any(f["rule"] == "field.invalid" and f["layer"] == "roads" and f["id"] == "QGIS0001" for f in findings)
+
+
+@needs_qgis
+def test_qgis_opens_the_project_with_its_groups(demo_project, run, tmp_path):
+    findings = tmp_path / "check.gpkg"
+    run(demo_project, "check", "--format", "gpkg", "--output", findings)
+    output = tmp_path / "demo.qgz"
+    assert run(demo_project, "qgis", "--output", output, "--findings", findings).exit_code == 0
+    opened = _probe("project", output, tmp_path / "project.png")
+    assert opened["read"] and opened["crs"] == "EPSG:4490"
+    assert list(opened["groups"]) == ["检查结果", *GROUPS]
+    assert opened["groups"]["行政区域与界线"] == ["界桩", "行政区域界线", "行政区域"]
+    assert set(opened["groups"]["检查结果"]) <= {"检查结果(点)", "检查结果(线)", "检查结果(面)"}
+    assert all(layer["valid"] for layer in opened["layers"].values())
+    assert opened["layers"]["道路名称"]["count"] == len(sqlite3.connect(demo_project).execute(
+        "SELECT fid FROM roads").fetchall())
+    assert opened["layers"]["道路名称"]["labels"] and opened["layers"]["道路名称"]["alias_name"] == "标准名称"
+    assert all(opened["layers"][name]["count"] > 0 for name in opened["groups"]["检查结果"])
