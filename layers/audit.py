@@ -39,13 +39,11 @@ def audited_layers() -> list[str]:
     return [name for name in LAYERS if name != "audit_log"]
 
 
-def _record(con: sqlite3.Connection, layer: str, row: str) -> str:
-    """``json_object(...)`` of every column of ``layer`` in the file (fields added in QGIS too) for
-    ``row`` (NEW or OLD)."""
+def _record(columns: list[str], row: str) -> str:
+    """``json_object(...)`` of these columns (every one the layer has in the file, fields added in
+    QGIS too) for ``row`` (NEW or OLD)."""
     pairs = []
-    for column in _columns(con, layer):
-        if column == "fid":
-            continue
+    for column in columns:
         value = f"hex({row}.geom)" if column == "geom" else f"{row}.{quote(column)}"
         pairs += ["'" + column.replace("'", "''") + "'", value]
     return f"json_object({', '.join(pairs)})"
@@ -58,17 +56,18 @@ def _columns(con, layer) -> list[str]:
 def trigger_sql(con: sqlite3.Connection, layer: str) -> dict[str, str]:
     """Trigger name -> its ``CREATE TRIGGER`` statement, for the three events on ``layer``."""
     key = LAYERS[layer].key
+    new_key, old_key = (f"NEW.{quote(key)}", f"OLD.{quote(key)}") if key else ("NULL", "NULL")
     columns = [c for c in _columns(con, layer) if c != "fid"]
     changed = " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in columns)
     quiet = f"NOT EXISTS (SELECT 1 FROM {WRITER_TABLE})"
     insert = (f"INSERT INTO audit_log (at, by, action, layer, key, before, after, note) VALUES "
               f"({NOW_SQL}, {PROGRAM_SQL}, ")
     bodies = {
-        "insert": (quiet, f"{insert}'insert', '{layer}', NEW.{quote(key)}, NULL, {_record(con, layer, 'NEW')}, {NOTE_SQL})"),
+        "insert": (quiet, f"{insert}'insert', '{layer}', {new_key}, NULL, {_record(columns, 'NEW')}, {NOTE_SQL})"),
         "update": (f"{quiet} AND ({changed})",
-                   f"{insert}'update', '{layer}', NEW.{quote(key)}, {_record(con, layer, 'OLD')}, "
-                   f"{_record(con, layer, 'NEW')}, {NOTE_SQL})"),
-        "delete": (quiet, f"{insert}'delete', '{layer}', OLD.{quote(key)}, {_record(con, layer, 'OLD')}, NULL, {NOTE_SQL})"),
+                   f"{insert}'update', '{layer}', {new_key}, {_record(columns, 'OLD')}, "
+                   f"{_record(columns, 'NEW')}, {NOTE_SQL})"),
+        "delete": (quiet, f"{insert}'delete', '{layer}', {old_key}, {_record(columns, 'OLD')}, NULL, {NOTE_SQL})"),
     }
     return {f"diming_audit_{layer}_{event}":
             f"CREATE TRIGGER {quote(f'diming_audit_{layer}_{event}')} AFTER {event.upper()} ON {quote(layer)} "

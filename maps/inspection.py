@@ -6,7 +6,8 @@ import json
 
 from diming.errors import DimingError
 from diming.maps.areas import add_areas, area_names
-from diming.layers.styles import BOUNDARY_COLOUR, BOUNDARY_DASH, BOUNDARY_WIDTH, CONDITION_COLOURS, MARKER_RADIUS, dash_css
+from diming.layers.styles import (BOUNDARY_COLOUR, BOUNDARY_DASH, BOUNDARY_WIDTH, CONDITION_COLOURS, MARKER_RADIUS,
+                                  dash_css)
 from diming.maps.page import Page, line_style, point_style, rows, text
 
 

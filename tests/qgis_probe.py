@@ -97,13 +97,14 @@ def probe_project(path, image):
     project = QgsProject.instance()
     ok = project.read(path)
     root = project.layerTreeRoot()
-    groups = {g.name(): [child.name() for child in g.children()] for g in root.children() if hasattr(g, "isExpanded")
-              and g.nodeType() == 0}
-    layers = {lyr.name(): {"valid": lyr.isValid(), "count": lyr.featureCount(), "labels": lyr.labelsEnabled() if hasattr(lyr, "labelsEnabled")
-                           else None, "renderer": lyr.renderer().type() if lyr.isSpatial() else None,
-                           "alias_name": lyr.attributeAlias(lyr.fields().indexOf("name"))
-                           if lyr.fields().indexOf("name") >= 0 else None}
-              for lyr in project.mapLayers().values()}
+    groups = {g.name(): [child.name() for child in g.children()] for g in root.children()
+              if g.nodeType() == 0}  # 0: a group
+    layers = {}
+    for lyr in project.mapLayers().values():
+        name_field = lyr.fields().indexOf("name")
+        layers[lyr.name()] = {"valid": lyr.isValid(), "count": lyr.featureCount(), "labels": lyr.labelsEnabled(),
+                              "renderer": lyr.renderer().type() if lyr.isSpatial() else None,
+                              "alias_name": lyr.attributeAlias(name_field) if name_field >= 0 else None}
     settings = QgsMapSettings()
     settings.setLayers([lyr for lyr in root.layerOrder()])
     settings.setDestinationCrs(project.crs())

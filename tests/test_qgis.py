@@ -18,6 +18,7 @@ from diming.layers.schema import ADMIN_LEVELS, LAYERS, MARKER_CONDITIONS, PROPOS
 
 PROBE = Path(__file__).with_name("qgis_probe.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
+VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +138,10 @@ def test_an_edit_committed_in_qgis_is_audited(demo_project, run):
     added = next(r for r in rows if r["action"] == "insert")
     assert added["key"] == "QGIS0001" and added["after"]["name"] == "新增路"
     assert "外部程序写入" in run(demo_project, "log", "--layer", "roads", "--key", "QGIS0001").output
+    if VALIDATOR.exists():  # still a GeoPackage without a message, after QGIS wrote to it
+        result = subprocess.run([SYSTEM_PYTHON, str(VALIDATOR), "--extra", str(demo_project)], capture_output=True,
+                                text=True)
+        assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
 
 
 @pytest.mark.skip(reason="field.invalid lands with the names branch")
