@@ -6,16 +6,20 @@ into the tables; the triggers below put each such insert, update and delete into
 the record before and after as JSON, so the log is complete whoever writes.
 
 - The triggers use only what every SQLite has (``json_object``, ``hex``, ``strftime`` and the
-  ``pragma_function_list`` table, SQLite 3.38, or 3.30 with the JSON functions, as every current
+  ``pragma_module_list`` table, SQLite 3.38, or 3.30 with the JSON functions, as every current
   GDAL, QGIS and QField build has): a trigger calling a function a program lacks would make that
   program's every edit fail.
 - No double entry: a diming transaction puts a row into ``diming_writer`` first and removes it just
   before it commits; the triggers skip while that row exists. The row is never visible to another
   connection (diming holds the write lock, and nothing of it is left once committed or rolled
   back), so other programs' writes are always logged.
-- ``by`` names what wrote, as far as SQLite can tell: ``GDAL`` when the connection has GDAL's
-  GeoPackage functions (QGIS, QField and ogr2ogr all write through GDAL; which of them is not
-  knowable inside SQLite), else ``external`` (the sqlite3 shell, a Python script …).
+- ``by`` names what wrote, as far as SQLite can tell cheaply: ``GDAL`` when the connection has
+  SpatiaLite's virtual tables, which a GDAL built with SpatiaLite (QGIS' installers, Debian, the
+  pyogrio wheels) loads into its connections; QGIS, QField and ogr2ogr all write through GDAL,
+  which of them is not knowable inside SQLite, a SpatiaLite tool counts as GDAL too and a GDAL
+  without SpatiaLite as external. Else ``external`` (the sqlite3 shell, a Python script …). Looking for GDAL's
+  own SQL functions instead (``pragma_function_list``) would cost 2 ms a row with GDAL's 1,800
+  functions: minutes for a pasted layer.
 - The geometry is logged as the GeoPackage blob in hex (``geom``; SQL has no WKT writer);
   :func:`diming.layers.store.audit_rows` reads it back as WKT like diming's own rows.
 """
@@ -27,9 +31,8 @@ from diming.layers.gpkg import NOW_SQL, quote
 from diming.layers.schema import LAYERS
 
 WRITER_TABLE = "diming_writer"
-EVENTS = ("insert", "update", "delete")
-# GPKG_IsAssignable is registered by GDAL's GeoPackage driver on each of its connections (since GDAL 2.0)
-_GDAL = "EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'gpkg_isassignable')"
+# SpatiaLite's GeoPackage virtual table: the module list is short, so this costs microseconds a row
+_GDAL = "EXISTS (SELECT 1 FROM pragma_module_list WHERE name = 'VirtualGPKG')"
 PROGRAM_SQL = f"CASE WHEN {_GDAL} THEN 'GDAL' ELSE 'external' END"
 NOTE_SQL = f"CASE WHEN {_GDAL} THEN '外部程序写入 (经 GDAL: QGIS、QField 等)' ELSE '外部程序写入' END"
 
