@@ -5,7 +5,7 @@ QGIS, QField and Mergin Maps read when a layer of the GeoPackage is opened, so t
 drags ``diming.gpkg`` into QGIS gets the symbology of the HTML maps (:mod:`diming.layers.styles`),
 labels, and forms in Chinese: aliases, value lists showing 在用 / 公示中 / 县级 for the stored codes
 (:data:`diming.layers.schema.CODE_LABELS`), checkboxes for yes/no fields, date pickers, keys that
-cannot be typed over, and tabs where a layer has many fields.
+cannot be changed once stored, and tabs where a layer has many fields.
 
 Everything here follows the schema, so a layer or field added to ``layers/schema.py`` gets a form
 without a change here; only its drawing needs an entry below. Widths are CSS pixels converted to
@@ -243,9 +243,12 @@ def _config(parent: ET.Element, config: dict) -> None:
             ET.SubElement(options, "Option", name=key, value=value, type="QString")
 
 
-def _read_only(layer: Layer, f) -> bool:
-    # keys tie a record to its history (audit log, proposals, inspections): diming assigns them
-    return layer.name == "audit_log" or f.name == layer.key
+def _key_kept(key: str) -> str:
+    """A form constraint: the key of a stored feature stays as stored (it ties the feature to its
+    history: audit log, proposals, inspections), while a new feature's key can be typed, so an
+    officer can still add a feature in QGIS or QField (QGIS 3.22 has no "read-only once saved")."""
+    return (f"get_feature_by_id(@layer, $id) IS NULL OR \"{key}\" = attribute(get_feature_by_id(@layer, $id), "
+            f"'{key}')")
 
 
 def _form(layer: Layer, root: ET.Element) -> None:
@@ -253,6 +256,7 @@ def _form(layer: Layer, root: ET.Element) -> None:
     aliases = ET.SubElement(root, "aliases")
     defaults = ET.SubElement(root, "defaults")
     constraints = ET.SubElement(root, "constraints")
+    expressions = ET.SubElement(root, "constraintExpressions")
     for i, f in enumerate(layer.fields, start=1):  # fid is field 0
         widget, config = _widget(f)
         editor = ET.SubElement(ET.SubElement(fields, "field", name=f.name, configurationFlags="None"),
@@ -261,10 +265,13 @@ def _form(layer: Layer, root: ET.Element) -> None:
         ET.SubElement(aliases, "alias", field=f.name, index=str(i), name=f.alias)
         ET.SubElement(defaults, "default", field=f.name, applyOnUpdate="0",
                       expression="" if f.default is None else "'" + f.default.replace("'", "''") + "'")
-        unique = f.name == layer.key
-        ET.SubElement(constraints, "constraint", field=f.name, exp_strength="0",
-                      notnull_strength="1" if f.required else "0", unique_strength="1" if unique else "0",
-                      constraints=str((1 if f.required else 0) | (2 if unique else 0)))
+        key = f.name == layer.key
+        # constraint flags: 1 not null, 2 unique, 4 expression; strength 1 = hard (the form refuses)
+        ET.SubElement(constraints, "constraint", field=f.name, exp_strength="1" if key else "0",
+                      notnull_strength="1" if f.required else "0", unique_strength="1" if key else "0",
+                      constraints=str((1 if f.required else 0) | (6 if key else 0)))
+        ET.SubElement(expressions, "constraint", field=f.name, exp=_key_kept(f.name) if key else "",
+                      desc="编号存入后不可修改 (a stored key cannot be changed)" if key else "")
     tabs = TABS.get(layer.name)
     ET.SubElement(root, "editorlayout").text = "tablayout" if tabs else "generatedlayout"
     if tabs:
@@ -280,7 +287,8 @@ def _form(layer: Layer, root: ET.Element) -> None:
                                   index=str(layer.field_names.index(n) + 1))
     editable = ET.SubElement(root, "editable")
     for f in layer.fields:
-        ET.SubElement(editable, "field", name=f.name, editable="0" if _read_only(layer, f) else "1")
+        # the log is history: nothing in it is edited
+        ET.SubElement(editable, "field", name=f.name, editable="0" if layer.name == "audit_log" else "1")
     # what QGIS and QField list a feature by: its key and name
     names = [n for n in (layer.key, "name") if n and n in layer.field_names]
     ET.SubElement(root, "previewExpression").text = "concat(" + ", ' ', ".join(f'"{n}"' for n in names) + ")" \

@@ -9,8 +9,8 @@ prints what QGIS made of the file as one JSON object, for the test to assert on.
 import json
 import sys
 
-from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsMapRendererSequentialJob, QgsMapSettings,
-                       QgsPointXY, QgsProject, QgsVectorLayer)
+from qgis.core import (QgsApplication, QgsFeature, QgsFieldConstraints, QgsGeometry, QgsMapRendererSequentialJob,
+                       QgsMapSettings, QgsPointXY, QgsProject, QgsVectorLayer, QgsVectorLayerUtils)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
@@ -70,6 +70,17 @@ def probe_layers(path, images):
     areas = layer(path, "admin_areas")
     proposals = layer(path, "road_proposals")
     inspections = layer(path, "inspections")
+    # the form refuses a changed key of a stored road, and takes a new road's key
+    key = roads.fields().indexOf("road_id")
+    stored = next(roads.getFeatures())
+    changed = QgsFeature(stored)
+    changed["road_id"] = "CHANGED"
+    new = QgsFeature(roads.fields())
+    new["road_id"] = "NEW0001"
+    hard = QgsFieldConstraints.ConstraintStrengthHard
+    out["_key"] = {"stored": QgsVectorLayerUtils.validateAttribute(roads, stored, key, hard)[0],
+                   "changed": QgsVectorLayerUtils.validateAttribute(roads, changed, key, hard)[0],
+                   "new": QgsVectorLayerUtils.validateAttribute(roads, new, key, hard)[0]}
     out["_shown"] = {"roads.status": shown(roads, "status", "in_use"),
                      "admin_areas.level": shown(areas, "level", "county"),
                      "road_proposals.status": shown(proposals, "status", "public_notice"),

@@ -60,8 +60,10 @@ def test_styles_follow_the_schema():
             if expected:
                 assert widgets[f.name] == expected, (name, f.name)
         editable = {e.get("name"): e.get("editable") for e in root.find("editable")}
+        assert set(editable.values()) == ({"0"} if name == "audit_log" else {"1"}), name
         if layer.key:
-            assert editable[layer.key] == "0"
+            kept = {c.get("field"): c.get("exp") for c in root.find("constraintExpressions")}[layer.key]
+            assert "get_feature_by_id" in kept and layer.key in kept
         assert (root.find("renderer-v2") is not None) == bool(layer.geometry), name
     proposals = ET.fromstring(qml.layer_style("road_proposals").split("\n", 1)[1])
     value_map = {o.get("value"): o.get("name") for o in proposals.iter("Option") if o.get("value") in PROPOSAL_STATES}
@@ -111,8 +113,7 @@ def test_qgis_opens_every_layer_with_its_default_style(demo_project, tmp_path):
                 assert info["widgets"][f.name] == "CheckBox", (name, f.name)
             elif f.type in ("DATE", "DATETIME"):
                 assert info["widgets"][f.name] == "DateTime", (name, f.name)
-        if layer.key:
-            assert layer.key in info["read_only"]
+        assert info["read_only"] == (layer.field_names if name == "audit_log" else [])
         if name in qml.TABS:
             assert info["tabs"] == list(qml.TABS[name])
         if layer.geometry:
@@ -120,6 +121,7 @@ def test_qgis_opens_every_layer_with_its_default_style(demo_project, tmp_path):
             if info["count"]:
                 assert info["drawn_pixels"] > 50, f"{name}: nothing drawn"
     assert found["roads"]["labels"] and found["admin_areas"]["labels"] and found["boundary_markers"]["labels"]
+    assert found["_key"] == {"stored": True, "changed": False, "new": True}
     assert found["_shown"] == {"roads.status": "在用", "admin_areas.level": "县级",
                                "road_proposals.status": "公示中", "inspections.references_complete": "true"}
 
