@@ -20,6 +20,9 @@ APPLICATION_ID = 0x47504B47  # "GPKG"
 # version in user_version, the schema and R-tree extensions as 1.2 names them). It is what GDAL
 # 3.6 itself writes; GDAL before 3.7 warns on every open of a 1.4 file. Older diming wrote 10400.
 USER_VERSION = 10200
+# the same for GeoPackages written through GDAL (exports, the check's error layer): GDAL 3.7 and
+# later write 1.4 unless told
+GDAL_DATASET_OPTIONS = {"VERSION": "1.2"}
 # the DATETIME format the GeoPackage standard prescribes (milliseconds, UTC): also SQLite's
 # strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), which the audit triggers use
 NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"

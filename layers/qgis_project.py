@@ -29,7 +29,7 @@ FINDINGS_GROUP = "检查结果"
 FINDINGS_LAYER = "check_findings"
 # the scales QGIS offers in its scale box: county overview down to a street
 SCALES = (1_000_000, 500_000, 250_000, 100_000, 50_000, 25_000, 10_000, 5_000, 2_000)
-KINDS = {"0": ("Point", "点"), "1": ("LineString", "线"), "2": ("Polygon", "面")}
+KINDS = {"0": ("Point", "点"), "1": ("LineString", "线"), "2": ("Polygon", "面"), "4": ("None", "无图形")}
 QGIS_GEOMETRY = {"0": "Point", "1": "Line", "2": "Polygon", "4": "No geometry"}
 
 
@@ -63,22 +63,27 @@ def _maplayer(layer_id: str, name: str, source: str, kind: str, style: list[ET.E
 
 
 def _findings_kinds(path: Path) -> list[str]:
-    """The geometry kinds ("0", "1", "2") present in the check's error layer at ``path``."""
+    """The geometry kinds ("0" points, "1" lines, "2" areas, "4" none) of the findings in the
+    check's error layer at ``path``."""
     import sqlite3
+
+    import shapely
 
     from diming.layers.gpkg import decode
 
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        blobs = [r[0] for r in con.execute(f"SELECT geom FROM {FINDINGS_LAYER} WHERE geom IS NOT NULL")]
-        con.close()
+        try:
+            blobs = [r[0] for r in con.execute(f"SELECT geom FROM {FINDINGS_LAYER}")]
+        finally:
+            con.close()
     except sqlite3.Error as exc:
         raise DimingError(f"{path}: 不是 diming check 写出的 GeoPackage ({exc})") from None
-    import shapely
-
-    types = set(shapely.get_type_id(decode(blobs)).tolist())
-    # shapely type ids: 0/4 points, 1/2/5 lines, 3/6 polygons
-    kinds = {"0" if t in (0, 4) else "1" if t in (1, 2, 5) else "2" for t in types if t in range(7)}
+    geometries = decode(blobs)
+    # shapely type ids: 0/4 points, 1/2/5 lines, 3/6 polygons; -1 missing
+    kinds = {"4" if t < 0 else "0" if t in (0, 4) else "1" if t in (1, 2, 5) else "2"
+             for t in shapely.get_type_id(geometries).tolist() if t < 7}
+    kinds |= {"4" for g in geometries if g is not None and g.is_empty}
     return sorted(kinds)
 
 

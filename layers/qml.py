@@ -338,8 +338,9 @@ FINDING_ALIASES = {
 
 
 def findings_elements(geometry_kind: str) -> list[ET.Element]:
-    """Style of the check's error layer (``geometry_kind`` "0" points, "1" lines, "2" areas): by
-    severity in the check map's colours, accepted findings grey, rules and severities in Chinese."""
+    """Style of the check's error layer (``geometry_kind`` "0" points, "1" lines, "2" areas, "4"
+    findings without geometry): by severity in the check map's colours, accepted findings grey,
+    rules and severities in Chinese."""
     from diming.rule_names import RULE_NAMES, SEVERITY_NAMES
 
     def symbol(colour):
@@ -351,9 +352,12 @@ def findings_elements(geometry_kind: str) -> list[ET.Element]:
             "style": "solid", "color": _rgba(colour, 115), "outline_color": _rgba(colour), "outline_style": "solid",
             "outline_width": _mm(1.5), "outline_width_unit": "MM"})
 
-    categories = [(sev, SEVERITY_NAMES[sev], symbol(s.SEVERITY_COLOURS[sev])) for sev in s.SEVERITY_COLOURS]
-    categories.append(("accepted", "已认可", symbol(s.ACCEPTED_COLOUR)))
-    renderer = _categorized("if(\"exception_id\" IS NOT NULL, 'accepted', \"severity\")", categories)
+    if geometry_kind == "4":
+        renderer = None
+    else:
+        categories = [(sev, SEVERITY_NAMES[sev], symbol(s.SEVERITY_COLOURS[sev])) for sev in s.SEVERITY_COLOURS]
+        categories.append(("accepted", "已认可", symbol(s.ACCEPTED_COLOUR)))
+        renderer = _categorized("if(\"exception_id\" IS NOT NULL, 'accepted', \"severity\")", categories)
     fields = ET.Element("fieldConfiguration")
     aliases = ET.Element("aliases")
     for name, alias in FINDING_ALIASES.items():
@@ -365,4 +369,4 @@ def findings_elements(geometry_kind: str) -> list[ET.Element]:
         ET.SubElement(aliases, "alias", field=name, name=alias)
     preview = ET.Element("previewExpression")
     preview.text = "concat(\"rule\", ' ', \"layer\", ' ', \"id\")"
-    return [renderer, fields, aliases, preview]
+    return [e for e in (renderer, fields, aliases, preview) if e is not None]

@@ -91,6 +91,37 @@ def test_qgis_command_writes_a_zipped_project(demo_project, run, tmp_path):
     assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:4490"
 
 
+def test_findings_without_geometry_get_a_table_layer(project, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from diming.findings import Finding, write
+    from diming.layers.qgis_project import write_project
+
+    findings = tmp_path / "check.gpkg"
+    write([Finding("marker.off-line", "error", "boundary_markers", "9101001Q", None, "偏离界线",
+                   geometry=shapely.Point(120, 36)),
+           Finding("name.duplicate", "warning", "roads", "R1", "长江路", "重名")], "gpkg", findings)
+    assert gpd.read_file(findings).geometry.isna().sum() == 1
+    result = write_project(project, tmp_path / "p.qgz", findings=findings)
+    assert result["groups"]["检查结果"] == ["检查结果(点)", "检查结果(无图形)"]
+    with zipfile.ZipFile(tmp_path / "p.qgz") as archive:
+        text = archive.read("p.qgs").decode()
+    assert "layername=check_findings|geometrytype=None" in text
+
+
+def test_geopackages_written_through_gdal_are_1_2_too(demo_project, run, tmp_path):
+    # GDAL 3.7+ (pyogrio's) writes GeoPackage 1.4 unless told; GDAL 3.6 warns on opening that
+    run(demo_project, "check", "--format", "gpkg", "--output", tmp_path / "check.gpkg")
+    run(demo_project, "export", "roads", tmp_path / "roads.gpkg")
+    for name in ("check.gpkg", "roads.gpkg"):
+        assert sqlite3.connect(tmp_path / name).execute("PRAGMA user_version").fetchone() == (10200,), name
+        if VALIDATOR.exists():
+            result = subprocess.run([SYSTEM_PYTHON, str(VALIDATOR), "--extra", str(tmp_path / name)],
+                                    capture_output=True, text=True)
+            assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
+
+
 def test_qgis_command_refuses_bad_arguments(project, run, tmp_path):
     wrong = run(project, "qgis", "--output", tmp_path / "p.qgs")
     assert wrong.exit_code == 1 and ".qgz" in wrong.output
