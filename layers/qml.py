@@ -23,9 +23,6 @@ QGIS_VERSION = "3.22.16-Białowieża"  # the QGIS the styles were made for and t
 STYLE_NAME = "diming"
 MM_PER_PX = 25.4 / 96
 
-# the largest scale denominators at which labels show, so a county overview is not a carpet of text
-LABEL_SCALES = {"roads": 50_000, "road_proposals": 100_000, "boundary_markers": 25_000, "heritage_names": 100_000}
-AREA_LABEL_SCALES = {"province": None, "city": None, "county": 1_000_000, "town": 250_000, "village": 50_000}
 # text fields that hold paragraphs (or JSON): a multi-line box in the form
 LONG_TEXT = {"description", "meaning", "origin", "history", "value", "reason", "notes", "close_reason",
              "check_findings", "before", "after", "line_ids", "keys", "location"}
@@ -79,31 +76,32 @@ def _props(parent: ET.Element, props: dict) -> None:
         ET.SubElement(parent, "prop", k=k, v=str(v))
 
 
-def _symbol(kind: str, name: str, layer_class: str, props: dict) -> ET.Element:
-    symbol = ET.Element("symbol", type=kind, name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+def _symbol(kind: str, layer_class: str, props: dict) -> ET.Element:
+    # the renderer names each symbol by its place in its list
+    symbol = ET.Element("symbol", type=kind, name="0", alpha="1", clip_to_extent="1", force_rhr="0")
     layer = ET.SubElement(symbol, "layer", {"class": layer_class, "enabled": "1", "locked": "0", "pass": "0"})
     _props(layer, props)
     return symbol
 
 
-def _line(name: str, colour: str, width: float, dash=None) -> ET.Element:
+def _line(colour: str, width: float, dash=None) -> ET.Element:
     props = {"line_color": _rgba(colour), "line_width": _mm(width), "line_width_unit": "MM", "line_style": "solid",
              "capstyle": "round" if dash is None else "flat", "joinstyle": "round",
              "use_custom_dash": "0" if dash is None else "1",
              "customdash": ";".join(_mm(d) for d in dash or (5, 2)), "customdash_unit": "MM"}
-    return _symbol("line", name, "SimpleLine", props)
+    return _symbol("line", "SimpleLine", props)
 
 
-def _marker(name: str, colour: str, radius: float) -> ET.Element:
-    return _symbol("marker", name, "SimpleMarker", {
+def _marker(colour: str, radius: float) -> ET.Element:
+    return _symbol("marker", "SimpleMarker", {
         "name": "circle", "color": _rgba(colour), "size": _mm(2 * radius), "size_unit": "MM",
         "outline_color": _rgba("#ffffff"), "outline_width": _mm(1.5), "outline_width_unit": "MM",
         "outline_style": "solid", "scale_method": "diameter"})
 
 
-def _outline(name: str, colour: str, width: float) -> ET.Element:
+def _outline(colour: str, width: float) -> ET.Element:
     # areas are drawn as outlines only, so the layers below (roads, lines, a basemap) stay visible
-    return _symbol("fill", name, "SimpleFill", {
+    return _symbol("fill", "SimpleFill", {
         "style": "no", "color": _rgba(colour, 0), "outline_color": _rgba(colour), "outline_style": "solid",
         "outline_width": _mm(width), "outline_width_unit": "MM", "joinstyle": "round"})
 
@@ -124,7 +122,6 @@ def _categorized(attr: str, categories: list[tuple[str, str, ET.Element]]) -> ET
 def _single(symbol: ET.Element) -> ET.Element:
     renderer = ET.Element("renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0",
                           forceraster="0", referencescale="-1")
-    symbol.set("name", "0")
     ET.SubElement(renderer, "symbols").append(symbol)
     return renderer
 
@@ -133,29 +130,29 @@ def _renderer(layer: Layer) -> ET.Element | None:
     name = layer.name
     if name == "admin_areas":
         return _categorized("level", [
-            (level, label(level), _outline("", s.AREA_OUTLINE, s.AREA_OUTLINE_WIDTH[level])) for level in ADMIN_LEVELS])
+            (level, label(level), _outline(s.AREA_OUTLINE, s.AREA_OUTLINE_WIDTH[level])) for level in ADMIN_LEVELS])
     if name == "boundary_lines":
-        return _single(_line("", s.BOUNDARY_COLOUR, s.BOUNDARY_WIDTH, s.BOUNDARY_DASH))
+        return _single(_line(s.BOUNDARY_COLOUR, s.BOUNDARY_WIDTH, s.BOUNDARY_DASH))
     if name in ("boundary_markers", "inspections"):
         # a marker's condition is kept at its latest inspection's by diming (boundaries.inspection)
         return _categorized("coalesce(\"condition\", '未检')", [
-            (c, c, _marker("", s.CONDITION_COLOURS[c], s.MARKER_RADIUS)) for c in MARKER_CONDITIONS])
+            (c, c, _marker(s.CONDITION_COLOURS[c], s.MARKER_RADIUS)) for c in MARKER_CONDITIONS])
     if name == "roads":
         return _categorized("status", [
-            ("in_use", label("in_use"), _line("", s.ROAD_COLOUR, s.ROAD_WIDTH)),
-            ("cancelled", label("cancelled"), _line("", s.CANCELLED_ROAD_COLOUR, s.ROAD_WIDTH, (6, 4)))])
+            ("in_use", label("in_use"), _line(s.ROAD_COLOUR, s.ROAD_WIDTH)),
+            ("cancelled", label("cancelled"), _line(s.CANCELLED_ROAD_COLOUR, s.ROAD_WIDTH, s.CANCELLED_ROAD_DASH))])
     if name == "road_proposals":
         return _categorized("status", [
-            (state, label(state), _line("", *s.PROPOSAL_GROUP_LINES[s.proposal_group(state)]))
+            (state, label(state), _line(*s.PROPOSAL_GROUP_LINES[s.proposal_group(state)]))
             for state in PROPOSAL_STATES])
     if name == "heritage_names":
         return _categorized("coalesce(\"category\", '其他')", [
-            (c, c, _marker("", colour, s.HERITAGE_RADIUS)) for c, colour in s.HERITAGE_COLOURS.items()])
+            (c, c, _marker(colour, s.HERITAGE_RADIUS)) for c, colour in s.HERITAGE_COLOURS.items()])
     if layer.geometry is None:
         return None
     kind = GEOMETRY_TYPES[layer.geometry]
-    return _single({"0": _marker("", "#455a64", s.MARKER_RADIUS), "1": _line("", "#455a64", 2),
-                    "2": _outline("", "#455a64", 1.5)}[kind])
+    return _single({"0": _marker(s.OTHER_COLOUR, s.MARKER_RADIUS), "1": _line(s.OTHER_COLOUR, 2),
+                    "2": _outline(s.OTHER_COLOUR, 1.5)}[kind])
 
 
 def _label_settings(expression: str, geometry_kind: str, max_scale: int | None, size: float = 9,
@@ -187,7 +184,7 @@ def _labeling(layer: Layer) -> ET.Element | None:
         labeling = ET.Element("labeling", type="rule-based")
         rules = ET.SubElement(labeling, "rules", key="{diming-admin-areas}")
         for i, level in enumerate(ADMIN_LEVELS):
-            scale = AREA_LABEL_SCALES[level]
+            scale = s.AREA_LABEL_SCALES[level]
             rule = ET.SubElement(rules, "rule", key=f"{{diming-admin-areas-{level}}}", description=label(level),
                                  filter=f"\"level\" = '{level}'")
             if scale:
@@ -201,8 +198,7 @@ def _labeling(layer: Layer) -> ET.Element | None:
     if name not in texts:
         return None
     labeling = ET.Element("labeling", type="simple")
-    labeling.append(_label_settings(texts[name], GEOMETRY_TYPES[layer.geometry], LABEL_SCALES[name],
-                                    colour=s.CLASH_COLOUR if name == "heritage_names" else "#212121"))
+    labeling.append(_label_settings(texts[name], GEOMETRY_TYPES[layer.geometry], s.LABEL_SCALES[name]))
     return labeling
 
 
@@ -345,10 +341,10 @@ def findings_elements(geometry_kind: str) -> list[ET.Element]:
 
     def symbol(colour):
         if geometry_kind == "0":
-            return _marker("", colour, 7)
+            return _marker(colour, 7)
         if geometry_kind == "1":
-            return _line("", colour, 5)
-        return _symbol("fill", "", "SimpleFill", {
+            return _line(colour, 5)
+        return _symbol("fill", "SimpleFill", {
             "style": "solid", "color": _rgba(colour, 115), "outline_color": _rgba(colour), "outline_style": "solid",
             "outline_width": _mm(1.5), "outline_width_unit": "MM"})
 

@@ -27,6 +27,7 @@ MARKER_RADIUS = 6
 ROAD_COLOUR = "#6d6d6d"
 ROAD_WIDTH = 2
 CANCELLED_ROAD_COLOUR = "#bdbdbd"
+CANCELLED_ROAD_DASH = (6, 4)
 
 # the twelve proposal states in four groups of one colour each (the state itself is in the form)
 PROPOSAL_GROUPS = {
@@ -47,6 +48,14 @@ CLASH_COLOUR = "#d50000"
 # the heritage list by category
 HERITAGE_COLOURS = {"地名文化遗产": "#b71c1c", "历史地名": "#8d6e63", "其他": "#5e35b1"}
 HERITAGE_RADIUS = 8
+
+# labels: the largest scale denominator at which each layer's labels show (None: always), so a
+# county overview is not a carpet of text
+LABEL_SCALES = {"roads": 50_000, "road_proposals": 100_000, "boundary_markers": 25_000, "heritage_names": 100_000}
+AREA_LABEL_SCALES = {"province": None, "city": None, "county": 1_000_000, "town": 250_000, "village": 50_000}
+
+# a layer without its own drawing (one added to the schema since)
+OTHER_COLOUR = "#455a64"
 
 # findings of diming check by severity; accepted exceptions grey
 SEVERITY_COLOURS = {"error": "#d50000", "warning": "#ef6c00", "info": "#1565c0"}

@@ -46,6 +46,7 @@ def test_symbology_covers_every_code():
     assert set(styles.CONDITION_COLOURS) == set(MARKER_CONDITIONS)
     assert sorted(s for states in styles.PROPOSAL_GROUPS.values() for s in states) == sorted(PROPOSAL_STATES)
     assert set(styles.PROPOSAL_GROUP_LINES) == set(styles.PROPOSAL_GROUPS)
+    assert set(styles.AREA_LABEL_SCALES) == set(ADMIN_LEVELS) and set(styles.LABEL_SCALES) <= set(LAYERS)
 
 
 def test_styles_follow_the_schema():
