@@ -28,10 +28,11 @@ GDAL_DATASET_OPTIONS = {"VERSION": "1.2"}
 NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
-def timestamp(moment: _dt.datetime | None = None) -> str:
-    """A DATETIME value as GeoPackage wants it: ``YYYY-MM-DDTHH:MM:SS.SSSZ`` (UTC)."""
-    moment = (moment or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+def timestamp() -> str:
+    """Now as a DATETIME value as GeoPackage wants it: ``YYYY-MM-DDTHH:MM:SS.SSSZ`` (UTC)."""
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 

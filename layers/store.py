@@ -83,7 +83,7 @@ def connect(path) -> sqlite3.Connection:
 
 def _upgrade(con: sqlite3.Connection) -> None:
     """Add the layers and fields a newer diming defines to a project made by an older one, and
-    bring its audit triggers up to date with them."""
+    bring its audit triggers and QGIS styles up to date with them."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
     if con.execute("PRAGMA user_version").fetchone()[0] != gpkg.USER_VERSION:
         _upgrade_format(con)
