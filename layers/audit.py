@@ -6,7 +6,7 @@ into the tables; the triggers below put each such insert, update and delete into
 the record before and after as JSON, so the log is complete whoever writes.
 
 - The triggers use only what every SQLite has (``json_object``, ``hex``, ``strftime`` and the
-  ``pragma_module_list`` table, SQLite 3.38, or 3.30 with the JSON functions, as every current
+  ``pragma_module_list`` table: SQLite 3.38, or 3.31 with the JSON extension, as every current
   GDAL, QGIS and QField build has): a trigger calling a function a program lacks would make that
   program's every edit fail.
 - No double entry: a diming transaction puts a row into ``diming_writer`` first and removes it just
