@@ -99,6 +99,8 @@ def write_project(project, output, *, findings=None, title: str | None = None) -
     con = connect(project)
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        extent = con.execute("SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM gpkg_contents "
+                             "WHERE data_type = 'features'").fetchone()
     finally:
         con.close()
     title = title or f"{project.stem} 区划地名"
@@ -156,6 +158,9 @@ def write_project(project, output, *, findings=None, title: str | None = None) -
     scales = ET.SubElement(view, "Scales")
     for scale in SCALES:
         ET.SubElement(scales, "Scale", value=f"1:{scale}")
+    if None not in extent:  # QGIS opens on the data, not on an empty world
+        xmin, ymin, xmax, ymax = map(str, extent)
+        _srs(ET.SubElement(view, "DefaultViewExtent", xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax))
     ET.indent(root, " ")
     document = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
 

@@ -125,7 +125,12 @@ def probe_project(path, image):
     job.start()
     job.waitForFinished()
     job.renderedImage().save(image)
-    return {"read": ok, "crs": project.crs().authid(), "groups": groups, "layers": layers, "title": project.title()}
+    view = project.viewSettings().defaultViewExtent()
+    areas = project.mapLayer("diming_admin_areas").extent()
+    return {"read": ok, "crs": project.crs().authid(), "groups": groups, "layers": layers, "title": project.title(),
+            "view": [view.xMinimum(), view.yMinimum(), view.xMaximum(), view.yMaximum()],
+            "view_crs": view.crs().authid(),
+            "areas_extent": [areas.xMinimum(), areas.yMinimum(), areas.xMaximum(), areas.yMaximum()]}
 
 
 def main():

@@ -195,6 +195,8 @@ def test_qgis_opens_the_project_with_its_groups(demo_project, run, tmp_path):
     assert run(demo_project, "qgis", "--output", output, "--findings", findings).exit_code == 0
     opened = _probe("project", output, tmp_path / "project.png")
     assert opened["read"] and opened["crs"] == "EPSG:4490"
+    assert opened["view_crs"] == "EPSG:4490"  # it opens on the data
+    assert all(abs(a - b) < 1e-5 for a, b in zip(opened["view"], opened["areas_extent"]))
     assert list(opened["groups"]) == ["检查结果", *GROUPS]
     assert opened["groups"]["行政区域与界线"] == ["界桩", "行政区域界线", "行政区域"]
     assert set(opened["groups"]["检查结果"]) <= {"检查结果(点)", "检查结果(线)", "检查结果(面)"}
