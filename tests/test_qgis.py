@@ -34,7 +34,7 @@ needs_qgis = pytest.mark.skipif(_qgis_missing() is not None, reason=_qgis_missin
 
 
 def _probe(*args) -> dict:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=os.environ.get("XDG_RUNTIME_DIR", "/tmp"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")  # headless
     result = subprocess.run([SYSTEM_PYTHON, str(PROBE), *map(str, args)], capture_output=True, text=True,
                             env=env, timeout=300)
     assert result.returncode == 0, result.stderr
