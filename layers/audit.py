@@ -43,8 +43,7 @@ def audited_layers() -> list[str]:
 
 
 def _record(columns: list[str], row: str) -> str:
-    """``json_object(...)`` of these columns (every one the layer has in the file, fields added in
-    QGIS too) for ``row`` (NEW or OLD)."""
+    """``json_object(...)`` of these columns for ``row`` (NEW or OLD)."""
     pairs = []
     for column in columns:
         value = f"hex({row}.geom)" if column == "geom" else f"{row}.{quote(column)}"
@@ -60,7 +59,11 @@ def trigger_sql(con: sqlite3.Connection, layer: str) -> dict[str, str]:
     """Trigger name -> its ``CREATE TRIGGER`` statement, for the three events on ``layer``."""
     key = LAYERS[layer].key
     new_key, old_key = (f"NEW.{quote(key)}", f"OLD.{quote(key)}") if key else ("NULL", "NULL")
-    columns = [c for c in _columns(con, layer) if c != "fid"]
+    # the layer's fields, as diming logs its own rows; a column another program added is not
+    # diming's and stays out, so that program can drop it again (SQLite refuses to drop a column a
+    # trigger names)
+    present = set(_columns(con, layer))
+    columns = [f.name for f in LAYERS[layer].fields if f.name in present] + (["geom"] if "geom" in present else [])
     changed = " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in columns)
     quiet = f"NOT EXISTS (SELECT 1 FROM {WRITER_TABLE})"
     insert = (f"INSERT INTO audit_log (at, by, action, layer, key, before, after, note) VALUES "
@@ -80,7 +83,7 @@ def trigger_sql(con: sqlite3.Connection, layer: str) -> dict[str, str]:
 
 def install(con: sqlite3.Connection) -> None:
     """Create the writer mark and (re-)create every layer's audit triggers whose statement differs
-    from what the layer's columns call for (a new field, or a file from before the triggers).
+    from what the layer's fields call for (a new field, or a file from before the triggers).
     Runs inside the caller's transaction; cheap when nothing changed."""
     con.execute(f"CREATE TABLE IF NOT EXISTS {WRITER_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))")
     stored = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "

@@ -99,13 +99,32 @@ def test_name_index_triggers_coexist(project):
     assert any(f["rule"] == "name.duplicate" for f in result["findings"])
 
 
-def test_triggers_follow_a_field_added_by_another_program(project):
-    _external(project, "ALTER TABLE inspection_rounds ADD COLUMN remark TEXT")
-    with store.transaction(project) as tx:  # the next diming write re-creates the triggers
-        tx.insert("inspection_rounds", [{"round_id": "9101", "name": "第一轮"}])
-    _external(project, "UPDATE inspection_rounds SET remark = '补测' WHERE round_id = '9101'")
+def test_triggers_follow_the_fields_of_an_older_project(project):
+    # a project from before the field "status" of inspection_rounds: its triggers do not name it
+    con = sqlite3.connect(project)
+    with con:
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'diming_audit_inspection_rounds%'"
+                                   ).fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        con.execute("ALTER TABLE inspection_rounds DROP COLUMN status")
+    con.close()
+    with store.transaction(project) as tx:  # the next diming write adds the field and re-creates the triggers
+        tx.insert("inspection_rounds", [{"round_id": "9101", "name": "第一轮", "status": "active"}])
+    _external(project, "UPDATE inspection_rounds SET status = 'closed' WHERE round_id = '9101'")
     row = store.audit_rows(project, layer="inspection_rounds")[-1]
-    assert row["by"] == "external" and row["before"]["remark"] is None and row["after"]["remark"] == "补测"
+    assert row["by"] == "external" and row["before"]["status"] == "active" and row["after"]["status"] == "closed"
+
+
+def test_a_column_added_by_another_program_can_be_dropped_again(project):
+    _external(project, "ALTER TABLE inspection_rounds ADD COLUMN remark TEXT")
+    with store.transaction(project) as tx:
+        tx.insert("inspection_rounds", [{"round_id": "9101", "name": "第一轮"}])
+    _external(project, "UPDATE inspection_rounds SET remark = '补测'",  # not diming's field: not logged
+              "UPDATE inspection_rounds SET remark = '再测', name = '第一轮(补)'",
+              "ALTER TABLE inspection_rounds DROP COLUMN remark")
+    rows = store.audit_rows(project, layer="inspection_rounds")
+    assert [r["action"] for r in rows] == ["insert", "update"]
+    assert rows[1]["after"]["name"] == "第一轮(补)" and "remark" not in rows[1]["after"]  # as diming logs: its fields
 
 
 def test_constraints_carry_chinese_labels(project):
