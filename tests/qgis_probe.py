@@ -89,10 +89,12 @@ def probe_layers(path, images):
 
 
 def probe_edit(path):
-    """Rename a road and add one, as an officer would in QGIS, and commit."""
+    """Rename a road, add one and delete one, as an officer would in QGIS, and commit."""
     roads = layer(path, "roads")
-    feature = next(roads.getFeatures())
+    features = roads.getFeatures()
+    feature, doomed = next(features), next(features)
     roads.startEditing()
+    roads.deleteFeature(doomed.id())
     roads.changeAttributeValue(feature.id(), roads.fields().indexOf("name"), "改名路")
     new = QgsFeature(roads.fields())
     new["road_id"] = "QGIS0001"
@@ -101,7 +103,8 @@ def probe_edit(path):
     new.setGeometry(QgsGeometry.fromMultiPolylineXY([[QgsPointXY(120.3, 36.1), QgsPointXY(120.31, 36.11)]]))
     roads.addFeature(new)
     ok = roads.commitChanges()
-    return {"committed": ok, "errors": roads.commitErrors(), "renamed": feature["road_id"]}
+    return {"committed": ok, "errors": roads.commitErrors(), "renamed": feature["road_id"],
+            "deleted": doomed["road_id"]}
 
 
 def probe_project(path, image):

@@ -164,8 +164,10 @@ def test_an_edit_committed_in_qgis_is_audited(demo_project, run):
     edit = _probe("edit", demo_project)
     assert edit["committed"], edit["errors"]
     rows = json.loads(run(demo_project, "log", "--format", "json").output)[before:]
-    assert [(r["action"], r["by"]) for r in rows] == [("insert", "GDAL"), ("update", "GDAL")] or \
-        [(r["action"], r["by"]) for r in rows] == [("update", "GDAL"), ("insert", "GDAL")]
+    assert sorted((r["action"], r["by"]) for r in rows) == [("delete", "GDAL"), ("insert", "GDAL"), ("update", "GDAL")]
+    deleted = next(r for r in rows if r["action"] == "delete")
+    assert deleted["key"] == edit["deleted"] and deleted["before"]["road_id"] == edit["deleted"]
+    assert deleted["after"] is None
     renamed = next(r for r in rows if r["action"] == "update")
     assert renamed["key"] == edit["renamed"] and renamed["after"]["name"] == "改名路"
     assert renamed["before"]["name"] != "改名路" and renamed["after"]["geometry"].startswith("MULTILINESTRING")
