@@ -338,7 +338,16 @@ def run_demo(output="demo", echo=print) -> Path:
     findings = _check_step(project, output, echo)
     for result in write_all_maps(project, output, findings):
         echo(f"地图 {result['output']}")
+    _qgis_step(project, output, echo)
     return project
+
+
+def _qgis_step(project, output, echo):
+    """The QGIS project over the demo GeoPackage, with the check's error layer."""
+    from diming.layers.qgis_project import write_project
+
+    result = write_project(project, output / "diming.qgz", findings=output / "check.gpkg")
+    echo(f"QGIS 项目 {result['output']}")
 
 
 def _check_step(project, output, echo):
@@ -349,6 +358,7 @@ def _check_step(project, output, echo):
     findings = run_check(project)
     write(findings, "text", output / "check.txt")
     write(findings, "json", output / "check.json")
+    write(findings, "gpkg", output / "check.gpkg")
     counts = summary(findings)
     echo(f"项目检查 {output / 'check.txt'}: 错误 {counts['error']}, 警告 {counts['warning']}")
     return findings

@@ -163,6 +163,7 @@ def write(findings: list[Finding], fmt: str, output=None) -> str | None:
 
 def _write(findings: list[Finding], fmt: str, output) -> str | None:
     from diming.layers.exports import replacing
+    from diming.layers.gpkg import GDAL_DATASET_OPTIONS
 
     if fmt == "gpkg":
         if output is None:
@@ -171,7 +172,7 @@ def _write(findings: list[Finding], fmt: str, output) -> str | None:
 
         with replacing(output) as partial:
             pyogrio.write_dataframe(as_frame(findings), partial, layer="check_findings", driver="GPKG",
-                                    geometry_type="Unknown")
+                                    geometry_type="Unknown", dataset_options=GDAL_DATASET_OPTIONS)
         return None
     text = {"text": as_text, "json": as_json, "geojson": as_geojson}[fmt](findings)
     if output is None:

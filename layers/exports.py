@@ -79,7 +79,11 @@ def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> i
         return len(table)
     import pyogrio
 
+    from diming.layers.gpkg import GDAL_DATASET_OPTIONS
+
     options = {"encoding": "UTF-8"} if suffix == ".shp" else {}
+    if suffix == ".gpkg":
+        options["dataset_options"] = GDAL_DATASET_OPTIONS
     if suffix in (".shp", ".geojson") and dest.exists():
         dest.unlink()  # GDAL refuses to overwrite these
     with warnings.catch_warnings():

@@ -20,6 +20,7 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     default: str | None = None  # filled on every write path when the value is missing
+    yes_no: bool = False  # an INTEGER holding 1 (yes) or 0 (no): a checkbox in GIS forms
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ LAYERS: dict[str, Layer] = {
             Field("inspectors_left", "TEXT", "左侧检查人"),
             Field("inspectors_right", "TEXT", "右侧检查人"),
             Field("condition", "TEXT", "界桩状况", choices=MARKER_CONDITIONS),
-            Field("references_complete", "INTEGER", "方位物完好"),
-            Field("line_recognisable", "INTEGER", "界线走向清楚"),
+            Field("references_complete", "INTEGER", "方位物完好", yes_no=True),
+            Field("line_recognisable", "INTEGER", "界线走向清楚", yes_no=True),
             Field("measured_x", "REAL", "实测X"),
             Field("measured_y", "REAL", "实测Y"),
             Field("measured_crs", "INTEGER", "实测坐标系EPSG"),
@@ -158,7 +159,7 @@ LAYERS: dict[str, Layer] = {
             Field("start_desc", "TEXT", "起点"),
             Field("end_desc", "TEXT", "终点"),
             Field("width_m", "REAL", "宽度(米)"),
-            Field("ordinal", "INTEGER", "数字为序数"),
+            Field("ordinal", "INTEGER", "数字为序数", yes_no=True),
             Field("batch", "TEXT", "审核批次"),
             Field("created_on", "DATE", "登记日期"),
             Field("submitted_on", "DATE", "申报日期"),

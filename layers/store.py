@@ -24,7 +24,7 @@ from typing import Iterator
 import pandas as pd
 
 from diming.errors import DimingError
-from diming.layers import gpkg
+from diming.layers import audit, gpkg, qml
 from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
 
 def current_user() -> str:
@@ -51,6 +51,8 @@ def init_project(path, *, overwrite: bool = False) -> Path:
         gpkg.create_base(con, [STORAGE_EPSG])
         for layer in LAYERS.values():
             gpkg.create_layer(con, layer, STORAGE_EPSG)
+        audit.install(con)
+        qml.install(con)
         _log(con, current_user(), "init", None, None, None, None, "创建项目")
         con.execute("COMMIT")
     except BaseException:
@@ -81,8 +83,11 @@ def connect(path) -> sqlite3.Connection:
 
 
 def _upgrade(con: sqlite3.Connection) -> None:
-    """Add the layers and fields a newer diming defines to a project made by an older one."""
+    """Add the layers and fields a newer diming defines to a project made by an older one, and
+    bring its audit triggers and QGIS styles up to date with them."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    if con.execute("PRAGMA user_version").fetchone()[0] != gpkg.USER_VERSION:
+        _upgrade_format(con)
     for layer in LAYERS.values():
         if layer.name not in tables:
             gpkg.create_layer(con, layer, STORAGE_EPSG)
@@ -91,8 +96,24 @@ def _upgrade(con: sqlite3.Connection) -> None:
         for f in layer.fields:
             if f.name not in have:
                 con.execute(f"ALTER TABLE {gpkg.quote(layer.name)} ADD COLUMN {gpkg.quote(f.name)} {f.type}")
-                con.execute("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title) "
-                            "VALUES (?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias))
+                gpkg.describe_field(con, layer, f)
+    audit.install(con)
+    qml.install(con)
+
+
+def _upgrade_format(con: sqlite3.Connection) -> None:
+    """A file of an older diming (GeoPackage 1.4, microsecond DATETIMEs, value lists without
+    labels) rewritten as this one writes: once, on its first write."""
+    con.execute("UPDATE audit_log SET at = substr(at, 1, 23) || 'Z' "
+                "WHERE at GLOB '????-??-??T??:??:??.????*Z'")
+    tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    for layer in LAYERS.values():
+        if layer.name in tables:
+            have = set(_columns(con, layer.name))
+            for f in layer.fields:
+                if f.name in have:
+                    gpkg.describe_field(con, layer, f)
+    con.execute(f"PRAGMA user_version = {gpkg.USER_VERSION}")
 
 
 def _columns(con: sqlite3.Connection, name: str) -> list[str]:
@@ -207,7 +228,7 @@ def _plain(value):
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return gpkg.timestamp()
 
 
 def _log(con, by, action, layer, key, before, after, note):
@@ -383,9 +404,11 @@ def transaction(project, by: str | None = None) -> Iterator[Transaction]:
     try:
         con.execute("BEGIN IMMEDIATE")
         _upgrade(con)
+        audit.hold(con)  # diming logs its own rows: the audit triggers stand aside
         tx = Transaction(con, by or current_user())
         yield tx
         tx._finish()
+        audit.release(con)
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:
@@ -417,6 +440,19 @@ def audit_rows(project, *, layer: str | None = None, key: str | None = None):
     for r in rows:
         row = dict(zip(names, r))
         for k in ("before", "after"):
-            row[k] = None if row[k] is None else json.loads(row[k])
+            row[k] = None if row[k] is None else _from_trigger(json.loads(row[k]))
         out.append(row)
     return out
+
+
+def _from_trigger(record: dict) -> dict:
+    """A record logged by an audit trigger (geometry as the blob in hex, ``geom``) as diming logs
+    its own (``geometry`` as WKT)."""
+    if "geom" not in record:
+        return record
+    import shapely
+
+    blob = record.pop("geom")
+    geom = None if blob is None else gpkg.decode([bytes.fromhex(blob)])[0]
+    record["geometry"] = None if geom is None else shapely.to_wkt(geom, rounding_precision=8)
+    return record

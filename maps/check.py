@@ -13,15 +13,16 @@ import json
 from pathlib import Path
 
 from diming.errors import DimingError
+from diming.layers.styles import ACCEPTED_COLOUR, SEVERITY_COLOURS
 from diming.maps.areas import add_areas
 from diming.maps.page import Page, area_style, legend_entry, line_style, point_style, rows, text
 
 SEVERITIES = {  # severity -> (Chinese label, colour); both spellings are accepted
-    "error": ("错误", "#d50000"), "错误": ("错误", "#d50000"),
-    "warning": ("警告", "#ef6c00"), "警告": ("警告", "#ef6c00"),
-    "info": ("提示", "#1565c0"), "提示": ("提示", "#1565c0"),
+    "error": ("错误", SEVERITY_COLOURS["error"]), "错误": ("错误", SEVERITY_COLOURS["error"]),
+    "warning": ("警告", SEVERITY_COLOURS["warning"]), "警告": ("警告", SEVERITY_COLOURS["warning"]),
+    "info": ("提示", SEVERITY_COLOURS["info"]), "提示": ("提示", SEVERITY_COLOURS["info"]),
 }
-ACCEPTED = ("已认可", "#9e9e9e")
+ACCEPTED = ("已认可", ACCEPTED_COLOUR)
 SHAPES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
           "Polygon": "area", "MultiPolygon": "area"}
 

@@ -6,11 +6,9 @@ import json
 
 from diming.errors import DimingError
 from diming.maps.areas import add_areas, area_names
+from diming.layers.styles import (BOUNDARY_COLOUR, BOUNDARY_DASH, BOUNDARY_WIDTH, CONDITION_COLOURS, MARKER_RADIUS,
+                                  dash_css)
 from diming.maps.page import Page, line_style, point_style, rows, text
-
-CONDITION_COLOURS = {
-    "完好": "#2e7d32", "损坏": "#ef6c00", "丢失": "#c62828", "移位": "#6a1b9a", "新设": "#1565c0", "未检": "#757575",
-}
 
 
 def _round_lines(project, round_id: str) -> tuple[str, set[str] | None]:
@@ -91,7 +89,7 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
         ("界线编号", r.line_id), ("左侧", f"{names.get(text(r.left_code), '')} {text(r.left_code)}".strip()),
         ("右侧", f"{names.get(text(r.right_code), '')} {text(r.right_code)}".strip()),
         ("走向说明", r.description), ("协议书", r.agreement))} for r in lines.itertuples(index=False)]
-    page.add("行政区域界线", lines.geometry, line_props, {"line": line_style("#b71c1c", 3.5, "10 6")},
+    page.add("行政区域界线", lines.geometry, line_props, {"line": line_style(BOUNDARY_COLOUR, BOUNDARY_WIDTH, dash_css(BOUNDARY_DASH))},
              shape="line")
 
     line_names = {text(i): text(n) for i, n in zip(lines["line_id"], lines["name"])}
@@ -125,6 +123,6 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
         else:
             pairs.append(("最近检查", "无记录"))
         props.append({"k": condition, "t": text(m.marker_id), "p": rows(*pairs)})
-    styles = {c: point_style(colour) for c, colour in CONDITION_COLOURS.items()}
+    styles = {c: point_style(colour, MARKER_RADIUS) for c, colour in CONDITION_COLOURS.items()}
     page.add("界桩", markers.geometry, props, styles, shape="point")
     return page.save(output)

@@ -25,6 +25,7 @@ COMMANDS = {
     "namecheck": ("diming.cli.namecheck", "检查拟用地名 (check a candidate name: rules, duplicates, homophones, heritage)"),
     "road": ("diming.cli.road", "道路命名申报与更名销名 (road-naming proposals, renames, cancellations)"),
     "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
+    "qgis": ("diming.cli.qgis", "写出 QGIS 项目 (a QGIS project over the GeoPackage: groups, styles, Chinese forms)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "inspect": ("diming.cli.inspect", "界线联合检查 (joint inspection: rounds, field sheets, results, report)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
