@@ -51,6 +51,7 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
     markers = read_layer(project, "boundary_markers", where="line_id = ?", params=(line_id,))
     markers = markers.sort_values("marker_id")
     entered = _entered(project, round_id, line_id)
+    previous = _previous(project, rnd, line_id, markers)
     rows = []
     for m in markers.itertuples():
         x, y, crs = m.x, m.y, m.plane_crs
@@ -60,11 +61,35 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
         rows.append({"line_id": line_id, "marker_id": m.marker_id, "marker_type": m.marker_type,
                      "material": m.material, "x": float(x), "y": float(y), "plane_crs": int(crs),
                      "lon": round(m.geometry.x, 7), "lat": round(m.geometry.y, 7), "location": m.location,
-                     "last_condition": m.condition, "geometry": m.geometry,
+                     "elevation": None if pd.isna(m.elevation) else float(m.elevation),
+                     "last_condition": previous[m.marker_id], "geometry": m.geometry,
                      "entered": entered.get(m.marker_id, {})})
     return {"round": rnd, "line": {"line_id": line_id, "name": line["name"], "agreement": line.agreement,
                                    "description": line.description, "geometry": line.geometry},
             "left": sides[0], "right": sides[1], "markers": rows, "made_on": dt.date.today().isoformat()}
+
+
+def _previous(project, rnd: dict, line_id: str, markers) -> dict:
+    """上次状况 of each marker: what the latest earlier round found. A marker no earlier round
+    visited shows its condition before this round's results came in (the registered one)."""
+    import json
+
+    from diming.boundaries.inspection import condition_note
+    from diming.layers.store import connect, read_layer
+
+    earlier = read_layer(project, "inspections", where="line_id = ? AND round_id != ? AND inspected_on < ? "
+                         "AND condition IS NOT NULL", params=(line_id, rnd["round_id"], rnd["starts_on"]),
+                         columns=["marker_id", "inspected_on", "condition"], geometry=False)
+    found = dict(earlier.sort_values("inspected_on")[["marker_id", "condition"]].itertuples(index=False))
+    con = connect(project)
+    try:  # the first change this round's results made to a marker's condition holds the one before
+        before = {}
+        for key, value in con.execute("SELECT key, before FROM audit_log WHERE layer = 'boundary_markers' "
+                                      "AND note = ? ORDER BY fid", (condition_note(rnd["round_id"]),)):
+            before.setdefault(key, json.loads(value).get("condition"))
+    finally:
+        con.close()
+    return {m: found.get(m, before.get(m, c)) for m, c in zip(markers.marker_id, markers.condition)}
 
 
 def _entered(project, round_id: str, line_id: str) -> dict:
@@ -122,9 +147,78 @@ def _heading(data) -> str:
 
 # --- PDF ------------------------------------------------------------------------------------------
 
+NEW_ROWS_PDF = 4  # blank rows on paper for markers found or set in the field (新设)
+
+# Each marker takes two table rows; (field, column span) of each, in the order printed. Together the
+# two rows carry every column of the XLSX sheet, under the same headings, so the paper records
+# everything the import reads.
+PDF_ROWS = (
+    (("marker_id", 1), ("marker_type", 1), ("x", 1), ("lon", 1), ("last_condition", 1), ("inspected_on", 1),
+     ("condition", 1), ("references_complete", 1), ("line_recognisable", 1), ("action", 1), ("photos", 1),
+     ("notes", 1)),
+    (("line_id", 1), ("location", 3), ("measured_crs", 2), ("measured_x", 1), ("measured_y", 2),
+     ("inspectors_left", 1), ("inspectors_right", 1)),
+)
+# cells that hold two or three columns of the XLSX sheet, one under the other
+PDF_STACKED = {"marker_type": ("marker_type", "material"), "x": ("x", "y", "plane_crs"), "lon": ("lon", "lat")}
+PDF_WIDTHS = (20, 17, 38, 22, 13, 22, 37, 15, 15, 30, 20, 24)  # mm, the 273 mm between the margins
+
+
+def pdf_headings() -> list[list[str]]:
+    """The headings of the PDF's two header rows, cell by cell (a stacked cell lists each heading)."""
+    from diming.boundaries.inspection import ENTRY_COLUMNS, KEY_COLUMNS
+
+    headings = dict(KEY_COLUMNS + ENTRY_COLUMNS)
+    return [["\n".join(headings[f] for f in PDF_STACKED.get(field, (field,))) for field, _ in row]
+            for row in PDF_ROWS]
+
+
+def _ticks(choices, chosen=None, per_line: int = 3) -> str:
+    """Choices printed to tick: □完好 □损坏 …, ``per_line`` a line; the one already brought back filled in."""
+    boxes = [("■" if c == chosen else "□") + c for c in choices]
+    return "\n".join(" ".join(boxes[i:i + per_line]) for i in range(0, len(boxes), per_line))
+
+
+def _pdf_cell(field: str, marker: dict | None, line_id: str) -> str:
+    """What the cell of ``field`` shows for ``marker`` (None: a blank row for a new marker)."""
+    from diming.boundaries.inspection import ENTRY_CONDITIONS, YES_NO
+    from diming.layers.schema import INSPECTION_ACTIONS
+
+    entered = marker["entered"] if marker else {}
+    value = entered.get(field)
+    if field == "condition":
+        return _ticks(ENTRY_CONDITIONS, value)
+    if field in ("references_complete", "line_recognisable"):
+        return _ticks(YES_NO, value)
+    if field == "action":
+        return _ticks(INSPECTION_ACTIONS, value, per_line=2)
+    if field == "inspected_on":
+        return value.isoformat() if value else "\n　　年　 月　 日"
+    if field in ("measured_x", "measured_y") and value is not None:
+        return f"{value:.3f}" if abs(value) > 1000 else f"{value:.7f}"  # metres, or degrees
+    if field in entered:
+        return str(value)
+    if field == "line_id":
+        return line_id + "\n"  # a second line: room to write under it
+    if marker is None:
+        return "—" if field == "last_condition" else ""
+    if field == "marker_type":
+        return f"{marker['marker_type'] or ''}\n{marker['material'] or ''}"
+    if field == "x":
+        return f"{marker['x']:.3f}\n{marker['y']:.3f}\n{_zone_label(marker['plane_crs'])}"
+    if field == "lon":
+        return f"{marker['lon']:.7f}\n{marker['lat']:.7f}"
+    if field == "measured_crs":
+        return f"{marker['plane_crs']} (或 4490 经纬度)"  # pre-filled as in the XLSX
+    if field in ("marker_id", "location", "last_condition"):
+        return marker[field] or ""
+    return ""
+
+
 def _pdf(data, path) -> None:
+    from reportlab.lib import colors
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Spacer
+    from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
     from diming.boundaries import pdf
 
@@ -133,25 +227,48 @@ def _pdf(data, path) -> None:
     doc, on_page = pdf.document(path, f"界桩检查记录表 {_heading(data)}",
                                 f"{_heading(data)}    联检轮次 {rnd['round_id']} {rnd['name']}")
     story = [pdf.para("行政区域界线联合检查 界桩检查记录表", st["title"])]
-    info = [["界线名称", line["name"], "界线编号", line["line_id"]],
+    info = [["界线名称", f"{line['name']}（{line['line_id']}）", "联检轮次", f"{rnd['round_id']} {rnd['name']}"],
             ["左侧", f"{left['name']}（{left['code']}）", "右侧", f"{right['name']}（{right['code']}）"],
-            ["联检轮次", f"{rnd['round_id']} {rnd['name']}", "检查期限", f"{rnd['starts_on']} 至 {rnd['ends_on']}"],
-            ["协议书", line["agreement"] or "", "制表日期", data["made_on"]],
-            ["界桩数量", str(len(data["markers"])), "走向说明", line["description"] or ""]]
-    story.append(pdf.table(["项目", "内容", "项目", "内容"], info, [25 * mm, 110 * mm, 25 * mm, 113 * mm], st=st))
-    story.append(Spacer(1, 4 * mm))
+            ["协议书", line["agreement"] or "", "检查期限", f"{rnd['starts_on']} 至 {rnd['ends_on']}"],
+            ["界桩数量", str(len(data["markers"])), "制表日期", data["made_on"]],
+            ["走向说明", line["description"] or "", "填写说明",
+             "在□中打√; 实测位置用高斯-克吕格坐标时 X 为北坐标、Y 为东坐标, 用经纬度时填 经度/纬度 和 4490; "
+             "上次状况为上一轮联检的结果"]]
+    story.append(pdf.table(["项目", "内容", "项目", "内容"], info, [20 * mm, 116 * mm, 20 * mm, 117 * mm], st=st))
+    story.append(Spacer(1, 2 * mm))
     story.append(pdf.overview(line["geometry"], [(m["marker_id"], m["geometry"]) for m in data["markers"]],
                               (left["name"], left["geometry"]), (right["name"], right["geometry"]),
-                              width=273 * mm, height=105 * mm))
+                              width=273 * mm, height=72 * mm))
     story.append(pdf.para(f"图例: 红线为界线, 黑点为界桩; 蓝色为{left['name']}, 橙色为{right['name']}。", st["body"]))
-    story.append(Spacer(1, 4 * mm))
-    header = ["界桩编号", "类型", "材质", "登记坐标 X(北) / Y(东)", "经度 / 纬度", "位置说明", "上次状况",
-              "本次状况", "实测位置", "处理意见", "备注"]
-    rows = [[m["marker_id"], m["marker_type"], m["material"],
-             f"{m['x']:.3f}\n{m['y']:.3f}\n{_zone_label(m['plane_crs'])}", f"{m['lon']:.7f}\n{m['lat']:.7f}",
-             m["location"], m["last_condition"], "", "", "", ""] for m in data["markers"]]
-    widths = [19, 12, 13, 36, 24, 58, 14, 16, 34, 18, 29]
-    story.append(pdf.table(header, rows, [w * mm for w in widths], st=st))
+    story.append(Spacer(1, 2 * mm))
+
+    def cells(row_fields, texts, style):
+        out = []
+        for (_, span), text in zip(row_fields, texts):
+            out += [pdf.para(text, style)] + [""] * (span - 1)
+        return out
+
+    def spans(row_fields, r):
+        commands, col = [], 0
+        for _, span in row_fields:
+            if span > 1:
+                commands.append(("SPAN", (col, r), (col + span - 1, r)))
+            col += span
+        return commands
+
+    head = pdf_headings()
+    rows = [cells(PDF_ROWS[0], head[0], st["head"]), cells(PDF_ROWS[1], head[1], st["head"])]
+    commands = spans(PDF_ROWS[0], 0) + spans(PDF_ROWS[1], 1)
+    for marker in data["markers"] + [None] * NEW_ROWS_PDF:
+        for part in PDF_ROWS:
+            commands += spans(part, len(rows))
+            rows.append(cells(part, [_pdf_cell(f, marker, line["line_id"]) for f, _ in part], st["cell"]))
+        # a heavier rule between markers, so the two rows of each read as one record
+        commands.append(("LINEBELOW", (0, len(rows) - 1), (-1, len(rows) - 1), 0.9, colors.black))
+    t = Table(rows, colWidths=[w * mm for w in PDF_WIDTHS], repeatRows=2)
+    t.setStyle(TableStyle(pdf.GRID + [("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#e8e8e8")),
+                                      ("LINEBELOW", (0, 1), (-1, 1), 0.9, colors.black)] + commands))
+    story.append(t)
     story.append(Spacer(1, 6 * mm))
     sign = [[pdf.para(f"{side['name']}检查人（签字）：\n\n单位（盖章）：\n\n日期：    年    月    日", st["body"])
              for side in (left, right)]]
@@ -163,16 +280,19 @@ def _pdf(data, path) -> None:
 
 # --- XLSX -----------------------------------------------------------------------------------------
 
+NEW_ROWS_XLSX = 10  # blank rows at the end for markers found or set in the field (新设)
+NEW_MARKER_FIELDS = ("marker_id", "marker_type", "material", "location")  # open to write in those rows
+
+
 def _xlsx(data, path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
-
-    from diming.layers.exports import neutralise
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from diming.boundaries.inspection import ENTRY_COLUMNS, ENTRY_CONDITIONS, KEY_COLUMNS, YES_NO
-    from diming.layers.schema import INSPECTION_ACTIONS
+    from diming.layers.exports import draw_grid, neutralise, print_setup
+    from diming.layers.schema import INSPECTION_ACTIONS, MARKER_TYPES
 
     rnd, left, right = data["round"], data["left"], data["right"]
     book = Workbook()
@@ -183,49 +303,61 @@ def _xlsx(data, path) -> None:
     ws["A2"] = neutralise(f"联检轮次: {rnd['round_id']} {rnd['name']}    左侧: {left['name']}（{left['code']}）"
                           f"    右侧: {right['name']}（{right['code']}）    检查期限: {rnd['starts_on']} 至 {rnd['ends_on']}")
     ws["A3"] = ("灰色列为登记信息, 已保护; 白色列填写本次检查结果。日期写 YYYY-MM-DD; 实测位置用高斯-克吕格坐标时 "
-                "X 为北坐标, Y 为东坐标, 用经纬度时填 经度/纬度 和 EPSG 4490。")
+                "X 为北坐标, Y 为东坐标, 用经纬度时填 经度/纬度 和 EPSG 4490。上次状况为上一轮联检的结果。"
+                f"末尾 {NEW_ROWS_XLSX} 行供填写新发现或新设的界桩: 填界桩编号、界桩状况 新设 和实测位置。")
     header_row = 4
     columns = KEY_COLUMNS + ENTRY_COLUMNS
     grey = PatternFill("solid", fgColor="E6E6E6")
     for col, (_, heading) in enumerate(columns, start=1):
         cell = ws.cell(header_row, col, heading)
         cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.fill = grey
     entry_fields = {f for f, _ in ENTRY_COLUMNS}
-    for r, marker in enumerate(data["markers"], start=header_row + 1):
+    markers = data["markers"]
+    blank = {"line_id": data["line"]["line_id"], "plane_crs": None, "entered": {}}
+    rows = markers + [None] * NEW_ROWS_XLSX
+    for r, marker in enumerate(rows, start=header_row + 1):
         for col, (field, _) in enumerate(columns, start=1):
-            if field in marker["entered"]:
-                value = marker["entered"][field]
+            source = marker or blank
+            if field in source["entered"]:
+                value = source["entered"][field]
             elif field == "measured_crs":
-                value = marker["plane_crs"]  # most teams measure in the registration system
+                value = source["plane_crs"]  # most teams measure in the registration system
             else:
-                value = None if field in entry_fields else marker.get(field)
+                value = None if field in entry_fields else source.get(field)
             cell = ws.cell(r, col, neutralise(value))
-            if field in entry_fields:
+            cell.alignment = Alignment(vertical="center", wrap_text=field == "location")
+            if field in entry_fields or (marker is None and field in NEW_MARKER_FIELDS):
                 cell.protection = Protection(locked=False)
             else:
                 cell.fill = grey
             if field == "inspected_on":
                 cell.number_format = "yyyy-mm-dd"
-    last = header_row + len(data["markers"])
+    last = header_row + len(rows)
     letter = {field: get_column_letter(i) for i, (field, _) in enumerate(columns, start=1)}
-    for field, choices in (("condition", ENTRY_CONDITIONS), ("action", INSPECTION_ACTIONS),
-                           ("references_complete", YES_NO), ("line_recognisable", YES_NO)):
+    first_new = header_row + len(markers) + 1
+    for field, choices, first in (("condition", ENTRY_CONDITIONS, header_row + 1),
+                                  ("action", INSPECTION_ACTIONS, header_row + 1),
+                                  ("references_complete", YES_NO, header_row + 1),
+                                  ("line_recognisable", YES_NO, header_row + 1),
+                                  ("marker_type", MARKER_TYPES, first_new)):
         dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
                             showErrorMessage=True, errorTitle="输入有误", error="请从下拉列表中选择")
         ws.add_data_validation(dv)
-        dv.add(f"{letter[field]}{header_row + 1}:{letter[field]}{max(last, header_row + 1)}")
+        dv.add(f"{letter[field]}{first}:{letter[field]}{last}")
     dates = DataValidation(type="date", operator="between", formula1=f'DATE({rnd["starts_on"].replace("-", ",")})',
                            formula2=f'DATE({rnd["ends_on"].replace("-", ",")})', allow_blank=True,
                            showErrorMessage=True, errorTitle="日期有误", error=f"检查日期应在 {rnd['starts_on']} 至 {rnd['ends_on']} 之间")
     ws.add_data_validation(dates)
-    dates.add(f"{letter['inspected_on']}{header_row + 1}:{letter['inspected_on']}{max(last, header_row + 1)}")
-    widths = {"location": 36, "marker_id": 12, "notes": 24, "photos": 16, "x": 14, "y": 14, "lon": 13, "lat": 13,
-              "measured_x": 16, "measured_y": 16, "inspected_on": 12}
-    for field, col in letter.items():
-        ws.column_dimensions[col].width = widths.get(field, 10)
-    ws.freeze_panes = ws.cell(header_row + 1, 3)
+    dates.add(f"{letter['inspected_on']}{header_row + 1}:{letter['inspected_on']}{last}")
+    widths = {"location": 30, "marker_id": 12, "notes": 20, "photos": 12, "x": 13, "y": 13, "lon": 12, "lat": 12,
+              "measured_x": 14, "measured_y": 14, "inspected_on": 11, "condition": 9, "action": 9,
+              "inspectors_left": 10, "inspectors_right": 10}
+    print_setup(ws, [widths.get(field, 8) for field, _ in columns], header_rows=(header_row, header_row),
+                freeze=f"C{header_row + 1}")
+    ws.row_dimensions[header_row].height = 30
+    draw_grid(ws, header_row, last, len(columns))
     # protection keeps the key columns from being changed by accident; no password, it is not a secret
     ws.protection.sheet = True
     ws.protection.formatColumns = False

@@ -33,6 +33,11 @@ ENTRY_COLUMNS = (
 )
 
 
+def condition_note(round_id: str) -> str:
+    """The audit note of a marker's condition changed by the results of round ``round_id``."""
+    return f"联检 {round_id}: 现状随最新检查记录更新"
+
+
 def _rounds(project):
     from diming.layers.store import read_layer
 
@@ -356,8 +361,7 @@ def record_results(project, round_id: str, records: list[dict], *, by=None, note
                 "ORDER BY inspected_on DESC, fid DESC LIMIT 1", (marker_id,)).fetchone()
             current = tx.get("boundary_markers", marker_id)
             if latest and current["condition"] != latest[0]:
-                tx.update("boundary_markers", marker_id, {"condition": latest[0]},
-                          note=f"联检 {round_id}: 现状随最新检查记录更新")
+                tx.update("boundary_markers", marker_id, {"condition": latest[0]}, note=condition_note(round_id))
     return counts
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from printed import assert_prints
 
 from diming.boundaries import inspection
-from diming.boundaries.fieldsheet import write_fieldsheet
+from diming.boundaries.fieldsheet import NEW_ROWS_XLSX, write_fieldsheet
 from diming.boundaries.inspection_checks import inspection_displaced, inspection_missing
 from diming.errors import DimingError
 from diming.layers.crs import from_lonlat, to_lonlat
@@ -20,8 +21,10 @@ from diming.layers.store import audit_rows, read_layer
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
 
 
-def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+def pdf_text(path, *, layout: bool = True) -> str:
+    """The PDF's text: laid out as on the page, or else cell by cell in reading order."""
+    return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
 
 
 @pytest.fixture
@@ -68,22 +71,55 @@ def test_round_new_list_show(demo_project, run, rnd):
 
 @needs_pdftotext
 def test_fieldsheet_pdf_text(demo_project, run, rnd, tmp_path):
+    from diming.boundaries.fieldsheet import NEW_ROWS_PDF, pdf_headings
+    from diming.boundaries.sheetio import _fields_by_heading
+
     out = tmp_path / "9103.pdf"
     result = run(demo_project, "inspect", "fieldsheet", "--round", rnd, "--line", "9103", "--format", "pdf",
                  "--output", out)
     assert result.exit_code == 0, result.output
     text = pdf_text(out)
     for expected in ("界桩检查记录表", "松阳区—鹤山县界线", "松阳区（379902）", "鹤山县（379903）", "第七轮2024年度",
-                     "高斯-克吕格 40 带 EPSG:4528", "本次状况", "实测位置", "双方签字", "检查人（签字）", "单位（盖章）"):
+                     "高斯-克吕格 40 带 EPSG:4528", "双方签字", "检查人（签字）", "单位（盖章）", "北", "千米"):
         assert expected in text, expected
     markers = markers_of(demo_project, "9103")
     for marker_id, m in markers.iterrows():
         assert marker_id in text
         assert f"{m.x:.3f}" in text and f"{m.geometry.x:.7f}" in text
+    # the paper carries every column the import reads, under the same headings, with the choices to tick
+    printed = [h for row in pdf_headings() for cell in row for h in cell.split("\n")]
+    assert sorted(printed) == sorted(_fields_by_heading())
     pages = text.split("\f")[:-1]
     assert len(pages) >= 2
-    for page in pages[1:]:  # the table's header repeats on every page it flows onto
-        assert "界桩编号" in page and "本次状况" in page
+    for page in pdf_text(out, layout=False).split("\f")[:-1]:  # the header rows repeat on every page
+        flat = page.replace(" ", "").replace("\n", "")
+        for heading in printed:
+            assert heading in flat, heading
+    assert text.count("□完好") == len(markers) + NEW_ROWS_PDF  # and blank rows for markers set in the field
+    for choice in ("□损坏", "□丢失", "□移位", "□新设", "□无需处理", "□复位", "□是", "□否"):
+        assert choice in text, choice
+    assert pages[0].count("□完好") >= 2  # the first page holds table rows, not only the sketch
+
+
+needs_pdffonts = pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts (poppler-utils) not installed")
+
+
+def embedded_fonts(path) -> list[tuple[str, str]]:
+    """(font name, emb column) of each font ``pdffonts`` lists."""
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [(line.split()[0], line.split()[-5]) for line in out.splitlines()[2:] if line.strip()]
+
+
+@needs_pdffonts
+def test_pdfs_embed_every_font(demo_project, rnd, tmp_path):
+    from diming.boundaries.report import write_report
+
+    sheet = write_fieldsheet(demo_project, rnd, "9101", "pdf", tmp_path / "s.pdf")
+    report = write_report(demo_project, rnd, tmp_path / "r.pdf")
+    for path in (sheet, report):
+        fonts = embedded_fonts(path)
+        assert fonts and all(emb == "yes" for _, emb in fonts), fonts
+        assert all("WenQuanYiMicroHei" in name for name, _ in fonts), fonts  # a subset: AAAAAA+…
 
 
 def test_fieldsheet_xlsx_validation_and_protection(demo_project, rnd, tmp_path):
@@ -92,7 +128,12 @@ def test_fieldsheet_xlsx_validation_and_protection(demo_project, rnd, tmp_path):
     heads = [c.value for c in ws[4]]
     assert heads[:2] == ["界线编号", "界桩编号"] and "界桩状况" in heads and "处理意见" in heads
     ids = [ws.cell(r, 2).value for r in range(5, ws.max_row + 1)]
-    assert ids == list(markers_of(demo_project, "9101").index)
+    markers = list(markers_of(demo_project, "9101").index)
+    assert ids == markers + [None] * NEW_ROWS_XLSX  # blank rows for markers set in the field
+    new_row = 5 + len(markers)
+    assert ws.cell(new_row, 1).value == "9101" and not ws.cell(new_row, 2).protection.locked
+    assert ws.cell(new_row, 5).protection.locked  # registered X: the import does not read it
+    assert_prints(ws, header_rows="4:4", freeze="C5", landscape=True, grid_row=new_row)
     assert ws.protection.sheet
     col = {h: i + 1 for i, h in enumerate(heads)}
     assert ws.cell(5, col["界桩编号"]).protection.locked
