@@ -71,10 +71,11 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
 
 def _previous(project, rnd: dict, line_id: str, markers) -> dict:
     """上次状况 of each marker: what the latest earlier round found. A marker no earlier round
-    visited shows its condition before this round's results came in (the registered one)."""
+    visited shows its condition before this round's results came in (the registered one); a marker
+    this round set has none (None)."""
     import json
 
-    from diming.boundaries.inspection import condition_note
+    from diming.boundaries.inspection import condition_note, new_marker_note
     from diming.layers.store import connect, read_layer
 
     earlier = read_layer(project, "inspections", where="line_id = ? AND round_id != ? AND inspected_on < ? "
@@ -85,8 +86,9 @@ def _previous(project, rnd: dict, line_id: str, markers) -> dict:
     try:  # the first change this round's results made to a marker's condition holds the one before
         before = {}
         for key, value in con.execute("SELECT key, before FROM audit_log WHERE layer = 'boundary_markers' "
-                                      "AND note = ? ORDER BY fid", (condition_note(rnd["round_id"]),)):
-            before.setdefault(key, json.loads(value).get("condition"))
+                                      "AND note IN (?, ?) ORDER BY fid",
+                                      (condition_note(rnd["round_id"]), new_marker_note(rnd["round_id"]))):
+            before.setdefault(key, json.loads(value).get("condition") if value else None)
     finally:
         con.close()
     return {m: found.get(m, before.get(m, c)) for m, c in zip(markers.marker_id, markers.condition)}
@@ -210,8 +212,10 @@ def _pdf_cell(field: str, marker: dict | None, line_id: str) -> str:
         return f"{marker['lon']:.7f}\n{marker['lat']:.7f}"
     if field == "measured_crs":
         return f"{marker['plane_crs']} (或 4490 经纬度)"  # pre-filled as in the XLSX
-    if field in ("marker_id", "location", "last_condition"):
+    if field in ("marker_id", "location"):
         return marker[field] or ""
+    if field == "last_condition":
+        return marker[field] or "—"
     return ""
 
 
@@ -315,15 +319,17 @@ def _xlsx(data, path) -> None:
         cell.fill = grey
     entry_fields = {f for f, _ in ENTRY_COLUMNS}
     markers = data["markers"]
-    blank = {"line_id": data["line"]["line_id"], "plane_crs": None, "entered": {}}
+    # a blank row measures, like the rest, in the line's registration system
+    blank = {"line_id": data["line"]["line_id"], "entered": {}}
+    blank_crs = markers[0]["plane_crs"] if markers else None
     rows = markers + [None] * NEW_ROWS_XLSX
     for r, marker in enumerate(rows, start=header_row + 1):
         for col, (field, _) in enumerate(columns, start=1):
             source = marker or blank
             if field in source["entered"]:
                 value = source["entered"][field]
-            elif field == "measured_crs":
-                value = source["plane_crs"]  # most teams measure in the registration system
+            elif field == "measured_crs":  # most teams measure in the registration system
+                value = marker["plane_crs"] if marker else blank_crs
             else:
                 value = None if field in entry_fields else source.get(field)
             cell = ws.cell(r, col, neutralise(value))

@@ -392,3 +392,70 @@ def test_marker_without_plane_coordinates_gets_them_from_its_position(demo_proje
     row = sheet_data(demo_project, rnd, "9101")["markers"][1]
     assert row["plane_crs"] == 4528
     assert abs(row["x"] - m.x.iloc[1]) < 0.002 and abs(row["y"] - m.y.iloc[1]) < 0.002
+
+
+def test_new_marker_text_dates_and_displacement_summary(demo_project, run, rnd, tmp_path):
+    sheet = write_fieldsheet(demo_project, rnd, "9101", "xlsx", tmp_path / "s.xlsx")
+    m = markers_of(demo_project, "9101")
+    filled = fill(sheet, tmp_path / "filled.xlsx", {
+        "9101001Q": {"检查日期": "2024/5/3", "界桩状况": "移位", "实测X(北)或经度": m.x.iloc[0] + 3.0,
+                     "实测Y(东)或纬度": m.y.iloc[0] + 4.0},
+        "9101002Q": {"检查日期": "２０２４年５月４日", "界桩状况": "完好"},  # typed as text, full-width digits
+        "9101003Q": {"检查日期": "20240505", "界桩状况": "完好", "实测X(北)或经度": m.x.iloc[2] + 0.2,
+                     "实测Y(东)或纬度": m.y.iloc[2]},
+    })
+    book = load_workbook(filled)
+    ws = book.active
+    heads = {c.value: c.column for c in ws[4]}
+    row = 5 + len(m)  # the first blank row: a marker set in the field between 001 and 002
+    x, y = (m.x.iloc[0] + m.x.iloc[1]) / 2, (m.y.iloc[0] + m.y.iloc[1]) / 2
+    for heading, value in {"界桩编号": "9101001A", "界桩类型": "单立", "材质": "混凝土", "检查日期": "2024-05-03",
+                           "界桩状况": "新设", "实测X(北)或经度": x, "实测Y(东)或纬度": y, "位置说明": "新修机耕路旁"}.items():
+        ws.cell(row, heads[heading], value)
+    book.save(filled)
+    result = run(demo_project, "inspect", "import", "--round", rnd, filled)
+    assert result.exit_code == 0, result.output
+    assert "新增 4" in result.output and "新设界桩 1" in result.output
+    assert "位移超过容差 1 米的界桩 1 个: 9101001Q 5.00 米" in result.output
+    records = read_layer(demo_project, "inspections").set_index("marker_id")
+    assert records.inspected_on["9101002Q"] == "2024-05-04" and records.inspected_on["9101003Q"] == "2024-05-05"
+    new = markers_of(demo_project, "9101").loc["9101001A"]
+    assert new.condition == "新设" and new.material == "混凝土" and new.installed_on == "2024-05-03"
+    assert new.plane_crs == 4528 and abs(new.x - x) < 1e-6 and records.displacement_m["9101001A"] == 0
+    assert [a["note"] for a in audit_rows(demo_project, layer="boundary_markers", key="9101001A")] == ["联检 2024-1: 新设界桩"]
+    assert run(demo_project, "inspect", "import", "--round", rnd, filled).output.count("未变 4") == 1
+
+    # re-generated now: 上次状况 is what was there before this round, this round's result in its own column
+    again = load_workbook(write_fieldsheet(demo_project, rnd, "9101", "xlsx", tmp_path / "again.xlsx")).active
+    assert again.cell(5, heads["界桩编号"]).value == "9101001A" and again.cell(5, heads["上次状况"]).value is None
+    assert again.cell(6, heads["上次状况"]).value == "完好" and again.cell(6, heads["界桩状况"]).value == "移位"
+    # a new marker without its position, or on a line outside the round, is refused
+    ws.cell(row, heads["界桩编号"], "9101001B")
+    ws.cell(row, heads["实测X(北)或经度"]).value = None
+    ws.cell(row, heads["实测Y(东)或纬度"]).value = None
+    ws.cell(row + 1, heads["界桩编号"], "9102001B")
+    ws.cell(row + 1, heads["界线编号"], "9102")
+    for heading, value in {"检查日期": "2024-05-03", "界桩状况": "新设", "实测X(北)或经度": x, "实测Y(东)或纬度": y}.items():
+        ws.cell(row + 1, heads[heading], value)
+    book.save(tmp_path / "bad.xlsx")
+    bad = run(demo_project, "inspect", "import", "--round", rnd, tmp_path / "bad.xlsx")
+    assert bad.exit_code == 1
+    assert f"第{row}行 实测X(北)或经度: 新设界桩须填实测位置" in bad.output
+    assert f"第{row + 1}行 界线编号: '9102' 不是本轮界线" in bad.output
+
+
+@needs_pdftotext
+def test_fieldsheet_pdf_shows_previous_round_and_this_rounds_result(demo_project, rnd, tmp_path):
+    m = markers_of(demo_project, "9101")
+    inspection.record_results(demo_project, rnd, inspection.validate_results(demo_project, rnd, [
+        {"_row": 2, "marker_id": "9101002Q", "inspected_on": "2024-05-03", "condition": "丢失", "action": "重建"}])[0])
+    inspection.new_round(demo_project, 2025, "第七轮2025年度", lines=["9101"])
+    from diming.boundaries.fieldsheet import sheet_data
+
+    data = sheet_data(demo_project, "2025-1", "9101")
+    assert data["markers"][1]["last_condition"] == "丢失" and data["markers"][0]["last_condition"] == "完好"
+    this = sheet_data(demo_project, rnd, "9101")
+    assert this["markers"][1]["last_condition"] == "完好" and this["markers"][1]["entered"]["condition"] == "丢失"
+    text = pdf_text(write_fieldsheet(demo_project, rnd, "9101", "pdf", tmp_path / "s.pdf"))
+    assert "■丢失" in text and "■重建" in text and "2024-05-03" in text
+    assert m.index[1] in text

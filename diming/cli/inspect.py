@@ -102,7 +102,10 @@ def import_(obj, round_id, file):
 
     counts = import_results(obj["project"], round_id, file, by=obj["by"])
     click.echo(f"{file}: {counts['rows']} 条记录; 新增 {counts['added']}, 更新 {counts['changed']}, "
-               f"未变 {counts['unchanged']}")
+               f"未变 {counts['unchanged']}" + (f"; 新设界桩 {counts['new_markers']}" if counts["new_markers"] else ""))
+    if counts["displaced"]:
+        click.echo(f"位移超过容差 {counts['tolerance_m']:g} 米的界桩 {len(counts['displaced'])} 个: " + "、".join(
+            f"{d['marker_id']} {d['displacement_m']:.2f} 米" for d in counts["displaced"]))
 
 
 @cli.command("report")
