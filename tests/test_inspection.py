@@ -1,6 +1,7 @@
 import csv
 import json
 import math
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -348,16 +349,25 @@ def test_round_report_formats(demo_project, run, rnd, tmp_path):
     assert "| 合计 |  | 34 | 2 | 0 | 0 | 1 | 1 | 0 | 32 |" in md
     assert "| 9101 | 9101001Q | 移位 | 5.00 | 2024-05-03 |" in md
     assert "| 9101 | 9101002Q | 丢失 | 重建 |  |" in md
-    assert "inspection.displaced" in md and "9103022Q" in md
+    assert "| 界桩移位 | 错误 | 界桩 9101001Q |" in md
+    assert md.count("9103022Q") == 1  # not yet inspected: listed once, not once more as a finding
     book = load_workbook(tmp_path / "r.xlsx")
     summary = [list(r) for r in book["汇总"].iter_rows(min_row=3, values_only=True)]
     assert summary[0] == ["界线编号", "界线名称", "界桩总数", "已检", "完好", "损坏", "丢失", "移位", "新设", "未检"]
     assert summary[-1] == ["合计", None, 34, 2, 0, 0, 1, 1, 0, 32]
     assert list(book["移位界桩"].iter_rows(min_row=2, values_only=True)) == [("9101", "9101001Q", "移位", "5.00", "2024-05-03")]
+    assert_prints(book["汇总"], header_rows="3:3", freeze="C4", landscape=True)
+    for name in ("移位界桩", "需处理界桩", "尚未检查的界桩", "检查发现的问题"):
+        assert_prints(book[name], header_rows="1:1", freeze="C2", landscape=True)
     text = pdf_text(tmp_path / "r.pdf")
     for expected in ("联合检查报告", "第七轮2024年度", "界桩状况汇总", "9101001Q", "5.00", "重建", "尚未检查的界桩",
-                     "inspection.displaced"):
+                     "界桩移位", "错误"):
         assert expected in text, expected
+    # an official document: no rule codes, no English severities
+    xlsx_text = " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v)
+    for document in (md, text, xlsx_text):
+        assert not re.search(r"\b(area|line|marker|inspection|proposal|name)\.[a-z-]+", document)
+        assert not re.search(r"\b(error|warning|info)\b", document)
     bad = run(demo_project, "inspect", "report", "--round", rnd, "--output", tmp_path / "r.doc")
     assert bad.exit_code == 1 and not (tmp_path / "r.doc").exists()
 
@@ -376,8 +386,9 @@ def test_demo_writes_round_sheet_and_report(tmp_path):
     report = (tmp_path / "out" / "联检报告.md").read_text(encoding="utf-8")
     assert "| 9101 | 9101004Q | 移位 | 2.40 |" in report and "| 9101 | 9101008Q | 丢失 | 重建 |  |" in report
     # diming check's findings on the round's lines and the areas either side, not the rest
-    assert "| area.gap | error | 379901 |" in report and "| inspection.displaced | error | 9101004Q |" in report
-    assert "9103005Q" not in report and "area.overlap" not in report
+    assert "| 界桩移位 | 错误 | 界桩 9101004Q |" in report
+    # the gap between two towns of 云溪区 lies inside the county, not on its boundary lines
+    assert "缝隙" not in report and "9103005Q" not in report and "重叠" not in report
     assert "联合检查报告" in pdf_text(tmp_path / "out" / "联检报告.pdf")
     assert markers_of(project, "9101").condition["9101004Q"] == "移位"
 
