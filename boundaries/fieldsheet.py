@@ -62,7 +62,7 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
                      "material": m.material, "x": float(x), "y": float(y), "plane_crs": int(crs),
                      "lon": round(m.geometry.x, 7), "lat": round(m.geometry.y, 7), "location": m.location,
                      "elevation": None if pd.isna(m.elevation) else float(m.elevation),
-                     "last_condition": previous[m.marker_id], "geometry": m.geometry,
+                     "last_condition": previous[m.marker_id], "condition": m.condition, "geometry": m.geometry,
                      "entered": entered.get(m.marker_id, {})})
     return {"round": rnd, "line": {"line_id": line_id, "name": line["name"], "agreement": line.agreement,
                                    "description": line.description, "geometry": line.geometry},
@@ -375,8 +375,10 @@ def _xlsx(data, path) -> None:
 
 def _description(marker) -> str:
     parts = [f"{marker['marker_type'] or ''} {marker['material'] or ''}".strip(), marker["location"] or "",
-             f"上次状况: {marker['last_condition'] or '—'}",
+             f"现状: {marker['condition'] or '—'}    上次状况: {marker['last_condition'] or '—'}",
              f"登记 X {marker['x']:.3f} Y {marker['y']:.3f} ({_zone_label(marker['plane_crs'])})"]
+    if marker["elevation"] is not None:
+        parts.append(f"高程 {marker['elevation']:g} 米")
     return "\n".join(p for p in parts if p)
 
 
@@ -390,6 +392,8 @@ def _gpx(data, path) -> None:
     ET.SubElement(meta, f"{{{ns}}}name").text = f"{_heading(data)} {data['round']['name']}"
     for m in data["markers"]:
         wpt = ET.SubElement(root, f"{{{ns}}}wpt", {"lat": f"{m['lat']:.7f}", "lon": f"{m['lon']:.7f}"})
+        if m["elevation"] is not None:  # GPX wants ele first
+            ET.SubElement(wpt, f"{{{ns}}}ele").text = f"{m['elevation']:g}"
         ET.SubElement(wpt, f"{{{ns}}}name").text = m["marker_id"]
         ET.SubElement(wpt, f"{{{ns}}}desc").text = _description(m)
         ET.SubElement(wpt, f"{{{ns}}}sym").text = "Flag"
@@ -404,11 +408,36 @@ def _gpx(data, path) -> None:
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
+def _kml_colour(hex_rgb: str, alpha: str = "ff") -> str:
+    """#rrggbb as KML writes colours: aabbggrr."""
+    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
+    return f"{alpha}{b}{g}{r}"
+
+
+def plain(text) -> str:
+    """Text a KML viewer shows as written: Google Earth and others render ``<description>`` as HTML,
+    so the text is HTML-escaped (and then XML-escaped when written), and no markup of ours is added."""
+    import html
+
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+# the fields a marker's placemark carries as ExtendedData, named as in the XLSX sheet
+KML_FIELDS = ("marker_id", "line_id", "marker_type", "material", "x", "y", "plane_crs", "elevation", "location",
+              "condition", "last_condition")
+
+
 def _kml(data, path) -> None:
     import xml.etree.ElementTree as ET
 
+    from diming.boundaries.inspection import KEY_COLUMNS
+    from diming.boundaries.pdf import LINE_COLOUR
+    from diming.layers.schema import MARKER_CONDITIONS
+    from diming.maps.inspection import CONDITION_COLOURS  # the inspection map's colours: one definition
+
     ns = "http://www.opengis.net/kml/2.2"
     ET.register_namespace("", ns)
+    headings = dict(KEY_COLUMNS) | {"elevation": "高程(米)", "condition": "现状"}
 
     def sub(parent, tag, text=None):
         element = ET.SubElement(parent, f"{{{ns}}}{tag}")
@@ -422,11 +451,18 @@ def _kml(data, path) -> None:
     line_style = sub(doc, "Style")
     line_style.set("id", "line")
     ls = sub(line_style, "LineStyle")
-    sub(ls, "color", "ff2b39c0")  # aabbggrr
+    sub(ls, "color", _kml_colour(LINE_COLOUR))
     sub(ls, "width", "3")
+    for i, condition in enumerate(MARKER_CONDITIONS):  # one style per condition, ids c0 … by the schema's order
+        style = sub(doc, "Style")
+        style.set("id", f"c{i}")
+        icon = sub(style, "IconStyle")
+        sub(icon, "color", _kml_colour(CONDITION_COLOURS[condition]))
+        # no Icon: the viewer's own pin, tinted; a link to an icon would not load in the field
+        sub(sub(style, "LabelStyle"), "scale", "0.8")
     line_pm = sub(doc, "Placemark")
     sub(line_pm, "name", data["line"]["name"])
-    sub(line_pm, "description", data["line"]["description"] or "")
+    sub(line_pm, "description", plain(data["line"]["description"]))
     sub(line_pm, "styleUrl", "#line")
     multi = sub(line_pm, "MultiGeometry")
     geom = data["line"]["geometry"]
@@ -437,6 +473,16 @@ def _kml(data, path) -> None:
     for m in data["markers"]:
         pm = sub(folder, "Placemark")
         sub(pm, "name", m["marker_id"])
-        sub(pm, "description", _description(m))
-        sub(sub(pm, "Point"), "coordinates", f"{m['lon']:.7f},{m['lat']:.7f},0")
+        sub(pm, "description", plain(_description(m)))
+        condition = m["condition"] if m["condition"] in MARKER_CONDITIONS else "未检"
+        sub(pm, "styleUrl", f"#c{MARKER_CONDITIONS.index(condition)}")
+        extended = sub(pm, "ExtendedData")
+        for field in KML_FIELDS:
+            value = m.get(field)
+            item = sub(extended, "Data")
+            item.set("name", field)
+            sub(item, "displayName", headings[field])
+            sub(item, "value", "" if value is None else str(value))
+        altitude = m["elevation"] if m["elevation"] is not None else 0
+        sub(sub(pm, "Point"), "coordinates", f"{m['lon']:.7f},{m['lat']:.7f},{altitude:g}")
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

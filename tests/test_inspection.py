@@ -1,4 +1,5 @@
 import csv
+import html
 import json
 import math
 import re
@@ -470,3 +471,59 @@ def test_fieldsheet_pdf_shows_previous_round_and_this_rounds_result(demo_project
     text = pdf_text(write_fieldsheet(demo_project, rnd, "9101", "pdf", tmp_path / "s.pdf"))
     assert "■丢失" in text and "■重建" in text and "2024-05-03" in text
     assert m.index[1] in text
+
+
+PAYLOADS = ['<script>alert(1)</script>', '<img src=x onerror=alert(2)>', '"><svg onload=alert(3)>',
+            '<a href="javascript:alert(4)">点此</a>', '[点此](javascript:alert(5))', '![x](http://x/y.png)',
+            '<iframe src="http://x"></iframe>', '&lt;b&gt;', '`code`', '*强调*']
+
+
+def test_gpx_ele_and_kml_styles_extended_data_plain_descriptions(demo_project, rnd, tmp_path):
+    from diming.layers.store import transaction
+    from diming.maps.inspection import CONDITION_COLOURS
+
+    payload = " ".join(PAYLOADS)
+    with transaction(demo_project) as tx:
+        tx.update("boundary_markers", "9101001Q", {"location": payload, "condition": "丢失"})
+        tx.update("boundary_lines", "9101", {"description": payload})
+    markers = markers_of(demo_project, "9101")
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    wpts = ET.parse(write_fieldsheet(demo_project, rnd, "9101", "gpx", tmp_path / "s.gpx")).getroot().findall("g:wpt", ns)
+    assert [float(w.find("g:ele", ns).text) for w in wpts] == list(markers.elevation)
+    assert list(wpts[0])[0].tag.endswith("ele")  # GPX 1.1 wants ele before name
+
+    k = {"k": "http://www.opengis.net/kml/2.2"}
+    doc = ET.parse(write_fieldsheet(demo_project, rnd, "9101", "kml", tmp_path / "s.kml")).getroot().find("k:Document", k)
+    styles = {s.get("id"): s for s in doc.findall("k:Style", k)}
+    placemarks = doc.findall("k:Folder/k:Placemark", k)
+    lost = styles[placemarks[0].find("k:styleUrl", k).text[1:]]
+    colour = CONDITION_COLOURS["丢失"]  # aabbggrr
+    assert lost.find("k:IconStyle/k:color", k).text == f"ff{colour[5:7]}{colour[3:5]}{colour[1:3]}"
+    assert styles[placemarks[1].find("k:styleUrl", k).text[1:]].find("k:IconStyle/k:color", k).text.endswith(
+        CONDITION_COLOURS["完好"][1:3])
+    data = {d.get("name"): (d.find("k:displayName", k).text, d.find("k:value", k).text)
+            for d in placemarks[0].findall("k:ExtendedData/k:Data", k)}
+    assert data["marker_id"] == ("界桩编号", "9101001Q") and data["condition"] == ("现状", "丢失")
+    assert data["location"] == ("位置说明", payload) and float(data["elevation"][1]) == markers.elevation.iloc[0]
+    assert data["x"][1] == str(markers.x.iloc[0]) and data["plane_crs"] == ("平面坐标系EPSG", "4528")
+    # descriptions are plain text: as a balloon renders them (HTML), no tag survives, every payload reads as written
+    for description in [p.find("k:description", k).text for p in placemarks] + \
+            [doc.find("k:Placemark/k:description", k).text]:
+        assert "<" not in description and ">" not in description
+    rendered = html.unescape(placemarks[0].find("k:description", k).text)
+    assert all(p in rendered for p in PAYLOADS)
+
+
+def test_markdown_report_escapes_html(demo_project, rnd, tmp_path):
+    from diming.boundaries.report import write_report
+    from diming.layers.store import transaction
+
+    with transaction(demo_project) as tx:
+        tx.update("boundary_lines", "9101", {"name": "云溪区—松阳区界线" + "".join(PAYLOADS)})
+    inspection.record_results(demo_project, rnd, inspection.validate_results(demo_project, rnd, [
+        {"_row": 2, "marker_id": "9101002Q", "inspected_on": "2024-05-03", "condition": "丢失", "action": "重建",
+         "notes": " ".join(PAYLOADS)}])[0])
+    md = write_report(demo_project, rnd, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "<" not in md and ">" not in md
+    assert not re.search(r"(?<!\\)[\[\]`*!]", md)  # no link, image, code or emphasis Markdown would act on
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "&amp;lt;b&amp;gt;" in md
