@@ -135,10 +135,14 @@ def write_fieldsheet(project, round_id: str, line_id: str, fmt: str, output) -> 
 
 
 def write_fieldsheets(project, round_id: str, fmt: str, folder) -> list[Path]:
-    """One field sheet per line of the round into ``folder``, named ``<line>.<fmt>``."""
+    """One field sheet per line of the round into ``folder``, named ``<line>.<fmt>``. A folder name
+    with a file extension (``sheet.pdf``) is refused: it is a file name given without ``--line``."""
     from diming.boundaries.inspection import get_round
 
     folder = Path(folder)
+    if folder.suffix and not folder.is_dir():
+        raise DimingError(f"{folder}: 不指定 --line 时输出为文件夹 (每条界线一个文件), 文件夹名不能带扩展名 "
+                          f"{folder.suffix}; 只要一条界线请加 --line (a folder is written without --line)")
     return [write_fieldsheet(project, round_id, line_id, fmt, folder / f"{line_id}.{fmt}")
             for line_id in get_round(project, round_id)["line_ids"]]
 

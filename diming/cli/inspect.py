@@ -46,12 +46,17 @@ def round_close(obj, round_id):
 
 
 @round_.command("list")
+@text_or_json
 @click.pass_obj
-def round_list(obj):
+def round_list(obj, fmt):
     """列出联检轮次及进度 (rounds with markers inspected / total)."""
     from diming.boundaries.inspection import list_rounds
 
-    for r in list_rounds(obj["project"]):
+    rounds = list_rounds(obj["project"])
+    if fmt == "json":
+        echo_json(rounds)
+        return
+    for r in rounds:
         click.echo(f"{r['round_id']:<8} {r['name']}  {r['status']}  {r['starts_on']}—{r['ends_on']}  "
                    f"已检 {r['inspected']}/{r['total']}")
 
