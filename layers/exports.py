@@ -90,6 +90,22 @@ def draw_grid(sheet, first_row: int, last_row: int, columns: int) -> None:
             cell.border = grid
 
 
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def date_cell(value):
+    """A stored ISO date (``YYYY-MM-DD`` text) as a date, for a cell a spreadsheet sorts and filters
+    as a date (format it with :data:`DATE_FORMAT`); other values unchanged."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
+
+
 def text_width(values, *, least: float = 6, most: float = 50) -> float:
     """A column width (in characters) for these cell values: a Chinese character counts two."""
     longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in line)

@@ -1,8 +1,10 @@
 """The heritage protection list: add, import, list, show, export."""
+import datetime
 import json
 
 import openpyxl
 import pytest
+from printed import assert_prints
 from shapely.geometry import Point
 
 from diming.errors import DimingError
@@ -71,6 +73,8 @@ def test_export_publishable_xlsx_and_layer(project, run, tmp_path):
     record = dict(zip(rows[1], rows[2]))
     assert record["标准地名"] == "鼓楼" and record["罗马字母拼写"] == "Gulou" and record["状态"] == "在用"
     assert record["含义"] == "'=HYPERLINK(\"http://x\")" and record["经度"] == 120.2
+    assert isinstance(record["公布日期"], datetime.datetime)  # a date cell, not text
+    assert_prints(openpyxl.load_workbook(out).active, header_rows="2:2", freeze="C3", landscape=True, grid_row=3)
     assert export_list(project, tmp_path / "list.geojson") == 1
     data = json.loads((tmp_path / "list.geojson").read_text())
     assert data["features"][0]["properties"]["name"] == "鼓楼"
