@@ -155,19 +155,18 @@ def _heading(data) -> str:
 
 NEW_ROWS_PDF = 4  # blank rows on paper for markers found or set in the field (新设)
 
-# Each marker takes two table rows; (field, column span) of each, in the order printed. Together the
-# two rows carry every column of the XLSX sheet, under the same headings, so the paper records
-# everything the import reads.
+# Each marker takes two table rows, one field per cell in the same twelve columns (None: a cell
+# left free to write in). Together they carry every column of the XLSX sheet, under the same
+# headings, so the paper records everything the import reads.
 PDF_ROWS = (
-    (("marker_id", 1), ("marker_type", 1), ("x", 1), ("lon", 1), ("last_condition", 1), ("inspected_on", 1),
-     ("condition", 1), ("references_complete", 1), ("line_recognisable", 1), ("action", 1), ("photos", 1),
-     ("notes", 1)),
-    (("line_id", 1), ("location", 3), ("measured_crs", 2), ("measured_x", 1), ("measured_y", 2),
-     ("inspectors_left", 1), ("inspectors_right", 1)),
+    ("marker_id", "marker_type", "x", "lon", "inspected_on", "last_condition", "condition", "references_complete",
+     "line_recognisable", "action", "photos", "notes"),
+    ("line_id", "measured_crs", "location", "measured_x", "measured_y", None, "inspectors_left", None, None,
+     "inspectors_right", None, None),
 )
 # cells that hold two or three columns of the XLSX sheet, one under the other
 PDF_STACKED = {"marker_type": ("marker_type", "material"), "x": ("x", "y", "plane_crs"), "lon": ("lon", "lat")}
-PDF_WIDTHS = (20, 17, 38, 22, 13, 22, 37, 15, 15, 30, 20, 24)  # mm, the 273 mm between the margins
+PDF_WIDTHS = (20, 17, 38, 22, 22, 13, 37, 15, 15, 30, 20, 24)  # mm, the 273 mm between the margins
 
 
 def pdf_headings() -> list[list[str]]:
@@ -175,7 +174,7 @@ def pdf_headings() -> list[list[str]]:
     from diming.boundaries.inspection import ENTRY_COLUMNS, KEY_COLUMNS
 
     headings = dict(KEY_COLUMNS + ENTRY_COLUMNS)
-    return [["\n".join(headings[f] for f in PDF_STACKED.get(field, (field,))) for field, _ in row]
+    return [["\n".join(headings[f] for f in PDF_STACKED.get(field, (field,))) if field else "" for field in row]
             for row in PDF_ROWS]
 
 
@@ -185,8 +184,8 @@ def _ticks(choices, chosen=None, per_line: int = 3) -> str:
     return "\n".join(" ".join(boxes[i:i + per_line]) for i in range(0, len(boxes), per_line))
 
 
-def _pdf_cell(field: str, marker: dict | None, line_id: str) -> str:
-    """What the cell of ``field`` shows for ``marker`` (None: a blank row for a new marker)."""
+def _pdf_cell(field: str, marker: dict | None, line_id: str, crs) -> str:
+    """What the cell of ``field`` shows for ``marker`` (None: a blank row for a new marker, measured in ``crs``)."""
     from diming.boundaries.inspection import ENTRY_CONDITIONS, YES_NO
     from diming.layers.schema import INSPECTION_ACTIONS
 
@@ -206,6 +205,8 @@ def _pdf_cell(field: str, marker: dict | None, line_id: str) -> str:
         return str(value)
     if field == "line_id":
         return line_id + "\n"  # a second line: room to write under it
+    if field == "measured_crs":  # pre-filled as in the XLSX; 4490 for longitude/latitude
+        return f"{marker['plane_crs'] if marker else crs}\n(或 4490)"
     if marker is None:
         return "—" if field == "last_condition" else ""
     if field == "marker_type":
@@ -214,8 +215,6 @@ def _pdf_cell(field: str, marker: dict | None, line_id: str) -> str:
         return f"{marker['x']:.3f}\n{marker['y']:.3f}\n{_zone_label(marker['plane_crs'])}"
     if field == "lon":
         return f"{marker['lon']:.7f}\n{marker['lat']:.7f}"
-    if field == "measured_crs":
-        return f"{marker['plane_crs']} (或 4490 经纬度)"  # pre-filled as in the XLSX
     if field in ("marker_id", "location"):
         return marker[field] or ""
     if field == "last_condition":
@@ -250,40 +249,38 @@ def _pdf(data, path) -> None:
     story.append(pdf.para(f"图例: 红线为界线, 黑点为界桩; 蓝色为{left['name']}, 橙色为{right['name']}。", st["body"]))
     story.append(Spacer(1, 2 * mm))
 
-    def cells(row_fields, texts, style):
-        out = []
-        for (_, span), text in zip(row_fields, texts):
-            out += [pdf.para(text, style)] + [""] * (span - 1)
-        return out
-
-    def spans(row_fields, r):
-        commands, col = [], 0
-        for _, span in row_fields:
-            if span > 1:
-                commands.append(("SPAN", (col, r), (col + span - 1, r)))
-            col += span
-        return commands
+    def cells(fields, texts, style):
+        # plain strings (lines split at "\n") where the text is ours and short: a Paragraph per cell
+        # would be most of the time of a 500-marker sheet; the location is wrapped as a Paragraph
+        return [pdf.para(text, style) if field == "location" or style is st["head"] else text
+                for field, text in zip(fields, texts)]
 
     head = pdf_headings()
-    rows = [cells(PDF_ROWS[0], head[0], st["head"]), cells(PDF_ROWS[1], head[1], st["head"])]
-    commands = spans(PDF_ROWS[0], 0) + spans(PDF_ROWS[1], 1)
+    widths = [w * mm for w in PDF_WIDTHS]
+    header = Table([cells(PDF_ROWS[0], head[0], st["head"]), cells(PDF_ROWS[1], head[1], st["head"])],
+                   colWidths=widths)
+    header.setStyle(TableStyle(pdf.GRID + [("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#e8e8e8")),
+                                           ("LINEBELOW", (0, 1), (-1, 1), 0.9, colors.black)]))
+    story.append(header)
+    # one small table per marker, its two rows kept on one page, a heavier rule below it; the
+    # heading is repeated at the top of each later page (pdf.build_with_running_header)
+    block_style = TableStyle(pdf.GRID + [("FONTSIZE", (0, 0), (-1, -1), st["cell"].fontSize),
+                                         ("LEADING", (0, 0), (-1, -1), st["cell"].leading),
+                                         ("LINEBELOW", (0, 1), (-1, 1), 0.9, colors.black),
+                                         ("NOSPLIT", (0, 0), (-1, -1))])
+    crs = data["markers"][0]["plane_crs"] if data["markers"] else 4490
     for marker in data["markers"] + [None] * NEW_ROWS_PDF:
-        for part in PDF_ROWS:
-            commands += spans(part, len(rows))
-            rows.append(cells(part, [_pdf_cell(f, marker, line["line_id"]) for f, _ in part], st["cell"]))
-        # a heavier rule between markers, so the two rows of each read as one record
-        commands.append(("LINEBELOW", (0, len(rows) - 1), (-1, len(rows) - 1), 0.9, colors.black))
-    t = Table(rows, colWidths=[w * mm for w in PDF_WIDTHS], repeatRows=2)
-    t.setStyle(TableStyle(pdf.GRID + [("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#e8e8e8")),
-                                      ("LINEBELOW", (0, 1), (-1, 1), 0.9, colors.black)] + commands))
-    story.append(t)
+        block = Table([cells(fields, [_pdf_cell(f, marker, line["line_id"], crs) if f else "" for f in fields],
+                             st["cell"]) for fields in PDF_ROWS], colWidths=widths)
+        block.setStyle(block_style)
+        story.append(block)
     story.append(Spacer(1, 6 * mm))
-    sign = [[pdf.para(f"{side['name']}检查人（签字）：\n\n单位（盖章）：\n\n日期：    年    月    日", st["body"])
+    sign = [[pdf.para(f"{side['name']}检查人（签字）：\n\n单位（盖章）：\n\n日期：　　　　年　　月　　日", st["body"])
              for side in (left, right)]]
     story.append(KeepTogether([pdf.para("双方签字", st["h2"]),
                                pdf.table([f"左侧 {left['name']}", f"右侧 {right['name']}"], sign,
                                          [136 * mm, 137 * mm], st=st)]))
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    pdf.build_with_running_header(doc, on_page, story, header)
 
 
 # --- XLSX -----------------------------------------------------------------------------------------

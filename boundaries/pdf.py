@@ -123,6 +123,30 @@ def document(path, title: str, footer: str):
     return doc, on_page
 
 
+def build_with_running_header(doc, on_page, story: list, header) -> None:
+    """Build ``doc`` with ``header`` (a table's heading rows) at the top of every page after the
+    first. A long table set as one row group per flowable (each kept whole on its page) then reads
+    like one table whose heading repeats, without reportlab splitting one huge table page by page,
+    which grows with the square of its length."""
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    width = doc.width
+    _, height = header.wrap(width, doc.height)
+
+    def later(canvas, doc):
+        on_page(canvas, doc)
+        header.wrapOn(canvas, width, height)
+        header.drawOn(canvas, doc.leftMargin, doc.bottomMargin + doc.height - height)
+
+    doc.addPageTemplates([
+        # SimpleDocTemplate moves from "First" to "Later" on its own
+        PageTemplate("First", [Frame(doc.leftMargin, doc.bottomMargin, width, doc.height, id="first",
+                                     leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)], onPage=on_page),
+        PageTemplate("Later", [Frame(doc.leftMargin, doc.bottomMargin, width, doc.height - height, id="later",
+                                     leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)], onPage=later)])
+    BaseDocTemplate.build(doc, story)  # with these templates rather than those SimpleDocTemplate.build makes
+
+
 def overview(line, markers, left, right, *, width: float, height: float):
     """A drawing of ``line`` with its ``markers`` (id, point) and the ``left``/``right`` areas (name, geometry).
 
