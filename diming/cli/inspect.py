@@ -83,7 +83,8 @@ def round_show(obj, round_id, fmt):
 @click.option("--round", "round_id", required=True, help="联检轮次编号.")
 @click.option("--line", "line_id", help="界线编号; without it, one file per line of the round into --output (a folder).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "gpx", "kml"]), default="pdf", show_default=True)
-@click.option("--output", "-o", required=True, type=click.Path(), help="输出文件 (or folder without --line).")
+@click.option("--output", "-o", required=True, type=click.Path(),
+              help="输出文件; without --line a folder (its name without a file extension).")
 @click.pass_obj
 def fieldsheet(obj, round_id, line_id, fmt, output):
     """界桩检查记录表 (field sheet): PDF to print, XLSX to fill in, GPX/KML for GPS and map apps."""
