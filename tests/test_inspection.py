@@ -527,3 +527,57 @@ def test_markdown_report_escapes_html(demo_project, rnd, tmp_path):
     assert "<" not in md and ">" not in md
     assert not re.search(r"(?<!\\)[\[\]`*!]", md)  # no link, image, code or emphasis Markdown would act on
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "&amp;lt;b&amp;gt;" in md
+
+
+def test_report_keeps_area_problems_on_the_line_only(demo_project, rnd, tmp_path):
+    import shapely
+
+    from diming.boundaries.report import round_report
+    from diming.layers.crs import project as to_gk
+    from diming.layers.store import transaction
+
+    areas = read_layer(demo_project, "admin_areas").set_index("code")
+    line = read_layer(demo_project, "boundary_lines").set_index("line_id").geometry["9101"]
+    on_line = line.interpolate(0.5, normalized=True)
+    x, y = to_gk([on_line], 4549)[0].coords[0]
+    bite = to_gk([shapely.box(x - 150, y - 150, x + 150, y + 150)], 4549, inverse=True)[0]
+    with transaction(demo_project) as tx:  # a gap between 云溪区 and 松阳区, on their line
+        tx.update("admin_areas", "379901", {"geometry": shapely.MultiPolygon(
+            shapely.get_parts(areas.geometry["379901"].difference(bite)))})
+    findings = round_report(demo_project, rnd)["findings"]
+    gaps = [f for f in findings if f["rule"] == "area.gap"]
+    assert len(gaps) == 1 and "云溪区" in gaps[0]["message"] and "松阳区" in gaps[0]["message"]
+    assert "溪口街道" not in gaps[0]["message"]  # the gap between two towns inside 云溪区 stays out
+
+
+def test_overview_labels_never_collide(demo_project, rnd):
+    from reportlab.graphics.shapes import String
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from diming.boundaries import pdf
+    from diming.boundaries.fieldsheet import sheet_data
+
+    data = sheet_data(demo_project, rnd, "9103")
+    width, height = 273 * mm, 72 * mm
+    drawing = pdf.overview(data["line"]["geometry"], [(m["marker_id"], m["geometry"]) for m in data["markers"]],
+                           (data["left"]["name"], data["left"]["geometry"]),
+                           (data["right"]["name"], data["right"]["geometry"]), width=width, height=height)
+    texts = [s for s in drawing.contents if isinstance(s, String)]
+    assert {s.fontName for s in texts} == {pdf.FONT}
+    labels = [s for s in texts if s.text in {m["marker_id"] for m in data["markers"]}]
+    assert len(labels) >= len(data["markers"]) * 0.8  # most markers are numbered
+    boxes = [(s.x, s.y, s.x + stringWidth(s.text, s.fontName, s.fontSize), s.y + s.fontSize) for s in labels]
+    for i, a in enumerate(boxes):
+        assert 0 <= a[0] and a[2] <= width and 0 <= a[1] and a[3] <= height
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    assert {"北", "松阳区", "鹤山县"} <= {s.text for s in texts}
+    assert any(s.text.endswith("千米") or s.text.endswith(" 米") for s in texts)  # the scale bar
+    from reportlab.graphics.shapes import PolyLine
+
+    xs, ys = zip(*[(p.points[i], p.points[i + 1]) for p in drawing.contents if isinstance(p, PolyLine)
+                   for i in range(0, len(p.points), 2)])
+    # the line is fitted to the frame: it spans it (less the label margins) one way, centred
+    assert max(xs) - min(xs) > 0.85 * (width - 32) or max(ys) - min(ys) > 0.85 * (height - 32)
+    assert abs((max(xs) + min(xs)) / 2 - width / 2) < 2 and abs((max(ys) + min(ys)) / 2 - height / 2) < 2
