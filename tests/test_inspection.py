@@ -581,3 +581,16 @@ def test_overview_labels_never_collide(demo_project, rnd):
     # the line is fitted to the frame: it spans it (less the label margins) one way, centred
     assert max(xs) - min(xs) > 0.85 * (width - 32) or max(ys) - min(ys) > 0.85 * (height - 32)
     assert abs((max(xs) + min(xs)) / 2 - width / 2) < 2 and abs((max(ys) + min(ys)) / 2 - height / 2) < 2
+
+
+def test_font_from_the_package_else_a_system_truetype_font(monkeypatch, tmp_path):
+    from diming.boundaries import pdf
+
+    packaged, index = pdf.font_file()
+    assert packaged.suffix in (".ttc", ".ttf") and "paperang_p2_fonts_cjk" in str(packaged)
+    monkeypatch.setattr(pdf, "PACKAGE_FONT", ("no_such_font_package", "x.ttc", 0))
+    monkeypatch.setattr(pdf, "SYSTEM_FONTS", ((str(tmp_path / "absent.ttf"), 0), (str(packaged), index)))
+    assert pdf.font_file() == (packaged, index)
+    monkeypatch.setattr(pdf, "SYSTEM_FONTS", ((str(tmp_path / "absent.ttf"), 0),))
+    with pytest.raises(DimingError, match="中文字体"):
+        pdf.font_file()
