@@ -51,7 +51,7 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
     markers = read_layer(project, "boundary_markers", where="line_id = ?", params=(line_id,))
     markers = markers.sort_values("marker_id")
     entered = _entered(project, round_id, line_id)
-    previous = _previous(project, rnd, line_id, markers)
+    previous = _previous(project, rnd, line_id, markers, entered)
     rows = []
     for m in markers.itertuples():
         x, y, crs = m.x, m.y, m.plane_crs
@@ -69,7 +69,7 @@ def sheet_data(project, round_id: str, line_id: str) -> dict:
             "left": sides[0], "right": sides[1], "markers": rows, "made_on": dt.date.today().isoformat()}
 
 
-def _previous(project, rnd: dict, line_id: str, markers) -> dict:
+def _previous(project, rnd: dict, line_id: str, markers, entered: dict) -> dict:
     """上次状况 of each marker: what the latest earlier round found. A marker no earlier round
     visited shows its condition before this round's results came in (the registered one); a marker
     this round set has none (None)."""
@@ -82,15 +82,19 @@ def _previous(project, rnd: dict, line_id: str, markers) -> dict:
                          "AND condition IS NOT NULL", params=(line_id, rnd["round_id"], rnd["starts_on"]),
                          columns=["marker_id", "inspected_on", "condition"], geometry=False)
     found = dict(earlier.sort_values("inspected_on")[["marker_id", "condition"]].itertuples(index=False))
-    con = connect(project)
-    try:  # the first change this round's results made to a marker's condition holds the one before
-        before = {}
-        for key, value in con.execute("SELECT key, before FROM audit_log WHERE layer = 'boundary_markers' "
-                                      "AND note IN (?, ?) ORDER BY fid",
-                                      (condition_note(rnd["round_id"]), new_marker_note(rnd["round_id"]))):
-            before.setdefault(key, json.loads(value).get("condition") if value else None)
-    finally:
-        con.close()
+    # only a marker this round's results reached, and no earlier round did, may have changed since
+    changed = [m for m in markers.marker_id if m in entered and m not in found]
+    before = {}
+    if changed:
+        con = connect(project)
+        try:  # the first change this round's results made to its condition holds the one before
+            for key, value in con.execute(
+                    "SELECT key, before FROM audit_log WHERE layer = 'boundary_markers' AND note IN (?, ?) "
+                    f"AND key IN ({', '.join('?' * len(changed))}) ORDER BY fid",
+                    (condition_note(rnd["round_id"]), new_marker_note(rnd["round_id"]), *changed)):
+                before.setdefault(key, json.loads(value).get("condition") if value else None)
+        finally:
+            con.close()
     return {m: found.get(m, before.get(m, c)) for m, c in zip(markers.marker_id, markers.condition)}
 
 

@@ -219,7 +219,8 @@ def overview(line, markers, left, right, *, width: float, height: float):
         room = to_page(shapely.intersection(geom, view)).difference(clear)
         if room.is_empty:
             continue
-        at = shapely.get_parts(room)[shapely.area(shapely.get_parts(room)).argmax()].representative_point()
+        parts = shapely.get_parts(room)
+        at = parts[shapely.area(parts).argmax()].representative_point()
         w = stringWidth(name, FONT, 11)
         box = (at.x - w / 2, at.y - 2, at.x + w / 2, at.y + 10)
         if not taken.hits(box):
