@@ -157,7 +157,7 @@ def overview(line, markers, left, right, *, width: float, height: float):
     """
     import geopandas as gpd
     import shapely
-    from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Polygon, Rect, String
+    from reportlab.graphics.shapes import Circle, Drawing, PolyLine, Polygon, Rect, String
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
 

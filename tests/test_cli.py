@@ -1,7 +1,6 @@
 """What every command shares: --project after the command, one exit status for a missing project,
 --format json on the listing commands, and the README's Python examples, run as written."""
 import json
-import os
 import re
 from pathlib import Path
 

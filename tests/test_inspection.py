@@ -548,6 +548,11 @@ def test_report_keeps_area_problems_on_the_line_only(demo_project, rnd, tmp_path
     gaps = [f for f in findings if f["rule"] == "area.gap"]
     assert len(gaps) == 1 and "云溪区" in gaps[0]["message"] and "松阳区" in gaps[0]["message"]
     assert "溪口街道" not in gaps[0]["message"]  # the gap between two towns inside 云溪区 stays out
+    if shutil.which("pdftotext"):  # "m²" prints: the embedded font has it
+        from diming.boundaries.report import write_report
+
+        text = pdf_text(write_report(demo_project, rnd, tmp_path / "r.pdf"))
+        assert "区域缝隙" in text and "m²" in text
 
 
 def test_overview_labels_never_collide(demo_project, rnd):
