@@ -379,6 +379,7 @@ def _xlsx(data, path) -> None:
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
+    ws.protection.insertRows = False  # more new markers than the blank rows: rows may be inserted
     book.save(path)
 
 

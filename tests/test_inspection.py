@@ -136,7 +136,7 @@ def test_fieldsheet_xlsx_validation_and_protection(demo_project, rnd, tmp_path):
     assert ws.cell(new_row, 1).value == "9101" and not ws.cell(new_row, 2).protection.locked
     assert ws.cell(new_row, 5).protection.locked  # registered X: the import does not read it
     assert_prints(ws, header_rows="4:4", freeze="C5", landscape=True, grid_row=new_row)
-    assert ws.protection.sheet
+    assert ws.protection.sheet and not ws.protection.insertRows
     col = {h: i + 1 for i, h in enumerate(heads)}
     assert ws.cell(5, col["界桩编号"]).protection.locked
     assert ws.cell(5, col["登记X(北)"]).protection.locked
