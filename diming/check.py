@@ -134,10 +134,10 @@ def _selected(prefixes):
     return chosen
 
 
-def run_check(project, rules_: list[str] | None = None, *, progress=None) -> list[Finding]:
-    """All findings of the chosen rules (code prefixes such as ``name`` or ``area.gap``; all when
+def run_check(project, rules: list[str] | None = None, *, progress=None) -> list[Finding]:
+    """All findings of the chosen ``rules`` (code prefixes such as ``name`` or ``area.gap``; all when
     None), with accepted exceptions marked. ``progress(step)`` is called after each rule family."""
-    chosen = _selected(rules_)
+    chosen = _selected(rules)
     data = CheckData(project)
     findings: list[Finding] = []
     with collector_paused():

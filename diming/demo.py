@@ -328,13 +328,13 @@ def run_demo(output="demo", echo=print) -> Path:
     output.mkdir(parents=True, exist_ok=True)
     project = build_demo(output / "diming.gpkg")
     echo(f"演示项目 {project}")
-    for row in layer_summary(project):
-        echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     _names_step(project, output, echo)
     from diming.boundaries.demo_round import run_demo_round
     from diming.maps import write_all_maps
 
     run_demo_round(project, output, echo=echo)
+    for row in layer_summary(project):  # once everything is in, the round and its records included
+        echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     findings = _check_step(project, output, echo)
     for result in write_all_maps(project, output, findings):
         echo(f"地图 {result['output']}")

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from diming.errors import DimingError
 
 SEVERITIES = ("error", "warning", "info")
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 FORMATS = ("text", "json", "geojson", "gpkg")
 MEASURES = ("area_m2", "length_m", "distance_m")  # the only numbers a finding may carry
 DETAILS = ("field", "value", "allowed")  # the only other facts a finding may carry (field.invalid)
@@ -106,17 +105,22 @@ def as_json(findings: list[Finding]) -> str:
 
 
 def as_text(findings: list[Finding]) -> str:
-    """Grouped by rule, errors first, with a summary line an officer reads at a glance."""
+    """Grouped by rule, errors first, with a summary line an officer reads at a glance. Each group is
+    headed by the rule's Chinese name (:mod:`diming.rule_names`) and its code, which ``diming accept``
+    and ``--rules`` take."""
+    from diming.layers.schema import get_layer
+    from diming.rule_names import rule_name, severity_name
+
     order = {s: i for i, s in enumerate(SEVERITIES)}
     by_rule: dict[str, list[Finding]] = {}
     for f in sorted(findings, key=lambda f: (order[f.severity], f.rule)):
         by_rule.setdefault(f.rule, []).append(f)
     lines = []
     for rule, group in by_rule.items():
-        lines.append(f"{rule} ({len(group)})")
+        lines.append(f"{rule_name(rule)} {rule} ({len(group)})")
         for f in group:
-            mark = f"已认可 {f.exception_id}" if f.accepted else SEVERITY_ZH[f.severity]
-            label = f"{f.layer} {f.id}" + (f" {f.name}" if f.name else "")
+            mark = f"已认可 {f.exception_id}" if f.accepted else severity_name(f.severity)
+            label = f"{get_layer(f.layer).alias} {f.id}" + (f" {f.name}" if f.name and f.name != f.id else "")
             lines.append(f"  [{mark}] {label}: {f.message}")
         lines.append("")
     s = summary(findings)

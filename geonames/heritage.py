@@ -142,7 +142,7 @@ def _write_published(project, dest) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from diming.layers.exports import neutralise, replacing
+    from diming.layers.exports import DATE_FORMAT, date_cell, draw_grid, neutralise, print_setup, replacing
     from diming.layers.schema import get_layer
 
     layer = get_layer("heritage_names")
@@ -157,15 +157,17 @@ def _write_published(project, dest) -> int:
     sheet.append(headings)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
+    listed_on = PUBLISHED.index("listed_on") + 1
     for r in rows:
         values = [label(r[f]) if f == "status" else r.get(f) for f in PUBLISHED]
-        sheet.append([neutralise(v) for v in values] + [r["lon"], r["lat"]])
-    for column, width in zip("ABCDEFGHIJKLMNO", (9, 12, 18, 12, 8, 8, 24, 30, 30, 30, 30, 9, 11, 12, 12)):
-        sheet.column_dimensions[column].width = width
+        sheet.append([date_cell(v) if f == "listed_on" else neutralise(v) for f, v in zip(PUBLISHED, values)]
+                     + [r["lon"], r["lat"]])
+        sheet.cell(sheet.max_row, listed_on).number_format = DATE_FORMAT
+    print_setup(sheet, (9, 12, 18, 12, 8, 8, 24, 30, 30, 30, 30, 9, 11, 12, 12), header_rows=(2, 2), freeze="C3")
     for row in sheet.iter_rows(min_row=3):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A3"
+    draw_grid(sheet, 2, sheet.max_row, len(headings))
     with replacing(dest) as partial:
         book.save(partial)
     return len(rows)

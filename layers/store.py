@@ -23,7 +23,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from diming.errors import DimingError
+from diming.errors import DimingError, NoProject
 from diming.layers import audit, gpkg, qml
 from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
 
@@ -69,16 +69,16 @@ def connect(path) -> sqlite3.Connection:
     a writer opens its own ``BEGIN IMMEDIATE``."""
     path = Path(path)
     if not path.is_file():
-        raise DimingError(f"{path}: 项目文件不存在 (no such project); 先运行 diming init 或 diming demo")
+        raise NoProject(f"{path}: 项目文件不存在 (no such project); 先运行 diming init 或 diming demo")
     con = gpkg.connect(path)
     try:
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
     except sqlite3.DatabaseError:
         con.close()
-        raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)") from None
+        raise NoProject(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)") from None
     if app_id != gpkg.APPLICATION_ID:
         con.close()
-        raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)")
+        raise NoProject(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)")
     return con
 
 

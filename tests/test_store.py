@@ -110,7 +110,7 @@ def test_cli_init_and_layers(tmp_path, run):
     rows = json.loads(result.output)
     assert {r["layer"] for r in rows} == set(LAYERS)
     missing = run(tmp_path / "nope.gpkg", "layers")
-    assert missing.exit_code == 1 and "nope.gpkg" in missing.output and "\n" == missing.output[-1]
+    assert missing.exit_code == 2 and "nope.gpkg" in missing.output and "\n" == missing.output[-1]  # no project: 2
 
 
 def test_help_does_not_import_heavy_libraries():

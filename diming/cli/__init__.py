@@ -2,7 +2,9 @@
 
 Commands are imported only when run, so ``diming --help`` starts without loading geopandas.
 Each module holds a click command named ``cli`` that parses options, calls a library function and
-prints; a :class:`~diming.errors.DimingError` becomes a one-line message and exit status 1.
+prints; a :class:`~diming.errors.DimingError` becomes a one-line message and exit status 1, and a
+missing project (:class:`~diming.errors.NoProject`) exit status 2, in every command alike.
+``--project/-p`` is taken before the command and after it (``diming check -p x.gpkg``).
 """
 from __future__ import annotations
 
@@ -32,6 +34,26 @@ COMMANDS = {
 }
 
 
+def _set_project(ctx, param, value):
+    if value is not None:
+        ctx.find_root().obj["project"] = value
+
+
+PROJECT_HELP = "项目文件 (the project GeoPackage); also $DIMING_PROJECT."
+
+
+def _with_project_option(command):
+    """``command`` (and every command of a group) taking ``--project/-p`` as well, for who writes it
+    after the command name; the root reads it before."""
+    if not any(p.name == "project_after" for p in command.params):
+        command.params.append(click.Option(["--project", "-p", "project_after"], expose_value=False,
+                                           callback=_set_project, type=click.Path(dir_okay=False),
+                                           help=PROJECT_HELP))
+    for sub in getattr(command, "commands", {}).values():
+        _with_project_option(sub)
+    return command
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -39,7 +61,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None
-        return importlib.import_module(COMMANDS[name][0]).cli
+        return _with_project_option(importlib.import_module(COMMANDS[name][0]).cli)
 
     def format_commands(self, ctx, formatter):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -47,18 +69,20 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx):
-        from diming.errors import DimingError
+        from diming.errors import DimingError, NoProject
 
         try:
             return super().invoke(ctx)
         except DimingError as exc:
-            raise click.ClickException(str(exc)) from None
+            error = click.ClickException(str(exc))
+            error.exit_code = 2 if isinstance(exc, NoProject) else 1
+            raise error from None
 
 
 @click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="diming")
 @click.option("--project", "-p", envvar="DIMING_PROJECT", default="diming.gpkg", show_default=True,
-              type=click.Path(dir_okay=False), help="项目文件 (the project GeoPackage); also $DIMING_PROJECT.")
+              type=click.Path(dir_okay=False), help=PROJECT_HELP)
 @click.option("--by", default=None, help="操作人, recorded in the audit log (default: the OS user).")
 @click.pass_context
 def main(ctx, project, by):
