@@ -119,7 +119,7 @@ def test_field_invalid_in_the_cli_json(project, run):
         "field.invalid", "boundary_markers", "9101001Q", "condition", "坏了")
     assert finding["allowed"][0] == "完好"
     text = run(project, "check", "--rules", "field")
-    assert "field.invalid (1)" in text.output and "[错误] boundary_markers 9101001Q" in text.output
+    assert "字段值无效 field.invalid (1)" in text.output and "[错误] 界桩 9101001Q" in text.output
 
 
 def test_field_invalid_on_an_attribute_table_written_with_plain_sqlite3(project):
