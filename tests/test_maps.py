@@ -13,6 +13,7 @@ from diming.maps.check import check_map
 from diming.maps.heritage import heritage_map
 from diming.maps.inspection import inspection_map
 from diming.maps.page import script_json
+from diming.rule_names import rule_name
 from diming.maps.proposals import proposals_map
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -70,15 +71,15 @@ def _fill(project):
 
 
 FINDINGS = [
-    {"rule": "area_overlap", "severity": "error", "layer": "admin_areas", "id": "379901", "name": EVIL,
+    {"rule": "area.overlap", "severity": "error", "layer": "admin_areas", "id": "379901", "name": EVIL,
      "message": "乡镇重叠 120000 平方米", "related": ["379902"],
      "geometry": Polygon([(120.09, 36.0), (120.11, 36.0), (120.11, 36.02)])},
-    {"rule": "marker_off_line", "severity": "warning", "layer": "boundary_markers", "id": "9101002Q",
+    {"rule": "marker.off-line", "severity": "warning", "layer": "boundary_markers", "id": "9101002Q",
      "name": "9101002Q", "message": TICKS, "related": [], "lon": 120.1006, "lat": 36.04},
     {"rule": EVIL, "severity": "info", "layer": "roads", "id": "R1", "name": "海安路", "message": "提示",
      "geometry": {"type": "LineString", "coordinates": [[120.02, 36.05], [120.08, 36.05]]}},
-    {"rule": "name_duplicate", "severity": "warning", "layer": "roads", "id": "R9", "message": "无位置"},
-    {"rule": "area_overlap", "severity": "error", "layer": "admin_areas", "id": "379902", "message": "已认可的重叠",
+    {"rule": "name.duplicate", "severity": "warning", "layer": "roads", "id": "R9", "message": "无位置"},
+    {"rule": "area.overlap", "severity": "error", "layer": "admin_areas", "id": "379902", "message": "已认可的重叠",
      "related": [{"layer": "admin_areas", "id": "379901", "name": EVIL}], "exception_id": "E1",
      "geometry": Point(120.105, 36.09)},
 ]
@@ -87,6 +88,44 @@ FINDINGS = [
 @pytest.fixture
 def filled(project):
     return _fill(project)
+
+
+def specs(path) -> dict[str, dict]:
+    """The layers of a written map as map.js reads them: {layer name: spec}."""
+    page = path.read_text(encoding="utf-8")
+    found, start = {}, "diming.layer(JSON.parse('"
+    at = page.find(start)
+    while at >= 0:
+        i, chars = at + len(start), []
+        while page[i] != "'":
+            if page[i] == "\\":
+                i += 1
+                chars.append(page[i] if page[i] in "\\'" else "\\" + page[i])
+            else:
+                chars.append(page[i])
+            i += 1
+        spec = json.loads("".join(chars))
+        found[spec["name"]] = spec
+        at = page.find(start, i)
+    return found
+
+
+def values(spec, column) -> list:
+    """A column of a layer spec as one value per feature."""
+    if isinstance(column, str):
+        column = spec[column]
+    if isinstance(column, list):
+        return column
+    if column.get("f") == "t":
+        return values(spec, "t")
+    if column.get("f") == "k":
+        return [spec["cats"][k] for k in values(spec, "k")]
+    return [column["d"][i] for i in column.get("i", [0] * spec["n"])]
+
+
+def categories(path, layer) -> list[str]:
+    spec = specs(path)[layer]
+    return [spec["cats"][k] for k in values(spec, "k")]
 
 
 def _maps(project, folder):
@@ -132,12 +171,10 @@ def test_inspection_map_counts_and_filters(filled, tmp_path):
     assert result["counts"] == {"界线两侧行政区域": 3, "行政区域界线": 2, "界桩": 4}
     result = inspection_map(filled, tmp_path / "r5.html", round_id="R5")
     assert result["counts"] == {"界线两侧行政区域": 2, "行政区域界线": 1, "界桩": 3}
-    page = (tmp_path / "r5.html").read_text(encoding="utf-8")
-    assert "第五轮联检" in page and '"k":"丢失"' in page
+    assert "第五轮联检" in (tmp_path / "r5.html").read_text(encoding="utf-8")
     # the 2021 record of round R4 does not colour the marker in round R5: not visited yet
-    assert '"k":"损坏"' not in page and page.count('"k":"未检"') == 2
-    page = (tmp_path / "all.html").read_text(encoding="utf-8")
-    assert '"k":"损坏"' in page and '"k":"丢失"' in page
+    assert sorted(categories(tmp_path / "r5.html", "界桩")) == ["丢失", "未检", "未检"]
+    assert sorted(categories(tmp_path / "all.html", "界桩")) == ["丢失", "损坏", "未检", "未检"]
     result = inspection_map(filled, tmp_path / "line.html", line_id="9199")
     assert result["counts"] == {"界线两侧行政区域": 1, "行政区域界线": 1, "界桩": 1}
     with pytest.raises(DimingError, match="R9"):
@@ -205,11 +242,11 @@ def test_cli_writes_every_map(filled, tmp_path, run):
     assert result.exit_code == 0 and "界桩 3" in result.output
     findings = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.1, 36.05]},
-         "properties": {"rule": "marker_off_line", "severity": "warning", "message": EVIL,
+         "properties": {"rule": "marker.off-line", "severity": "warning", "message": EVIL,
                         "related": json.dumps(["9101"])}}]}
     (tmp_path / "f.geojson").write_text(json.dumps(findings), encoding="utf-8")
     result = run(filled, "map", "check", "--findings", tmp_path / "f.geojson", "-o", tmp_path / "c.html")
-    assert result.exit_code == 0 and "检查: marker_off_line 1" in result.output
+    assert result.exit_code == 0 and "检查: 界桩偏离界线 1" in result.output
     result = run(filled, "map", "inspection", "-o", tmp_path / "bad.html", "--round", "R9")
     assert result.exit_code == 1 and result.output.startswith("Error: 联检轮次 R9")
     result = run(filled, "map", "heritage", "-o", tmp_path / "bad.html", "--basemap", "tianditu",
@@ -237,7 +274,7 @@ EXPECTED = {
     "inspection": {"界线两侧行政区域": 3, "行政区域界线": 2, "界桩": 4},
     "proposals": {"行政区域": 3, "现有道路": 2, "名称冲突": 1, "道路命名申报": 3},
     "heritage": {"行政区域": 3, "地名保护名录": 2},
-    "check": {"行政区域": 3, "行政区域界线": 2, "检查: area_overlap": 2, "检查: marker_off_line": 1,
+    "check": {"行政区域": 3, "行政区域界线": 2, "检查: 区域重叠": 2, "检查: 界桩偏离界线": 1,
               "检查: &lt;img src=x onerror=alert(1)&gt;": 1},
 }
 
@@ -255,7 +292,10 @@ def test_maps_draw_offline_in_chromium_and_injected_names_stay_text(filled, tmp_
         opened = page.evaluate(OPEN_ALL_JS)
         collect(page)
         assert opened["foreign"] == 0, kind
-        assert len(opened["texts"]) == 2 * summary["drawn"]
+        # every feature's popup, and a tooltip for each shape and symbol
+        assert len(opened["texts"]) >= summary["drawn"] + summary["symbols"], kind
+        # the labels on the map are project values too
+        assert all("<" not in t or t == EVIL for t in summary["labels"]), kind
         assert page.requests == [], kind
         assert page.errors == [], kind
         assert page.dialogs == [], kind
@@ -265,8 +305,8 @@ def test_maps_draw_offline_in_chromium_and_injected_names_stay_text(filled, tmp_
             assert EVIL in summary["control"]
             assert any(TICKS in t for t in opened["texts"])
             assert any("乡镇重叠 120000 平方米" in t for t in opened["texts"])
-            assert any("已认可" in t and f"admin_areas:379901 {EVIL}" in t for t in opened["texts"])
-            assert "area_overlap (已认可) (1)" in summary["legend"]
+            assert any("已认可 E1" in t and f"admin_areas:379901 {EVIL}" in t for t in opened["texts"])
+            assert "区域重叠 (已认可) (1)" in summary["legend"]
 
 
 @needs_chromium
@@ -295,6 +335,7 @@ def test_osm_basemap_only_asks_for_tiles(filled, tmp_path, browser):
 def test_cli_check_map_runs_the_check_itself(demo_project, tmp_path, run):
     result = run(demo_project, "map", "check", "-o", tmp_path / "c.html")
     assert result.exit_code == 0, result.output
-    assert "marker.off-line 1" in result.output and "area.gap 1" in result.output
+    off_line, gap = f"检查: {rule_name('marker.off-line')} 1", f"检查: {rule_name('area.gap')} 1"
+    assert off_line in result.output and gap in result.output
     only = run(demo_project, "map", "check", "--rules", "marker", "-o", tmp_path / "m.html")
-    assert "marker.off-line 1" in only.output and "area.gap" not in only.output
+    assert off_line in only.output and gap not in only.output
