@@ -198,7 +198,6 @@ var diming = (function () {
       this._u = null;  // the points in pixels at zoom 0, once on a map
       this._drawn = {};  // cluster number -> its symbol on the map
       this._zoom = null;
-      this._popup = L.popup({minWidth: 260, maxWidth: 400});
       this._tip = L.tooltip({direction: "top", offset: [0, -6]});
       this.on("click", this._click, this);
       this.on("mouseover", this._over, this);
@@ -422,10 +421,13 @@ var diming = (function () {
       return box;
     },
 
+    // Popups are made when opened: 20,000 markers keep none of their own.
+    _show: function (latlng, content) {
+      return L.popup({minWidth: 260, maxWidth: 400}).setLatLng(latlng).setContent(content).openOn(this._map);
+    },
+
     open: function (i, latlng) {
-      var map = this._map;
-      this._popup.setLatLng(latlng || this.position(i) || map.getCenter()).setContent(this.content(i)).openOn(map);
-      return this._popup;
+      return this._show(latlng || this.position(i), this.content(i));
     },
 
     // A cluster's members, each a link to its own popup (where zooming cannot part them).
@@ -439,8 +441,7 @@ var diming = (function () {
         });
         box.appendChild(row);
       });
-      this._popup.setLatLng(cluster.rep.at).setContent(box).openOn(this._map);
-      return this._popup;
+      return this._show(cluster.rep.at, box);
     },
 
     _click: function (e) {
