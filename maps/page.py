@@ -259,7 +259,7 @@ class Page:
 
         self.title = title
         self.tiles = tile_layers(basemap or "none", tianditu_key)
-        self.layers: list[tuple[str, str]] = []  # (name, spec JSON)
+        self.layers: list[tuple[str, str]] = []  # (name, the JavaScript expression of its data)
         self.legend: list[dict] = []
         self.counts: dict[str, int] = {}
         self.bounds: list[tuple[float, float, float, float]] = []
