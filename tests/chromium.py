@@ -243,7 +243,7 @@ OPEN_ALL_JS = """(() => {
     }
     const targets = layer._shapes.concat(Object.values(layer._drawn));
     targets.forEach(t => {
-      t.fire('mouseover', {latlng: t.getLatLng ? t.getLatLng() : t.getCenter()}, true);
+      t.fire('mouseover', {latlng: t.getLatLng ? t.getLatLng() : t.getBounds().getCenter()}, true);
       take(layer._tip.getElement());
       t.fire('mouseout', {}, true);
     });

@@ -49,6 +49,51 @@ var diming = (function () {
     return this.ring ? this.layer._anchors[this.i] : L.latLng(this.layer._lat[this.n], this.layer._lng[this.n]);
   }});
 
+  // Lines and areas keep each ring as Web Mercator coordinates in [0, 1] (x, y, x, y … in a
+  // Float64Array) instead of one LatLng per vertex: drawing at a zoom is then one multiplication
+  // per vertex, and 100,000 vertices make no objects until drawn. The page's map is always Web
+  // Mercator (folium's EPSG3857), where Leaflet's pixel at zoom z is 256 * 2^z times these.
+  var MAX_LAT = L.Projection.SphericalMercator.MAX_LATITUDE;
+  function rings(flats, scale, closed, cursor, bounds) {
+    return flats.map(function (flat) {
+      var count = flat.length / 2 - (closed ? 1 : 0), out = new Float64Array(2 * Math.max(count, 0));
+      for (var j = 0; j < flat.length; j += 2) {
+        cursor.x += flat[j];
+        cursor.y += flat[j + 1];
+        if (j / 2 >= count) continue;  // a ring's closing vertex repeats its first
+        var lat = cursor.y / scale, lng = cursor.x / scale, sin = Math.sin(Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180);
+        out[j] = 0.5 + lng / 360;
+        out[j + 1] = 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+        bounds.extend([lat, lng]);
+      }
+      return out;
+    });
+  }
+
+  var projected = {
+    initialize: function (parts, bounds, options) {
+      L.setOptions(this, options);
+      this._dmRings = parts;
+      this._bounds = bounds;
+      this._latlngs = [];
+    },
+    isEmpty: function () { return !this._dmRings.length; },
+    // Leaflet's own projection of each LatLng, from the stored coordinates (see rings)
+    _projectLatlngs: function (latlngs, result, pxBounds) {
+      var map = this._map, f = map.options.crs.scale(map.getZoom()), o = map.getPixelOrigin();
+      this._dmRings.forEach(function (ring) {
+        var points = new Array(ring.length / 2);
+        for (var j = 0; j < ring.length; j += 2) {
+          var p = points[j / 2] = new L.Point(Math.round(ring[j] * f) - o.x, Math.round(ring[j + 1] * f) - o.y);
+          pxBounds.extend(p);
+        }
+        result.push(points);
+      });
+    }
+  };
+  var Line = L.Polyline.extend(projected);
+  var Area = L.Polygon.extend(projected);
+
   function decoder(scale) {
     var x = 0, y = 0;
     return function (flat) {
@@ -178,7 +223,7 @@ var diming = (function () {
   var Layer = L.FeatureGroup.extend({
     initialize: function (spec) {
       L.FeatureGroup.prototype.initialize.call(this);
-      var self = this, points = decoder(spec.scale), i;
+      var self = this, cursor = {x: 0, y: 0}, i;
       this.spec = spec;
       this.size = spec.n;
       var lats = [], lngs = [];
@@ -190,7 +235,7 @@ var diming = (function () {
         decodeInto(spec.g, spec.scale, lats, lngs);
         for (i = 0; i < spec.n; i++) this._of.push(i);
       } else {
-        for (i = 0; i < spec.n; i++) this._feature(i, value(spec.gt, i), spec.g[i], points, lats, lngs);
+        for (i = 0; i < spec.n; i++) this._feature(i, value(spec.gt, i), spec.g[i], cursor, lats, lngs);
         this._anchors = decoder(spec.scale)(spec.a);
       }
       this._lat = new Float64Array(lats);
@@ -204,17 +249,24 @@ var diming = (function () {
       this.on("mouseout", function () { if (this._map) this._map.closeTooltip(this._tip); }, this);
     },
 
-    _feature: function (i, type, g, points, lats, lngs) {
-      var self = this, style = this._style(i), path;
+    _feature: function (i, type, g, cursor, lats, lngs) {
+      var self = this, style = this._style(i), scale = this.spec.scale, bounds = L.latLngBounds([]), path, j;
       if (type === "P") {
-        points(g).forEach(function (at) { lats.push(at.lat); lngs.push(at.lng); self._of.push(i); });
+        for (j = 0; j < g.length; j += 2) {
+          cursor.x += g[j];
+          cursor.y += g[j + 1];
+          lats.push(cursor.y / scale);
+          lngs.push(cursor.x / scale);
+          self._of.push(i);
+        }
         return;
       }
       if (type === "L") {
-        path = L.polyline(g.map(function (part) { return points(part); }), style);
+        path = new Line(rings(g, scale, false, cursor, bounds), bounds, style);
       } else {
-        path = L.polygon(g.map(function (polygon) { return polygon.map(function (ring) { return points(ring); }); }),
-                         style);
+        var all = [];
+        g.forEach(function (polygon) { all = all.concat(rings(polygon, scale, true, cursor, bounds)); });
+        path = new Area(all, bounds, style);
       }
       path._dm = i;
       path._dmType = type;
