@@ -431,8 +431,10 @@ var diming = (function () {
         var w = measure(label, LABEL_FONT);
         if (type === "L" ? Math.max(wide, high) < w + 8 : wide < w * 1.1 || high < LABEL_HEIGHT * 1.5) return;
         var p = map.latLngToContainerPoint(self._anchors[path._dm]), h = LABEL_HEIGHT / 2;
-        // on the middle of the line, else beside it (markers sit on boundary lines)
-        var shifts = type === "L" ? [[0, 0], [-w / 2 - 10, 0], [w / 2 + 10, 0], [0, -h - 8], [0, h + 8]] : [[0, 0]];
+        // beside the middle of a line, not over it: above or below one that runs across the
+        // screen, right or left of one that runs down it; on it only where neither is free
+        var shifts = type === "A" ? [[0, 0]] : wide >= high ? [[0, -h - 5], [0, h + 5], [0, 0]]
+                                                            : [[w / 2 + 8, 0], [-w / 2 - 8, 0], [0, 0]];
         for (var j = 0; j < shifts.length; j++) {
           var x = p.x + shifts[j][0], y = p.y + shifts[j][1];
           if (put(label, [x - w / 2, y - h, x + w / 2, y + h], "dm-label")) return;
