@@ -4,8 +4,8 @@ control, written as a single self-contained HTML file.
 Every layer travels in one compact form (read by ``static/map.js``): each per-feature value is a
 column — a plain array, or its distinct values once with each feature's index into them (``{"d",
 "i"}``, no ``"i"`` when all are the same) — popup labels once per layer, coordinates as integers on
-the layer's grid, each the difference from the position before it: a marker takes about 50 bytes.
-Popups are built from the columns when a feature is clicked; longitude and latitude
+the layer's grid, each the difference from the position before it: a marker takes 30 to 60
+bytes. Popups are built from the columns when a feature is clicked; longitude and latitude
 (:data:`LON`, :data:`LAT`) from the drawn position.
 
 Project values never reach the page as HTML: they are JSON data (``<``, ``>`` and ``&`` escaped so
