@@ -29,15 +29,16 @@ var diming = (function () {
     return column.d[column.i ? column.i[i] : 0];
   }
 
-  // Decode the points of flat into lats and lngs (arrays), continuing from the last position.
-  function decodeInto(flat, scale, lats, lngs) {
-    var x = 0, y = 0;
+  // Decode the points of flat onto lats and lngs (arrays), moving cursor ({x, y}, the last
+  // position decoded) along; returns how many.
+  function decodeInto(flat, scale, cursor, lats, lngs) {
     for (var j = 0; j < flat.length; j += 2) {
-      x += flat[j];
-      y += flat[j + 1];
-      lats.push(y / scale);
-      lngs.push(x / scale);
+      cursor.x += flat[j];
+      cursor.y += flat[j + 1];
+      lats.push(cursor.y / scale);
+      lngs.push(cursor.x / scale);
     }
+    return flat.length / 2;
   }
 
   // One symbol's worth of the layer at some zoom: point n, or (ring) small shape i at its anchor;
@@ -93,19 +94,6 @@ var diming = (function () {
   };
   var Line = L.Polyline.extend(projected);
   var Area = L.Polygon.extend(projected);
-
-  function decoder(scale) {
-    var x = 0, y = 0;
-    return function (flat) {
-      var out = new Array(flat.length / 2);
-      for (var j = 0; j < flat.length; j += 2) {
-        x += flat[j];
-        y += flat[j + 1];
-        out[j / 2] = L.latLng(y / scale, x / scale);
-      }
-      return out;
-    };
-  }
 
   var widths = {};
   var measurer = null;
@@ -210,7 +198,6 @@ var diming = (function () {
     pane.textContent = "";
     pane.appendChild(fragment);
     pane.style.display = "";
-    dm.placed = labels.length;
   }
 
   function popupBox(title) {
@@ -232,11 +219,13 @@ var diming = (function () {
       this._nolabel = {};
       (spec.nolabel || []).forEach(function (j) { self._nolabel[j] = true; });
       if (!spec.gt) {
-        decodeInto(spec.g, spec.scale, lats, lngs);
+        decodeInto(spec.g, spec.scale, cursor, lats, lngs);
         for (i = 0; i < spec.n; i++) this._of.push(i);
       } else {
         for (i = 0; i < spec.n; i++) this._feature(i, value(spec.gt, i), spec.g[i], cursor, lats, lngs);
-        this._anchors = decoder(spec.scale)(spec.a);
+        var alat = [], alng = [];
+        decodeInto(spec.a, spec.scale, {x: 0, y: 0}, alat, alng);
+        this._anchors = alat.map(function (lat, j) { return L.latLng(lat, alng[j]); });
       }
       this._lat = new Float64Array(lats);
       this._lng = new Float64Array(lngs);
@@ -250,15 +239,9 @@ var diming = (function () {
     },
 
     _feature: function (i, type, g, cursor, lats, lngs) {
-      var self = this, style = this._style(i), scale = this.spec.scale, bounds = L.latLngBounds([]), path, j;
+      var style = this._style(i), scale = this.spec.scale, bounds = L.latLngBounds([]), path;
       if (type === "P") {
-        for (j = 0; j < g.length; j += 2) {
-          cursor.x += g[j];
-          cursor.y += g[j + 1];
-          lats.push(cursor.y / scale);
-          lngs.push(cursor.x / scale);
-          self._of.push(i);
-        }
+        for (var n = decodeInto(g, scale, cursor, lats, lngs); n > 0; n--) this._of.push(i);
         return;
       }
       if (type === "L") {
