@@ -495,6 +495,19 @@ def test_every_marker_is_drawn_and_opens_its_popup_on_click(project, tmp_path, b
     # at the fitted view 10 m apart overlap: fewer symbols, yet every marker is in one of them
     assert summary["layers"]["界桩"] == 43 and summary["drawn"] == 2 + 1 + 43
     assert summary["clusters"] >= 1 and summary["symbols"] < 43
+    # merged only where they overlap: each cluster's markers lie within one symbol's width (13.5 px)
+    # of its centre, and no two symbols are closer than that
+    spread = page.evaluate(f"""(() => {{ {MAP}
+      const layer = map._dm.layers.find(l => l.spec.name === '界桩');
+      const px = at => map.latLngToContainerPoint(at);
+      const symbols = Object.values(layer._drawn).map(s => px(s.getLatLng()));
+      let farthest = 0, closest = Infinity;
+      Object.values(layer._drawn).forEach(s => s._dmCluster.members.forEach(m =>
+        farthest = Math.max(farthest, px(m.at).distanceTo(px(s.getLatLng())))));
+      symbols.forEach((a, n) => symbols.slice(n + 1).forEach(b => closest = Math.min(closest, a.distanceTo(b))));
+      return [farthest, closest];
+    }})()""")
+    assert spread[0] < 13.6 and spread[1] > 13.4, spread
     # a click on a cluster zooms in on its markers
     target = page.evaluate(CLICK_TARGET_JS + "('9101020Q')")
     assert target["members"] > 1
