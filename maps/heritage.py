@@ -4,7 +4,8 @@ from __future__ import annotations
 from diming.maps.areas import add_areas
 from diming.maps.page import Page, point_style, rows, text
 
-CATEGORY_COLOURS = {"地名文化遗产": "#b71c1c", "历史地名": "#8d6e63", "其他": "#5e35b1"}
+# least to most important: overlapping names are drawn as one circle in the colour of the most
+CATEGORY_COLOURS = {"其他": "#5e35b1", "历史地名": "#8d6e63", "地名文化遗产": "#b71c1c"}
 STATUS_NAMES = {"in_use": "使用中", "historical": "历史地名(已不使用)", "delisted": "已移出名录"}
 
 
