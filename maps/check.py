@@ -98,8 +98,8 @@ def check_map(project, output, findings: list[dict], *, basemap: str | None = No
                 tianditu_key=tianditu_key)
     add_areas(page, read_layer(project, "admin_areas"), opacity=0.08)
     lines = read_layer(project, "boundary_lines")
-    page.add("行政区域界线", lines.geometry, [{"k": "line", "t": text(n), "p": rows(("界线编号", i))}
-                                           for i, n in zip(lines["line_id"], lines["name"])],
+    page.add("行政区域界线", lines.geometry, [{"k": "line", "t": f"{text(i)} {text(n)}".strip(),
+                                            "p": rows(("界线编号", i))} for i, n in zip(lines["line_id"], lines["name"])],
              {"line": line_style("#7f0000", 2, "8 5", 0.7)}, shape="line")
 
     by_rule: dict[str, list[tuple]] = {}
