@@ -349,7 +349,8 @@ MAP = "const map = Object.values(window).find(v => v instanceof L.Map);"
 def view(page, lat, lon, zoom):
     """Move the map and wait until its symbols and labels are redrawn."""
     # a closed popup fades out for a moment, still covering what is above its marker: take it away
-    page.evaluate(f"""(() => {{ {MAP} map.closePopup(); document.querySelectorAll('.leaflet-popup').forEach(e => e.remove());
+    page.evaluate(f"""(() => {{ {MAP} map.closePopup();
+                  document.querySelectorAll('.leaflet-popup').forEach(e => e.remove());
                   map.setView([{lat}, {lon}], {zoom}, {{animate: false}}); }})()""")
     settle(page)
 
@@ -413,7 +414,8 @@ def _two_counties_and_a_short_line(project):
 @needs_chromium
 def test_line_option_fits_the_map_to_that_line(project, tmp_path, browser):
     _two_counties_and_a_short_line(project)
-    bounds = f"(() => {{ {MAP} const b = map.getBounds(); return [map.getZoom(), b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }})()"
+    bounds = f"""(() => {{ {MAP} const b = map.getBounds();
+                 return [map.getZoom(), b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }})()"""
     whole = open_page(browser, inspection_map(project, tmp_path / "all.html")["output"]).evaluate(bounds)
     assert whole[1] <= 120 and whole[3] >= 122  # both counties
     zoom, west, south, east, north = open_page(
@@ -473,7 +475,7 @@ CLICK_TARGET_JS = """((id) => { %s
     const c = symbol._dmCluster;
     if (c.members.some(m => layer.title(m.i) === id)) {
       const p = map.latLngToContainerPoint(symbol.getLatLng());
-      return {x: p.x, y: p.y, members: c.members.length, at: [layer.position(c.rep.i).lat, layer.position(c.rep.i).lng]};
+      return {x: p.x, y: p.y, members: c.members.length};
     }
   }
   return null;
@@ -483,7 +485,9 @@ CLICK_TARGET_JS = """((id) => { %s
 POPUP_JS = """(() => { const el = [...document.querySelectorAll('.leaflet-popup-content')].pop();
   if (!el) return null;
   const links = [...el.querySelectorAll('.dm-popup-link')].map(e => {
-    const r = e.getBoundingClientRect(); return {text: e.textContent, x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2}; });
+    const r = e.getBoundingClientRect();
+    return {text: e.textContent, x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2};
+  });
   return {title: el.querySelector('.dm-popup-title').textContent, text: el.textContent, links: links}; })()"""
 
 
