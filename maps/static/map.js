@@ -415,9 +415,17 @@ var diming = (function () {
         if (type === "L" ? Math.max(wide, high) < w + 8 : wide < w * 1.1 || high < LABEL_HEIGHT * 1.5) return;
         var p = map.latLngToContainerPoint(self._anchors[path._dm]), h = LABEL_HEIGHT / 2;
         // beside the middle of a line, not over it: above or below one that runs across the
-        // screen, right or left of one that runs down it; on it only where neither is free
-        var shifts = type === "A" ? [[0, 0]] : wide >= high ? [[0, -h - 5], [0, h + 5], [0, 0]]
-                                                            : [[w / 2 + 8, 0], [-w / 2 - 8, 0], [0, 0]];
+        // screen, left (where marker numbers are not) or right of one that runs down it, a little
+        // along it where a marker is in the way; on it only where none of these is free
+        var shifts = [], side;
+        if (type === "L") {
+          for (side = -1; side <= 1; side += 2) {
+            [0, -1, 1].forEach(function (step) {
+              shifts.push(wide >= high ? [step * w / 3, side * (h + 5)] : [side * (w / 2 + 8), step * (h + 4)]);
+            });
+          }
+        }
+        shifts.push([0, 0]);
         for (var j = 0; j < shifts.length; j++) {
           var x = p.x + shifts[j][0], y = p.y + shifts[j][1];
           if (put(label, [x - w / 2, y - h, x + w / 2, y + h], "dm-label")) return;
