@@ -384,7 +384,7 @@ def test_labels_show_where_they_fit_and_never_overlap(filled, tmp_path, browser)
         seen[zoom] = {label["text"] for label in labels}
     # close in: every marker number and the line's number and name
     assert {"9101001Q", "9101002Q", "9101003Q", "9101 云溪—松阳线"} <= seen[14]
-    assert EVIL in seen[12] and "松阳区" in seen[12]  # the areas on both sides, further out
+    assert EVIL in seen[12] | seen[13] and "松阳区" in seen[12] | seen[13]  # the areas on both sides
     # far out the markers merge and only their count is written
     assert "9101002Q" not in seen[9] and "2" in seen[9]
     assert not page.errors

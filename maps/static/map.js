@@ -426,6 +426,8 @@ var diming = (function () {
           }
         }
         shifts.push([0, 0]);
+        // an area's label may move up or down within a tall area, out of a line label's way
+        if (type === "A" && high > 6 * LABEL_HEIGHT) shifts.push([0, -2 * h - 4], [0, 2 * h + 4]);
         for (var j = 0; j < shifts.length; j++) {
           var x = p.x + shifts[j][0], y = p.y + shifts[j][1];
           if (put(label, [x - w / 2, y - h, x + w / 2, y + h], "dm-label")) return;
