@@ -445,7 +445,7 @@ def _kml(data, path) -> None:
     from diming.boundaries.inspection import KEY_COLUMNS
     from diming.boundaries.pdf import LINE_COLOUR
     from diming.layers.schema import MARKER_CONDITIONS
-    from diming.maps.inspection import CONDITION_COLOURS  # the inspection map's colours: one definition
+    from diming.layers.styles import CONDITION_COLOURS  # the inspection map's colours: one definition
 
     ns = "http://www.opengis.net/kml/2.2"
     ET.register_namespace("", ns)

@@ -17,9 +17,10 @@ BOUNDARY_COLOUR = "#b71c1c"
 BOUNDARY_WIDTH = 3.5
 BOUNDARY_DASH = (10, 4, 2, 4)  # dash, gap, dot, gap in pixels
 
-# boundary markers and inspection records by condition
+# boundary markers and inspection records by condition, least to most in need of attention: where
+# markers overlap on an HTML map, their cluster takes the colour of the one most in need
 CONDITION_COLOURS = {
-    "完好": "#2e7d32", "损坏": "#ef6c00", "丢失": "#c62828", "移位": "#6a1b9a", "新设": "#1565c0", "未检": "#757575",
+    "完好": "#2e7d32", "新设": "#1565c0", "未检": "#757575", "移位": "#6a1b9a", "损坏": "#ef6c00", "丢失": "#c62828",
 }
 MARKER_RADIUS = 6
 
@@ -45,8 +46,8 @@ PROPOSAL_GROUP_LINES = {
 }
 CLASH_COLOUR = "#d50000"
 
-# the heritage list by category
-HERITAGE_COLOURS = {"地名文化遗产": "#b71c1c", "历史地名": "#8d6e63", "其他": "#5e35b1"}
+# the heritage list by category, least to most important (overlapping names cluster in the colour of the most)
+HERITAGE_COLOURS = {"其他": "#5e35b1", "历史地名": "#8d6e63", "地名文化遗产": "#b71c1c"}
 HERITAGE_RADIUS = 8
 
 # labels: the largest scale denominator at which each layer's labels show (None: always), so a
@@ -57,8 +58,8 @@ AREA_LABEL_SCALES = {"province": None, "city": None, "county": 1_000_000, "town"
 # a layer without its own drawing (one added to the schema since)
 OTHER_COLOUR = "#455a64"
 
-# findings of diming check by severity; accepted exceptions grey
-SEVERITY_COLOURS = {"error": "#d50000", "warning": "#ef6c00", "info": "#1565c0"}
+# findings of diming check by severity, least to most important; accepted exceptions grey
+SEVERITY_COLOURS = {"info": "#1565c0", "warning": "#ef6c00", "error": "#d50000"}
 ACCEPTED_COLOUR = "#9e9e9e"
 
 

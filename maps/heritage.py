@@ -1,9 +1,9 @@
 """地名保护名录图: protected names (地名保护名录) with their meaning, origin and history."""
 from __future__ import annotations
 
-from diming.maps.areas import add_areas
 from diming.layers.schema import label
 from diming.layers.styles import HERITAGE_COLOURS as CATEGORY_COLOURS, HERITAGE_RADIUS
+from diming.maps.areas import add_areas
 from diming.maps.page import Page, point_style, rows, text
 
 

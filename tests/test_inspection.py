@@ -480,7 +480,7 @@ PAYLOADS = ['<script>alert(1)</script>', '<img src=x onerror=alert(2)>', '"><svg
 
 def test_gpx_ele_and_kml_styles_extended_data_plain_descriptions(demo_project, rnd, tmp_path):
     from diming.layers.store import transaction
-    from diming.maps.inspection import CONDITION_COLOURS
+    from diming.layers.styles import CONDITION_COLOURS
 
     payload = " ".join(PAYLOADS)
     with transaction(demo_project) as tx:
