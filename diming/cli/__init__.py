@@ -27,6 +27,7 @@ COMMANDS = {
     "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "inspect": ("diming.cli.inspect", "界线联合检查 (joint inspection: rounds, field sheets, results, report)"),
+    "sign": ("diming.cli.sign", "路名牌与路牌巡查 (road signs: register, patrols, field sheets, results, reports)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }
 

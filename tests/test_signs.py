@@ -1,0 +1,58 @@
+"""Road signs (路名牌): the register, and a sign closing its proposal's sign step."""
+import datetime as dt
+
+import shapely
+
+from diming.layers.store import read_layer
+
+TODAY = dt.date.today().isoformat()
+
+
+def _announced(project):
+    roads = read_layer(project, "roads", where="name = ?", params=("望江路",))
+    return roads.iloc[0]
+
+
+def test_sign_layers_are_in_a_new_project(project):
+    from diming.layers.store import layer_summary
+
+    layers = {row["layer"]: row for row in layer_summary(project)}
+    assert layers["road_signs"]["geometry"] == "POINT"
+    assert layers["road_survey"]["geometry"] == "MULTILINESTRING"
+    assert {"sign_patrols", "sign_patrol_records", "road_rectifications"} <= set(layers)
+
+
+def test_a_sign_installed_for_a_proposal_closes_its_sign_step(demo_project, run):
+    road = _announced(demo_project)
+    point = shapely.Point(*road.geometry.geoms[0].coords[0])
+    result = run(demo_project, "sign", "add", "S-WJ-1", "--road", road.road_id, "--lon", point.x, "--lat", point.y,
+                 "--installed-on", TODAY, "--type", "街牌")
+    assert result.exit_code == 0, result.output
+    proposal = read_layer(demo_project, "road_proposals", where="road_id = ?", params=(road.road_id,)).iloc[0]
+    assert proposal.status == "sign_installed" and proposal.sign_installed_on == TODAY
+    sign = read_layer(demo_project, "road_signs", where="sign_id = 'S-WJ-1'").iloc[0]
+    assert sign.text == "望江路" and sign.pinyin == "WANGJIANG LU" and sign.condition == "完好"
+
+
+def test_importing_signs_closes_the_sign_step_too(demo_project, tmp_path):
+    import geopandas as gpd
+
+    from diming.layers.imports import import_layer
+
+    road = _announced(demo_project)
+    point = shapely.Point(*road.geometry.geoms[0].coords[0])
+    src = tmp_path / "signs.geojson"
+    gpd.GeoDataFrame({"sign_id": ["S1"], "road_id": [road.road_id], "text": ["望江路"], "installed_on": [TODAY]},
+                     geometry=[point], crs=4490).to_file(src)
+    import_layer(demo_project, "road_signs", src)
+    proposal = read_layer(demo_project, "road_proposals", where="road_id = ?", params=(road.road_id,)).iloc[0]
+    assert proposal.status == "sign_installed" and proposal.sign_ordered_on == TODAY
+
+
+def test_a_sign_without_installation_date_leaves_the_proposal(demo_project):
+    from diming.geonames.signs import add_sign
+
+    road = _announced(demo_project)
+    add_sign(demo_project, "S2", road.road_id, shapely.Point(*road.geometry.geoms[0].coords[0]))
+    proposal = read_layer(demo_project, "road_proposals", where="road_id = ?", params=(road.road_id,)).iloc[0]
+    assert proposal.status == "announced"
