@@ -22,6 +22,7 @@ FAMILIES = (
     "diming.boundaries.line_checks",
     "diming.boundaries.marker_checks",
     "diming.boundaries.inspection_checks",
+    "diming.geonames.sign_checks",
 )
 
 
