@@ -137,17 +137,22 @@ def show(obj, key, fmt):
 @text_or_json
 @click.pass_obj
 def overdue(obj, today, fmt):
-    """逾期事项: 备案/公告超过 15 天, 公示期满未办, 公告后路牌未验收."""
+    """逾期事项: 备案/公告超过 15 天, 公示期满未办, 公告后路牌未验收, 上报市局的路牌逾期未修复."""
     from diming.geonames.proposals import label, overdue as overdue_
+    from diming.geonames.signs import repairs_overdue
 
     items = overdue_(obj["project"], today=_day(today))
+    repairs = repairs_overdue(obj["project"], today=_day(today))
     if fmt == "json":
-        echo_json(items)
+        echo_json(items + repairs)
         return
     for i in items:
         click.echo(f"{i['proposal_id']}  {i['name']:<8} {label(i['status']):<6} {i['what']} 应于 {i['due']}, "
                    f"已逾期 {i['days_late']} 天")
-    click.echo(f"共 {len(items)} 项逾期")
+    for i in repairs:
+        click.echo(f"{i['sign_id']}  {i['name']:<8} 巡查 {i['patrol_id']} {i['what']} 应于 {i['due']}, "
+                   f"已逾期 {i['days_late']} 天")
+    click.echo(f"共 {len(items) + len(repairs)} 项逾期")
 
 
 @cli.command()
