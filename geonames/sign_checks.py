@@ -36,7 +36,7 @@ def check(data) -> list[Finding]:
     index = signs["road_id"].map(road_at)
     known = index.notna().to_numpy()
     signs, index = signs[known].reset_index(drop=True), index[known].astype(int).to_numpy()
-    out = _names(data, signs, roads, index) + _far(data, signs, roads, index) + _damaged(data, signs)
+    out = _names(data, signs, roads, index) + _far(data, signs, roads, index) + _damaged(data, signs, roads)
     return out + _no_sign(data, signs, roads)
 
 
@@ -171,7 +171,7 @@ def _far(data, signs, roads, index) -> list[Finding]:
     return out
 
 
-def _damaged(data, signs) -> list[Finding]:
+def _damaged(data, signs, roads) -> list[Finding]:
     """sign.damaged: a sign whose latest patrol record found it not 完好 and records no repair:
     neither done on the spot (清洗, 扶正) nor fixed since (``diming sign fixed``, or a later 完好)."""
     from diming.geonames.signs import SPOT_ACTIONS
@@ -182,6 +182,7 @@ def _damaged(data, signs) -> list[Finding]:
     latest = records.sort_values(["patrolled_on", "record_id"]).groupby("sign_id").tail(1)
     open_ = latest[(latest.condition != "完好") & latest.fixed_on.isna() & ~latest.action.isin(SPOT_ACTIONS)]
     at = dict(zip(signs.sign_id, range(len(signs))))
+    road_names = dict(zip(roads.road_id, roads.name))
     texts, geoms, road_ids = _column(signs, "text"), signs.geometry.values, _column(signs, "road_id")
     out = []
     for r in open_.itertuples():
@@ -191,8 +192,7 @@ def _damaged(data, signs) -> list[Finding]:
         action = r.action if isinstance(r.action, str) else "未处理"
         out.append(Finding("sign.damaged", "warning", "road_signs", r.sign_id, texts[i],
                            f"路牌 {r.sign_id} {r.patrolled_on} 巡查为{r.condition} ({action}), 尚无修复记录 "
-                           "(sign.damaged)", [related("sign_patrol_records", r.record_id, r.patrolled_on),
-                                              related("roads", road_ids[i])], geoms[i]))
+                           "(sign.damaged)", [related("roads", road_ids[i], road_names.get(road_ids[i]))], geoms[i]))
     return out
 
 

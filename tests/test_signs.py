@@ -56,3 +56,12 @@ def test_a_sign_without_installation_date_leaves_the_proposal(demo_project):
     add_sign(demo_project, "S2", road.road_id, shapely.Point(*road.geometry.geoms[0].coords[0]))
     proposal = read_layer(demo_project, "road_proposals", where="road_id = ?", params=(road.road_id,)).iloc[0]
     assert proposal.status == "announced"
+
+
+def test_sign_map_colours_signs_by_condition(demo_project, run, tmp_path):
+    result = run(demo_project, "map", "signs", "-o", tmp_path / "signs.html")
+    assert result.exit_code == 0, result.output
+    assert "路名牌" in result.output and "道路" in result.output
+    page = (tmp_path / "signs.html").read_text(encoding="utf-8")
+    assert "路名牌分布图" in page and "路名牌·损毁" in page and "路名牌·完好" in page
+    assert "<script src=\"http" not in page  # self-contained, opens offline
