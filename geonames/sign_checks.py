@@ -36,64 +36,77 @@ def check(data) -> list[Finding]:
     index = signs["road_id"].map(road_at)
     known = index.notna().to_numpy()
     signs, index = signs[known].reset_index(drop=True), index[known].astype(int).to_numpy()
-    out = _names(data, signs, roads, index) + _far(data, signs, roads, index) + _damaged(data, signs, roads)
-    return out + _no_sign(data, signs, roads)
+    wanted = data.rules
+    out = []
+    if wanted & {"sign.wrong-name", "sign.wrong-pinyin", "sign.cancelled-road"}:
+        out += _names(data, signs, roads, index)
+    if "sign.far-from-road" in wanted:
+        out += _far(data, signs, roads, index)
+    if "sign.damaged" in wanted:
+        out += _damaged(data, signs, roads)
+    if "road.no-sign" in wanted:
+        out += _no_sign(data, signs, roads)
+    return out
 
 
 def _column(frame, name):
     return frame[name].to_numpy(dtype=object)
 
 
+def _each(func, values):
+    """``func`` of every value, computed once per distinct value (None stays None)."""
+    import pandas as pd
+
+    series = pd.Series(values, dtype=object)
+    table = {v: func(v) for v in series.dropna().unique()}
+    return series.map(table).to_numpy(dtype=object)
+
+
 def _names(data, signs, roads, index) -> list[Finding]:
     """sign.wrong-name, sign.cancelled-road and sign.wrong-pinyin, per sign of a known road."""
+    import numpy as np
+
     from diming.geonames.normalize import normalize
     from diming.geonames.pinyin import parse_overrides
 
     overrides = parse_overrides(data.settings["pinyin_overrides"])
-    ordinal = _ordinal_flags(data, roads)
-    road_ids, road_names, statuses = (_column(roads, c)[index] for c in ("road_id", "name", "status"))
-    former = _column(roads, "former_names")[index]
-    flags = ordinal[index]
-    ids, texts, pinyins = (_column(signs, c) for c in ("sign_id", "text", "pinyin"))
-    conditions, geoms = _column(signs, "condition"), signs.geometry.values
-    norm: dict = {}
-    spellings: dict = {}
+    flags = _ordinal_flags(data, roads)[index]
+    road_ids, road_names, statuses, former = (_column(roads, c)[index]
+                                              for c in ("road_id", "name", "status", "former_names"))
+    ids, texts, pinyins, conditions = (_column(signs, c) for c in ("sign_id", "text", "pinyin", "condition"))
+    geoms = signs.geometry.values
+    standing = conditions != "缺失"
+    cancelled = statuses == "cancelled"
     out = []
-    for i in range(len(signs)):
-        name, text = road_names[i], texts[i]
-        rel = [related("roads", road_ids[i], name)]
-        standing = conditions[i] != "缺失"
-        if statuses[i] == "cancelled":
-            if standing:
-                out.append(Finding("sign.cancelled-road", "warning", "road_signs", ids[i], text,
-                                   f"路牌 {ids[i]} 所属道路 {name} 已销名, 路牌仍在 (sign.cancelled-road)", rel, geoms[i]))
-            continue
-        if isinstance(text, str) and text.strip():
-            got = norm.get(text) or norm.setdefault(text, normalize(text))
-            want = norm.get(name) or norm.setdefault(name, normalize(name))
-            if got != want:
-                if standing and isinstance(former[i], str) and got in {normalize(n) for n in former[i].split("、")}:
-                    out.append(Finding("sign.cancelled-road", "warning", "road_signs", ids[i], text,
-                                       f"路牌 {ids[i]} 仍为更名前的旧名 {text}, 现名 {name} (sign.cancelled-road)",
-                                       rel, geoms[i]))
-                else:
-                    out.append(Finding("sign.wrong-name", "error", "road_signs", ids[i], text,
-                                       f"路牌 {ids[i]} 牌面名称 {text} 与标准名称 {name} 不符 (sign.wrong-name)",
-                                       rel, geoms[i]))
-                continue
-        pinyin = pinyins[i]
-        if not isinstance(pinyin, str) or not pinyin.strip():
-            continue
-        key = (name, bool(flags[i]))
-        if key not in spellings:
-            spellings[key] = _expected(name, overrides, flags[i])
+
+    def finding(rule, i, message):
+        out.append(Finding(rule, RULES[rule], "road_signs", ids[i], texts[i], message,
+                           [related("roads", road_ids[i], road_names[i])], geoms[i]))
+
+    for i in np.flatnonzero(cancelled & standing):
+        finding("sign.cancelled-road", i, f"路牌 {ids[i]} 所属道路 {road_names[i]} 已销名, 路牌仍在 (sign.cancelled-road)")
+    got = _each(lambda t: normalize(t) or None, texts)
+    wrong = ~cancelled & (got != None) & (got != _each(normalize, road_names))  # noqa: E711 (elementwise)
+    for i in np.flatnonzero(wrong):
+        old = {normalize(n) for n in former[i].split("、")} if isinstance(former[i], str) else set()
+        if got[i] in old:
+            if standing[i]:
+                finding("sign.cancelled-road", i, f"路牌 {ids[i]} 仍为更名前的旧名 {texts[i]}, 现名 {road_names[i]} "
+                                                  "(sign.cancelled-road)")
+        else:
+            finding("sign.wrong-name", i, f"路牌 {ids[i]} 牌面名称 {texts[i]} 与标准名称 {road_names[i]} 不符 "
+                                          "(sign.wrong-name)")
+    if "sign.wrong-pinyin" not in data.rules:
+        return out
+    shown = _each(lambda p: _SPACES.sub(" ", _APOSTROPHES.sub("'", p)).strip() or None, pinyins)
+    check = np.flatnonzero(~cancelled & ~wrong & (shown != None))  # noqa: E711
+    keys = list(zip(road_names[check], flags[check]))
+    spellings = {key: _expected(key[0], overrides, key[1]) for key in dict.fromkeys(keys)}
+    for i, key in zip(check, keys):
         expected = spellings[key]
-        shown = _SPACES.sub(" ", _APOSTROPHES.sub("'", pinyin)).strip()
-        if shown in expected:
-            continue
-        out.append(Finding("sign.wrong-pinyin", "error", "road_signs", ids[i], text,
-                           f"路牌 {ids[i]} 拼音 {pinyin.strip()} 应为 {' 或 '.join(expected)}: {_why(shown, expected[0])} "
-                           "(sign.wrong-pinyin)", rel, geoms[i]))
+        if shown[i] not in expected:
+            finding("sign.wrong-pinyin", i, f"路牌 {ids[i]} 拼音 {pinyins[i].strip()} 应为 {' 或 '.join(expected)}: "
+                                            f"{_why(shown[i], expected[0])} (sign.wrong-pinyin)")
     return out
 
 
@@ -117,10 +130,14 @@ def _ordinal_flags(data, roads):
 
 def _expected(name, overrides, ordinal) -> tuple[str, ...]:
     """The sign spellings accepted for ``name``: both readings of a numeral nobody flagged."""
+    from diming.geonames.parts import split_name
     from diming.geonames.pinyin import sign
+    from diming.geonames.wordlists import modifiers
 
-    if ordinal is not None:
-        return (sign(name, overrides, ordinal=ordinal),)
+    modifier = split_name(name)[1]
+    numeral = bool(modifier) and all(modifiers().get(ch) == "ordinal" for ch in modifier)
+    if ordinal is not None or not numeral:
+        return (sign(name, overrides, ordinal=bool(ordinal)),)
     return tuple(dict.fromkeys((sign(name, overrides), sign(name, overrides, ordinal=True))))
 
 

@@ -72,10 +72,17 @@ def _signs(project) -> list[dict]:
     return out
 
 
+def _each(func, values) -> list:
+    """``func`` of every value, computed once per distinct value."""
+    table = {v: func(v) for v in dict.fromkeys(values)}
+    return [table[v] for v in values]
+
+
 def _survey(data) -> list[dict]:
     import numpy as np
     import shapely
 
+    from diming.geonames.normalize import normalize
     from diming.layers.crs import feature_epsgs, project
 
     lines = data.layer("road_survey")
@@ -90,30 +97,30 @@ def _survey(data) -> list[dict]:
     length = shapely.length(metric)
     districts = data.divisions_of(lines, "road_survey")
 
+    # the stretch of each survey line within the tolerance of each named road near it
     search = shapely.buffer(shapely.envelope(geoms), _degrees(tolerance))
     roads = data.roads_near(search)
     roads = roads[~shapely.is_missing(roads.geometry.values)].reset_index(drop=True)
     p = q = np.empty(0, dtype=int)
+    near = np.empty(0, dtype=object)
     shared = np.empty(0)
     if len(roads):
         p, q = shapely.STRtree(roads.geometry.values).query(search, predicate="intersects")
-        near = shapely.buffer(project(roads.geometry.values[q], epsgs[p]), tolerance)
+        # flat ends and coarse joints: the band only needs to be the tolerance wide along the road
+        near = shapely.buffer(project(roads.geometry.values[q], epsgs[p]), tolerance, quad_segs=2, cap_style="flat")
         shared = shapely.length(shapely.intersection(metric[p], near))
         on = shared > np.minimum(minimum, length[p] / 2.0)  # a short survey line counts where it lies
-        p, q, shared = p[on], q[on], shared[on]
+        p, q, near, shared = p[on], q[on], near[on], shared[on]
     covered = np.minimum(length, np.bincount(p, weights=shared, minlength=len(lines)))
-
-    from diming.geonames.normalize import normalize
 
     road_ids = roads["road_id"].to_numpy(dtype=object) if len(roads) else np.empty(0, dtype=object)
     road_names = roads["name"].to_numpy(dtype=object) if len(roads) else np.empty(0, dtype=object)
-    norm_road = np.array([normalize(n) for n in road_names], dtype=object)
+    norm_road = np.array(_each(normalize, list(road_names)), dtype=object)
     on_roads: dict[int, list[int]] = {}
-    for i, j in zip(p, q):
-        on_roads.setdefault(int(i), []).append(int(j))
+    for i, j in zip(p.tolist(), q.tolist()):
+        on_roads.setdefault(i, []).append(j)
     ids = lines["survey_id"].to_numpy(dtype=object)
-    seen = [observed(t) for t in lines["observed_names"]]
-    gazetteer = {normalize(n) for n in data.roads_in_use()["name"]}
+    seen = _each(observed, list(lines["observed_names"]))
     out = []
 
     def add(code, i, name, description, extra_keys=(), geometry=None, length_m=None):
@@ -121,20 +128,30 @@ def _survey(data) -> list[dict]:
         out.append({"code": code, "keys": keys, "name": name, "district": districts[i], "description": description,
                     "geometry": geoms[i] if geometry is None else geometry, "length_m": length_m})
 
-    # 有路无名: the stretch on no named road
-    unnamed = np.flatnonzero(length - covered > s["survey_unnamed_length_m"])
-    for i in unnamed:
-        near = [shapely.buffer(project([roads.geometry.values[j]], [epsgs[i]])[0], tolerance) for j in on_roads.get(i, [])]
-        stretch = shapely.difference(metric[i], shapely.union_all(near)) if near else metric[i]
-        metres = float(shapely.length(stretch))
-        if metres <= s["survey_unnamed_length_m"]:
-            continue
+    # 有路无名: what is left of the line once the band of every named road on it is taken away
+    limit = s["survey_unnamed_length_m"]
+    unnamed = np.flatnonzero(length - covered > limit)
+    stretch = metric[unnamed].copy()
+    pair_of = {i: [] for i in unnamed.tolist()}
+    for k, i in enumerate(p.tolist()):
+        if i in pair_of:
+            pair_of[i].append(k)
+    for rank in range(max((len(v) for v in pair_of.values()), default=0)):  # one vectorised cut per rank
+        rows = [r for r, i in enumerate(unnamed.tolist()) if len(pair_of[i]) > rank]
+        stretch[rows] = shapely.difference(stretch[rows], near[[pair_of[unnamed[r]][rank] for r in rows]])
+    metres = shapely.length(stretch)
+    back = project(stretch, epsgs[unnamed], inverse=True)
+    for r in np.flatnonzero(metres > limit):
+        i = unnamed[r]
         add("survey.unnamed", i, "、".join(seen[i]) or None,
-            f"摸排道路 {ids[i]} 有 {metres:,.0f} 米不在任何已命名道路上 (有路无名)",
-            geometry=project([stretch], [epsgs[i]], inverse=True)[0], length_m=round(metres, 1))
+            f"摸排道路 {ids[i]} 有 {metres[r]:,.0f} 米不在任何已命名道路上 (有路无名)",
+            geometry=back[r], length_m=round(float(metres[r]), 1))
 
+    gazetteer = _standard_names(data, {n for names in seen for n in names})
     for i in range(len(lines)):
-        matched = on_roads.get(i, [])
+        matched = on_roads.get(i, ())
+        if not seen[i] and len(matched) < 2:
+            continue
         names = dict.fromkeys([norm_road[j] for j in matched] + seen[i])
         # 一路多名: more than one name along the road or on the ground
         if len(names) > 1:
@@ -147,12 +164,27 @@ def _survey(data) -> list[dict]:
                 add("survey.unapproved-name", i, name, f"摸排道路 {ids[i]} 现场使用的名称 {name} 不是标准地名 (擅自命名)",
                     [f"roads:{road_ids[j]}" for j in matched])
     _generic_mismatch(data, lines, ids, seen, on_roads, roads, road_names, add)
-    out += _split_names(data, lines, ids, seen, on_roads, road_ids, norm_road, districts, metric, epsgs)
+    out += _split_names(data, lines, ids, seen, on_roads, road_ids, norm_road, districts, epsgs)
     return out
 
 
+def _standard_names(data, wanted: set) -> set:
+    """Those of the normalised names ``wanted`` that are names of roads in use. Gazetteer names are
+    nearly always stored in their normal form, so only the names not found as stored need the
+    gazetteer normalised (once per distinct name)."""
+    from diming.geonames.normalize import normalize
+
+    stored = set(data.roads_in_use()["name"])
+    found = wanted & stored
+    if found != wanted:
+        found |= wanted & {normalize(n) for n in stored}
+    return found
+
+
 def _generic_mismatch(data, lines, ids, seen, on_roads, roads, road_names, add) -> None:
-    """名不副实: the 通名 of a name on the road against the road class, or the local width rule."""
+    """名不副实: the 通名 of a name on the road against the road class, or the local width rule.
+    Only lines with a class, or a width (their own or their road's) under a width rule, are looked at."""
+    import numpy as np
     import pandas as pd
 
     from diming.geonames.parts import split_name
@@ -160,12 +192,16 @@ def _generic_mismatch(data, lines, ids, seen, on_roads, roads, road_names, add) 
 
     table = parse_width_rule(data.settings["generic_width_rule"])
     classes, widths = lines["road_class"].to_numpy(dtype=object), lines["width_m"].to_numpy(dtype=float)
-    road_widths = roads["width_m"].to_numpy(dtype=float) if len(roads) else []
-    for i in range(len(lines)):
+    road_widths = roads["width_m"].to_numpy(dtype=float) if len(roads) else np.empty(0)
+    wide = ~np.isnan(widths)
+    if table:
+        wide |= np.array([any(not np.isnan(road_widths[j]) for j in on_roads.get(i, ())) for i in range(len(lines))],
+                         dtype=bool)
+    for i in np.flatnonzero(pd.notna(classes) | (wide if table else False)):
         matched = on_roads.get(i, [])
         names = dict.fromkeys([road_names[j] for j in matched] + seen[i])
-        width = widths[i] if not pd.isna(widths[i]) else next(
-            (road_widths[j] for j in matched if not pd.isna(road_widths[j])), None)
+        width = widths[i] if not np.isnan(widths[i]) else next(
+            (road_widths[j] for j in matched if not np.isnan(road_widths[j])), None)
         for name in names:
             generic = split_name(name)[2]
             why = None
@@ -181,36 +217,44 @@ def _generic_mismatch(data, lines, ids, seen, on_roads, roads, road_names, add) 
                     [f"roads:{roads['road_id'].iat[j]}" for j in matched if road_names[j] == name])
 
 
-def _split_names(data, lines, ids, seen, on_roads, road_ids, norm_road, districts, metric, epsgs) -> list[dict]:
+def _split_names(data, lines, ids, seen, on_roads, road_ids, norm_road, districts, epsgs) -> list[dict]:
     """一名多路: one name, in one county, on survey lines that fall into groups more than
-    ``survey_split_distance_m`` apart (lines within that distance of each other are one road)."""
+    ``survey_split_distance_m`` apart (lines within that distance of each other are one road).
+
+    One STRtree over every survey line gives the pairs that may be that close (in degrees, with a
+    margin); their distance is then measured in metres, in the zone of the first line of each pair."""
     import numpy as np
     import shapely
 
     from diming.layers.crs import project
 
     apart = data.settings["survey_split_distance_m"]
-    carriers: dict[tuple, set[int]] = {}
+    carriers: dict[tuple, list[int]] = {}
     for i in range(len(lines)):
-        for name in dict.fromkeys([norm_road[j] for j in on_roads.get(i, [])] + seen[i]):
-            carriers.setdefault((str(districts[i])[:6], name), set()).add(i)
+        for name in dict.fromkeys([norm_road[j] for j in on_roads.get(i, ())] + seen[i]):
+            carriers.setdefault((str(districts[i])[:6], name), []).append(i)
+    groups = {key: members for key, members in carriers.items() if len(members) > 1}
+    if not groups:
+        return []
     geoms = lines.geometry.values
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_degrees(apart))
+    keep = a < b
+    a, b = a[keep], b[keep]
+    close = shapely.distance(project(geoms[a], epsgs[a]), project(geoms[b], epsgs[a])) <= apart
+    neighbours: dict[int, set] = {}
+    for x, y in zip(a[close].tolist(), b[close].tolist()):
+        neighbours.setdefault(x, set()).add(y)
     out = []
-    for (county, name), members in sorted(carriers.items()):
-        if len(members) < 2:
-            continue
-        members = sorted(members)
-        # one zone for the group (that of its first line): the distances between its lines are comparable
-        local = project(geoms[members], np.full(len(members), epsgs[members[0]]))
-        tree = shapely.STRtree(local)
-        a, b = tree.query(local, predicate="dwithin", distance=apart)
-        groups = _components(len(members), a, b)
-        if len(set(groups)) < 2:
+    for (county, name), members in sorted(groups.items()):
+        index = {m: k for k, m in enumerate(members)}
+        edges = [(index[x], index[y]) for x in members for y in neighbours.get(x, ()) if y in index]
+        parts = len(set(_components(len(members), [e[0] for e in edges], [e[1] for e in edges])))
+        if parts < 2:
             continue
         keys = {f"road_survey:{ids[i]}" for i in members}
-        keys |= {f"roads:{road_ids[j]}" for i in members for j in on_roads.get(i, []) if norm_road[j] == name}
+        keys |= {f"roads:{road_ids[j]}" for i in members for j in on_roads.get(i, ()) if norm_road[j] == name}
         out.append({"code": "survey.split-name", "keys": sorted(keys), "name": name, "district": districts[members[0]],
-                    "description": f"{name} 用于 {len(set(groups))} 处相隔超过 {apart:g} 米的道路: "
+                    "description": f"{name} 用于 {parts} 处相隔超过 {apart:g} 米的道路: "
                                    f"{'、'.join(ids[i] for i in members)} (一名多路)",
                     "geometry": shapely.union_all(geoms[members]), "length_m": None})
     return out
