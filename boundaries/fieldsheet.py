@@ -161,76 +161,28 @@ def _pdf(data, path) -> None:
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
 
 
-# --- XLSX -----------------------------------------------------------------------------------------
+# --- XLSX (through the shared entry-sheet writer) ---------------------------------------------------
 
 def _xlsx(data, path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.utils import get_column_letter
-
-    from diming.layers.exports import neutralise
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     from diming.boundaries.inspection import ENTRY_COLUMNS, ENTRY_CONDITIONS, KEY_COLUMNS, YES_NO
+    from diming.layers.entrysheet import write_entry_sheet
     from diming.layers.schema import INSPECTION_ACTIONS
 
     rnd, left, right = data["round"], data["left"], data["right"]
-    book = Workbook()
-    ws = book.active
-    ws.title = "界桩检查记录"
-    ws["A1"] = neutralise(f"界桩检查记录表 {_heading(data)}")
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = neutralise(f"联检轮次: {rnd['round_id']} {rnd['name']}    左侧: {left['name']}（{left['code']}）"
-                          f"    右侧: {right['name']}（{right['code']}）    检查期限: {rnd['starts_on']} 至 {rnd['ends_on']}")
-    ws["A3"] = ("灰色列为登记信息, 已保护; 白色列填写本次检查结果。日期写 YYYY-MM-DD; 实测位置用高斯-克吕格坐标时 "
-                "X 为北坐标, Y 为东坐标, 用经纬度时填 经度/纬度 和 EPSG 4490。")
-    header_row = 4
-    columns = KEY_COLUMNS + ENTRY_COLUMNS
-    grey = PatternFill("solid", fgColor="E6E6E6")
-    for col, (_, heading) in enumerate(columns, start=1):
-        cell = ws.cell(header_row, col, heading)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        cell.fill = grey
-    entry_fields = {f for f, _ in ENTRY_COLUMNS}
-    for r, marker in enumerate(data["markers"], start=header_row + 1):
-        for col, (field, _) in enumerate(columns, start=1):
-            if field in marker["entered"]:
-                value = marker["entered"][field]
-            elif field == "measured_crs":
-                value = marker["plane_crs"]  # most teams measure in the registration system
-            else:
-                value = None if field in entry_fields else marker.get(field)
-            cell = ws.cell(r, col, neutralise(value))
-            if field in entry_fields:
-                cell.protection = Protection(locked=False)
-            else:
-                cell.fill = grey
-            if field == "inspected_on":
-                cell.number_format = "yyyy-mm-dd"
-    last = header_row + len(data["markers"])
-    letter = {field: get_column_letter(i) for i, (field, _) in enumerate(columns, start=1)}
-    for field, choices in (("condition", ENTRY_CONDITIONS), ("action", INSPECTION_ACTIONS),
-                           ("references_complete", YES_NO), ("line_recognisable", YES_NO)):
-        dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                            showErrorMessage=True, errorTitle="输入有误", error="请从下拉列表中选择")
-        ws.add_data_validation(dv)
-        dv.add(f"{letter[field]}{header_row + 1}:{letter[field]}{max(last, header_row + 1)}")
-    dates = DataValidation(type="date", operator="between", formula1=f'DATE({rnd["starts_on"].replace("-", ",")})',
-                           formula2=f'DATE({rnd["ends_on"].replace("-", ",")})', allow_blank=True,
-                           showErrorMessage=True, errorTitle="日期有误", error=f"检查日期应在 {rnd['starts_on']} 至 {rnd['ends_on']} 之间")
-    ws.add_data_validation(dates)
-    dates.add(f"{letter['inspected_on']}{header_row + 1}:{letter['inspected_on']}{max(last, header_row + 1)}")
-    widths = {"location": 36, "marker_id": 12, "notes": 24, "photos": 16, "x": 14, "y": 14, "lon": 13, "lat": 13,
-              "measured_x": 16, "measured_y": 16, "inspected_on": 12}
-    for field, col in letter.items():
-        ws.column_dimensions[col].width = widths.get(field, 10)
-    ws.freeze_panes = ws.cell(header_row + 1, 3)
-    # protection keeps the key columns from being changed by accident; no password, it is not a secret
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    book.save(path)
+    # the measured CRS comes pre-filled: most teams measure in the registration system
+    rows = [{**m, "entered": {"measured_crs": m["plane_crs"], **m["entered"]}} for m in data["markers"]]
+    write_entry_sheet(
+        path, title=f"界桩检查记录表 {_heading(data)}", sheet_title="界桩检查记录",
+        lines=[f"联检轮次: {rnd['round_id']} {rnd['name']}    左侧: {left['name']}（{left['code']}）"
+               f"    右侧: {right['name']}（{right['code']}）    检查期限: {rnd['starts_on']} 至 {rnd['ends_on']}",
+               "灰色列为登记信息, 已保护; 白色列填写本次检查结果。日期写 YYYY-MM-DD; 实测位置用高斯-克吕格坐标时 "
+               "X 为北坐标, Y 为东坐标, 用经纬度时填 经度/纬度 和 EPSG 4490。"],
+        key_columns=KEY_COLUMNS, entry_columns=ENTRY_COLUMNS, rows=rows,
+        choices={"condition": ENTRY_CONDITIONS, "action": INSPECTION_ACTIONS, "references_complete": YES_NO,
+                 "line_recognisable": YES_NO},
+        date_field="inspected_on", date_range=(rnd["starts_on"], rnd["ends_on"]),
+        widths={"location": 36, "marker_id": 12, "notes": 24, "photos": 16, "x": 14, "y": 14, "lon": 13, "lat": 13,
+                "measured_x": 16, "measured_y": 16, "inspected_on": 12})
 
 
 # --- GPX and KML ----------------------------------------------------------------------------------

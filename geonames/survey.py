@@ -223,7 +223,6 @@ def _split_names(data, lines, ids, seen, on_roads, road_ids, norm_road, district
 
     One STRtree over every survey line gives the pairs that may be that close (in degrees, with a
     margin); their distance is then measured in metres, in the zone of the first line of each pair."""
-    import numpy as np
     import shapely
 
     from diming.layers.crs import project

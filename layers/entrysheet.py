@@ -58,7 +58,7 @@ def write_entry_sheet(path, *, title: str, lines: list[str], key_columns, entry_
     start, end = date_range
     dates = DataValidation(type="date", operator="between", formula1=f'DATE({start.replace("-", ",")})',
                            formula2=f'DATE({end.replace("-", ",")})', allow_blank=True, showErrorMessage=True,
-                           errorTitle="日期有误", error=f"日期应在 {start} 至 {end} 之间")
+                           errorTitle="日期有误", error=f"{dict(columns)[date_field]}应在 {start} 至 {end} 之间")
     ws.add_data_validation(dates)
     dates.add(f"{letter[date_field]}{first}:{letter[date_field]}{last}")
     for field, col in letter.items():

@@ -1,8 +1,11 @@
-"""路名牌分布图: road signs (路名牌) coloured by their condition, on the roads they name."""
+"""路名牌分布图: road signs (路名牌) coloured by their condition, on the roads they name, and the
+survey lines of the abnormal roads still to be rectified (整治台账 待整治/整治中)."""
 from __future__ import annotations
 
-from diming.maps.page import Page, line_style, point_style, rows, text
+from diming.maps.page import Page, legend_entry, line_style, point_style, rows, text
 
+ABNORMAL_COLOURS = {"survey.unnamed": "#d81b60", "survey.many-names": "#8e24aa", "survey.split-name": "#3949ab",
+                    "survey.generic-mismatch": "#00897b", "survey.unapproved-name": "#f4511e"}
 CONDITION_COLOURS = {"完好": "#2e7d32", "污损": "#f9a825", "损毁": "#c62828", "缺失": "#6d4c41", "倾斜": "#ef6c00",
                      "内容错误": "#6a1b9a"}
 
@@ -10,7 +13,8 @@ CONDITION_COLOURS = {"完好": "#2e7d32", "污损": "#f9a825", "损毁": "#c6282
 def signs_map(project, output, *, basemap: str | None = None, tianditu_key: str | None = None,
               title: str | None = None) -> dict:
     """Write the sign map of ``project`` to ``output``: each sign coloured by its condition (which
-    follows its latest patrol record), the roads they belong to underneath. Returns ``{"output", "counts"}``."""
+    follows its latest patrol record), the roads they belong to underneath, and the survey lines of
+    open abnormalities by category. Returns ``{"output", "counts"}``."""
     from diming.layers.settings import get_settings
     from diming.layers.store import read_layer
 
@@ -32,4 +36,30 @@ def signs_map(project, output, *, basemap: str | None = None, tianditu_key: str 
             ("照片", s.photo), ("备注", s.notes))})
     page.add("路名牌", signs.geometry, props, {c: point_style(colour) for c, colour in CONDITION_COLOURS.items()},
              shape="point")
+    _abnormal(project, page)
     return page.save(output)
+
+
+def _abnormal(project, page) -> None:
+    """The survey lines of each open abnormality, coloured by its category (signs and roads of
+    有名无牌/牌名不符 are on the map already)."""
+    from diming.geonames.survey import OPEN_STATUSES, register
+    from diming.layers.store import read_geometries
+    from diming.rule_names import rule_name
+
+    open_ = [r for r in register(project) if r["status"] in OPEN_STATUSES and r["code"] in ABNORMAL_COLOURS]
+    lines = {r["rectification_id"]: [k.split(":", 1)[1] for k in r["keys"] if k.startswith("road_survey:")]
+             for r in open_}
+    found = read_geometries(project, "road_survey", {i for ids in lines.values() for i in ids})
+    geoms, props = [], []
+    for r in open_:
+        for survey_id in lines[r["rectification_id"]]:
+            geoms.append(found.get(survey_id))
+            props.append({"k": r["code"], "t": r["name"] or rule_name(r["code"]), "p": rows(
+                ("台账编号", r["rectification_id"]), ("异常类别", rule_name(r["code"])), ("摸排编号", survey_id),
+                ("情况说明", r["description"]), ("整治状态", r["status"]), ("责任单位", r["unit"]),
+                ("整治期限", r["due_on"]))})
+    styles = {code: line_style(colour, 4, "8 4") for code, colour in ABNORMAL_COLOURS.items()}
+    page.add("异常道路", geoms, props, styles, shape="line",
+             legend=[legend_entry(f"异常道路·{rule_name(c)}", styles[c], "line", sum(p["k"] == c for p in props))
+                     for c in styles if any(p["k"] == c for p in props)])

@@ -65,3 +65,18 @@ def test_sign_map_colours_signs_by_condition(demo_project, run, tmp_path):
     page = (tmp_path / "signs.html").read_text(encoding="utf-8")
     assert "路名牌分布图" in page and "路名牌·损毁" in page and "路名牌·完好" in page
     assert "<script src=\"http" not in page  # self-contained, opens offline
+    from diming.geonames.survey import run_survey
+
+    run_survey(demo_project)
+    result = run(demo_project, "map", "signs", "-o", tmp_path / "signs.html")
+    assert "异常道路 6" in result.output  # the six survey lines of the five open abnormalities …
+    assert "异常道路·有路无名" in (tmp_path / "signs.html").read_text(encoding="utf-8")  # … in the legend by category
+
+
+def test_an_installation_date_before_the_announcement_is_refused(demo_project, run):
+    road = _announced(demo_project)
+    point = road.geometry.geoms[0].coords[0]
+    result = run(demo_project, "sign", "add", "S-X", "--road", road.road_id, "--lon", point[0], "--lat", point[1],
+                 "--installed-on", "2001-01-01")
+    assert result.exit_code == 1 and "早于申报" in result.output
+    assert read_layer(demo_project, "road_signs", where="sign_id = 'S-X'").empty

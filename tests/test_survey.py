@@ -6,8 +6,8 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import LineString, MultiLineString, Point
 
-from diming.geonames.survey import classify, register, run_survey, update_rectification
-from diming.layers.store import audit_rows, read_layer, transaction
+from diming.geonames.survey import classify, register, run_survey
+from diming.layers.store import audit_rows, transaction
 
 LAT0 = 36.0
 
