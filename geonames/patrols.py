@@ -3,8 +3,8 @@
 Like a joint-inspection round: a patrol (``<year>-<n>``) covers the signs of some divisions for a
 period; each sign gets at most one record per patrol (key ``<patrol>/<sign>``), so bringing the
 same sheet back twice changes nothing; earlier patrols stay as the sign's history. A sign's
-``condition`` follows its latest record, and a record finding it 完好 again closes the repair of
-an earlier one (``fixed_on``).
+``condition`` follows its latest record (完好 after a repair on the spot: 清洗, 扶正), and a
+record finding it 完好 again closes the repair of an earlier one (``fixed_on``).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import json
 
 from diming.boundaries.inspection import _blank, _date, _text
 from diming.errors import DimingError
+from diming.geonames.signs import SPOT_ACTIONS
 from diming.layers.schema import SIGN_ACTIONS, SIGN_CONDITIONS
 
 # The field sheet's columns, in order: (field, heading). Key columns come from the project and are
@@ -206,17 +207,18 @@ def record_results(project, patrol_id: str, records: list[dict], *, by=None, not
             else:
                 counts["unchanged"] += 1
         for sign_id in sorted({r["sign_id"] for r in records}):
-            latest = tx.con.execute(
-                "SELECT condition, patrolled_on FROM sign_patrol_records WHERE sign_id = ? AND condition IS NOT NULL "
-                "ORDER BY patrolled_on DESC, fid DESC LIMIT 1", (sign_id,)).fetchone()
-            if latest[0] == "完好":
+            condition, on, action = tx.con.execute(
+                "SELECT condition, patrolled_on, action FROM sign_patrol_records WHERE sign_id = ? "
+                "AND condition IS NOT NULL ORDER BY patrolled_on DESC, fid DESC LIMIT 1", (sign_id,)).fetchone()
+            state = "完好" if action in SPOT_ACTIONS else condition  # cleaned or set upright on the spot
+            if state == "完好":
                 for (key,) in tx.con.execute(
                         "SELECT record_id FROM sign_patrol_records WHERE sign_id = ? AND fixed_on IS NULL "
-                        "AND condition != '完好' AND patrolled_on < ?", (sign_id, latest[1])).fetchall():
-                    tx.update("sign_patrol_records", key, {"fixed_on": latest[1]}, action="repair",
+                        "AND condition != '完好' AND patrolled_on < ?", (sign_id, on)).fetchall():
+                    tx.update("sign_patrol_records", key, {"fixed_on": on}, action="repair",
                               note=f"巡查 {patrol_id}: 路牌已完好")
-            if tx.get("road_signs", sign_id)["condition"] != latest[0]:
-                tx.update("road_signs", sign_id, {"condition": latest[0]}, note=f"路牌巡查 {patrol_id}: 现状随最新记录更新")
+            if tx.get("road_signs", sign_id)["condition"] != state:
+                tx.update("road_signs", sign_id, {"condition": state}, note=f"路牌巡查 {patrol_id}: 现状随最新记录更新")
     return counts
 
 

@@ -67,7 +67,7 @@ def test_patrol_sheet_round_trip(project, run, patrol, tmp_path):
     assert records.loc["S1"].record_id == "2026-1/S1" and records.loc["S1"].patroller == "王五"
     assert records.loc["S2"].notes == "-已清洗"
     signs = read_layer(project, "road_signs").set_index("sign_id").condition
-    assert (signs["S1"], signs["S2"], signs["S3"]) == ("损毁", "污损", "完好")
+    assert (signs["S1"], signs["S2"], signs["S3"]) == ("损毁", "完好", "完好")  # S2 was cleaned on the spot
     assert audit_rows(project, layer="road_signs", key="S1")[-1]["note"].startswith("路牌巡查 2026-1")
 
     again = run(project, "sign", "patrol", "import", patrol, filled)
