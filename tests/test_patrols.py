@@ -162,3 +162,18 @@ def test_patrol_sheet_gpx_and_kml(project, run, patrol, tmp_path):
     kml = ET.parse(tmp_path / "s.kml").getroot()
     names = [e.text for e in kml.iter("{http://www.opengis.net/kml/2.2}name")]
     assert "S3" in names and "S9" not in names
+
+
+def test_csv_results_in_gb18030(project, run, patrol, tmp_path):
+    import csv
+
+    path = tmp_path / "results.csv"
+    with open(path, "w", newline="", encoding="gb18030") as out:
+        writer = csv.writer(out)
+        writer.writerow(["路牌编号", "巡查日期", "现状", "处理", "巡查人"])
+        writer.writerow(["S3", "2026/4/1", "倾斜", "扶正", "赵六"])
+    result = run(project, "sign", "patrol", "import", patrol, path)
+    assert result.exit_code == 0, result.output
+    [record] = patrols.sign_history(project, "S3")
+    assert (record["patrolled_on"], record["condition"], record["action"], record["patroller"]) == (
+        "2026-04-01", "倾斜", "扶正", "赵六")
