@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 from diming.findings import Finding, related
+from diming.geonames.parts import split_name
+from diming.geonames.pinyin import sign
+from diming.geonames.wordlists import modifiers
 
 RULES = {
     "sign.wrong-name": "error",
@@ -26,7 +29,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def check(data) -> list[Finding]:
-    signs = data.layer("road_signs")
+    signs = data.layer("road_signs", columns=("sign_id", "road_id", "text", "pinyin", "condition"))
     if not len(signs):
         return []
     roads = data.layer("roads", columns=("road_id", "name", "status", "former_names", "proposal_id", "district"),
@@ -85,8 +88,12 @@ def _names(data, signs, roads, index) -> list[Finding]:
 
     for i in np.flatnonzero(cancelled & standing):
         finding("sign.cancelled-road", i, f"路牌 {ids[i]} 所属道路 {road_names[i]} 已销名, 路牌仍在 (sign.cancelled-road)")
-    got = _each(lambda t: normalize(t) or None, texts)
-    wrong = ~cancelled & (got != None) & (got != _each(normalize, road_names))  # noqa: E711 (elementwise)
+    # a text written as the name is stored is right: only the others need normalising
+    differ = np.flatnonzero(~cancelled & (texts != road_names) & np.array([isinstance(t, str) for t in texts]))
+    got = np.full(len(texts), None, dtype=object)
+    got[differ] = _each(lambda t: normalize(t) or None, texts[differ])
+    wrong = np.zeros(len(texts), dtype=bool)
+    wrong[differ] = (got[differ] != None) & (got[differ] != _each(normalize, road_names[differ]))  # noqa: E711
     for i in np.flatnonzero(wrong):
         old = {normalize(n) for n in former[i].split("、")} if isinstance(former[i], str) else set()
         if got[i] in old:
@@ -130,10 +137,6 @@ def _ordinal_flags(data, roads):
 
 def _expected(name, overrides, ordinal) -> tuple[str, ...]:
     """The sign spellings accepted for ``name``: both readings of a numeral nobody flagged."""
-    from diming.geonames.parts import split_name
-    from diming.geonames.pinyin import sign
-    from diming.geonames.wordlists import modifiers
-
     modifier = split_name(name)[1]
     numeral = bool(modifier) and all(modifiers().get(ch) == "ordinal" for ch in modifier)
     if ordinal is not None or not numeral:
@@ -164,7 +167,12 @@ def _far(data, signs, roads, index) -> list[Finding]:
     from diming.layers.crs import feature_epsgs, project
 
     tolerance = data.settings["sign_road_tolerance_m"]
-    lines = np.array(data.geometries("roads", _column(roads, "road_id")[index]), dtype=object)
+    if len(signs) > len(roads) // 10:  # a scan of the layer beats a million key look-ups
+        every = data.layer("roads", columns=("road_id",))
+        position = dict(zip(every.road_id, range(len(every))))
+        lines = every.geometry.values[[position[r] for r in _column(roads, "road_id")[index]]]
+    else:
+        lines = np.array(data.geometries("roads", _column(roads, "road_id")[index]), dtype=object)
     points = signs.geometry.values
     ok = ~shapely.is_missing(lines) & ~shapely.is_missing(points)
     degrees = np.full(len(points), np.nan)
@@ -220,12 +228,11 @@ def _no_sign(data, signs, roads) -> list[Finding]:
 
     severity = data.settings["no_sign_severity"]
     in_use = roads[roads.status == "in_use"]
-    county = in_use["district"].fillna("").str[:6].to_numpy(dtype=object)
-    with_sign = set(signs.road_id)
-    registered = {c for r, c in zip(in_use.road_id, county) if r in with_sign}
-    standing = set(signs.road_id[signs.condition != "缺失"])
+    county = in_use["district"].fillna("").str[:6]
+    registered = county[in_use.road_id.isin(signs.road_id)].unique()
+    standing = in_use.road_id.isin(signs.road_id[signs.condition != "缺失"])
+    lacking = np.flatnonzero((county.isin(registered) & ~standing).to_numpy())
     ids = _column(in_use, "road_id")
-    lacking = np.flatnonzero([c in registered and r not in standing for r, c in zip(ids, county)])
     if not len(lacking):
         return []
     geoms = data.geometries("roads", ids[lacking])

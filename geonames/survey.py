@@ -105,7 +105,8 @@ def _survey(data) -> list[dict]:
     near = np.empty(0, dtype=object)
     shared = np.empty(0)
     if len(roads):
-        p, q = shapely.STRtree(roads.geometry.values).query(search, predicate="intersects")
+        # exact distance in degrees (generous everywhere in China) before any buffer is built
+        p, q = shapely.STRtree(roads.geometry.values).query(geoms, predicate="dwithin", distance=_degrees(tolerance))
         # flat ends and coarse joints: the band only needs to be the tolerance wide along the road
         near = shapely.buffer(project(roads.geometry.values[q], epsgs[p]), tolerance, quad_segs=2, cap_style="flat")
         shared = shapely.length(shapely.intersection(metric[p], near))
@@ -170,14 +171,15 @@ def _survey(data) -> list[dict]:
 
 def _standard_names(data, wanted: set) -> set:
     """Those of the normalised names ``wanted`` that are names of roads in use. Gazetteer names are
-    nearly always stored in their normal form, so only the names not found as stored need the
-    gazetteer normalised (once per distinct name)."""
+    nearly always stored in their normal form: a name not found as stored can only be one whose
+    stored form has a character that normalising changes, so only those names are normalised."""
     from diming.geonames.normalize import normalize
 
     stored = set(data.roads_in_use()["name"])
     found = wanted & stored
     if found != wanted:
-        found |= wanted & {normalize(n) for n in stored}
+        unstable = {ch for ch in {ch for n in stored for ch in n} if normalize(ch) != ch}
+        found |= wanted & {normalize(n) for n in stored if not unstable.isdisjoint(n)}
     return found
 
 

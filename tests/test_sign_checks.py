@@ -109,5 +109,6 @@ def test_sign_damaged_until_fixed(signed, run):
 def test_every_sign_rule_is_quiet_on_a_good_sign(project):
     with transaction(project) as tx:
         tx.insert("roads", [road("R1", "中山东路", 0)])
-        tx.insert("road_signs", [sign("S1", "R1", 0, "中山东路", "ZHONGSHAN DONGLU")])
+        tx.insert("road_signs", [sign("S1", "R1", 0, "中山东路", "ZHONGSHAN DONGLU"),
+                                 sign("S2", "R1", 0, "中山 東路", " ZHONGSHAN  DONGLU ")])  # the same, written apart
     assert run_check(project, ["sign", "road"]) == []

@@ -128,3 +128,10 @@ def test_survey_report(survey_project, run, tmp_path):
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     bad = run(survey_project, "road", "survey", "report", "-o", tmp_path / "r.doc")
     assert bad.exit_code == 1
+
+
+def test_names_on_the_ground_are_compared_after_normalisation(project):
+    with transaction(project) as tx:
+        tx.insert("roads", [road("R1", "滨江路", 0), road("R2", "長安路", 1)])  # one stored in traditional form
+        tx.insert("road_survey", [surveyed("V1", 0, "濱江路"), surveyed("V2", 1, "长安路")])
+    assert [a for a in classify(project) if a["code"] == "survey.unapproved-name"] == []
