@@ -98,8 +98,9 @@ def _survey(data) -> list[dict]:
     districts = data.divisions_of(lines, "road_survey")
 
     # the stretch of each survey line within the tolerance of each named road near it
-    search = shapely.buffer(shapely.envelope(geoms), _degrees(tolerance))
-    roads = data.roads_near(search)
+    pad = _degrees(tolerance)
+    bounds = shapely.bounds(geoms)
+    roads = data.roads_near(shapely.box(bounds[:, 0] - pad, bounds[:, 1] - pad, bounds[:, 2] + pad, bounds[:, 3] + pad))
     roads = roads[~shapely.is_missing(roads.geometry.values)].reset_index(drop=True)
     p = q = np.empty(0, dtype=int)
     near = np.empty(0, dtype=object)
@@ -107,8 +108,9 @@ def _survey(data) -> list[dict]:
     if len(roads):
         # exact distance in degrees (generous everywhere in China) before any buffer is built
         p, q = shapely.STRtree(roads.geometry.values).query(geoms, predicate="dwithin", distance=_degrees(tolerance))
-        # flat ends and coarse joints: the band only needs to be the tolerance wide along the road
-        near = shapely.buffer(project(roads.geometry.values[q], epsgs[p]), tolerance, quad_segs=2, cap_style="flat")
+        # flat ends and bevelled joints: the band only needs to be the tolerance wide along the road
+        near = shapely.buffer(project(roads.geometry.values[q], epsgs[p]), tolerance, quad_segs=1, cap_style="flat",
+                              join_style="bevel")
         shared = shapely.length(shapely.intersection(metric[p], near))
         on = shared > np.minimum(minimum, length[p] / 2.0)  # a short survey line counts where it lies
         p, q, near, shared = p[on], q[on], near[on], shared[on]
