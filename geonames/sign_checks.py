@@ -22,8 +22,8 @@ RULES = {
     "sign.damaged": "warning",
     "road.no-sign": "info",  # or warning: setting no_sign_severity
 }
-# metres in one degree, at least (a degree of longitude at 54°N) and at most (a degree of latitude)
-_M_PER_DEG_MIN, _M_PER_DEG_MAX = 65000.0, 111700.0
+# metres in one degree at most (of latitude): a distance in degrees times this bounds the metres
+_M_PER_DEG_MAX = 111700.0
 _APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u2032`´]")
 _SPACES = re.compile(r"\s+")
 
@@ -106,10 +106,10 @@ def _names(data, signs, roads, index) -> list[Finding]:
     if "sign.wrong-pinyin" not in data.rules:
         return out
     shown = _each(lambda p: _SPACES.sub(" ", _APOSTROPHES.sub("'", p)).strip() or None, pinyins)
-    check = np.flatnonzero(~cancelled & ~wrong & (shown != None))  # noqa: E711
-    keys = list(zip(road_names[check], flags[check]))
+    spelled = np.flatnonzero(~cancelled & ~wrong & (shown != None))  # noqa: E711
+    keys = list(zip(road_names[spelled], flags[spelled]))
     spellings = {key: _expected(key[0], overrides, key[1]) for key in dict.fromkeys(keys)}
-    for i, key in zip(check, keys):
+    for i, key in zip(spelled, keys):
         expected = spellings[key]
         if shown[i] not in expected:
             finding("sign.wrong-pinyin", i, f"路牌 {ids[i]} 拼音 {pinyins[i].strip()} 应为 {' 或 '.join(expected)}: "
