@@ -1,9 +1,9 @@
 """Check rules of road signs (路名牌) against the gazetteer, for ``diming check``.
 
-Every rule works on whole columns (one pass over the signs, names and spellings computed once per
-distinct name, distances only for signs not plainly next to their road), so a million signs take
-seconds. A sign's latest state is its ``condition`` (which follows its patrol records) and its
-latest patrol record.
+Every rule works on whole columns: one pass over the signs, names normalised only where a sign's
+text differs from the stored name, the standard spelling computed once per distinct name, distances
+projected only for signs not plainly next to their road (README: national-scale figures). A sign's
+latest state is its ``condition`` (which follows its patrol records) and its latest patrol record.
 """
 from __future__ import annotations
 
