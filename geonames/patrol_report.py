@@ -165,7 +165,7 @@ def _pdf(data, path) -> None:
     doc, on_page = pdf.document(path, _title(data), _title(data))
     story = [pdf.para(_title(data), st["title"]), pdf.para(_intro(data), st["body"]),
              pdf.para("路牌状况汇总", st["h2"]),
-             pdf.table(SUMMARY_HEADER, _summary_rows(data), [w * mm for w in (20, 34, 18, 18, *[20] * 7, 20)], st=st),
+             pdf.table(SUMMARY_HEADER, _summary_rows(data), [w * mm for w in (20, 34, 18, 18, *[20] * 7)], st=st),
              Spacer(1, 3 * mm), pdf.para("维护清单 (报市局)", st["h2"])]
     if data["maintenance"]:
         columns = [0, 2, 3, 4, 5, 6, 9, 10, 11, 14]  # the printed list: what the bureau needs to act

@@ -49,6 +49,10 @@ def test_patrol_new_list_show(project, run, patrol):
     assert "已巡查 0/3" in run(project, "sign", "patrol", "list").output
     refused = run(project, "sign", "patrol", "new", "2026", "--name", "x", "--districts", "379999")
     assert refused.exit_code == 1 and "没有登记的路牌" in refused.output
+    assert "已结束" in run(project, "sign", "patrol", "close", patrol).output
+    again = run(project, "sign", "patrol", "close", patrol)
+    assert again.exit_code == 1 and "已结束" in again.output
+    assert json.loads(run(project, "sign", "patrol", "list", "--format", "json").output)[0]["status"] == "closed"
 
 
 def test_patrol_sheet_round_trip(project, run, patrol, tmp_path):

@@ -112,6 +112,9 @@ def test_register_follows_the_survey(survey_project, run):
     record = next(r for r in register(survey_project) if r["code"] == "survey.unapproved-name")
     assert (record["status"], record["closed_on"]) == ("已整治", "2026-11-30")
     assert "待整治" in run(survey_project, "road", "survey", "list", "--status", "待整治").output
+    listed = json.loads(run(survey_project, "road", "survey", "list", "--status", "整治中", "--format", "json").output)
+    assert [(r["rectification_id"], r["unit"], r["due_on"], r["keys"]) for r in listed] == [
+        (unnamed, "云溪区民政局", "2026-12-31", ["road_survey:V2"])]
 
 
 def test_survey_report(survey_project, run, tmp_path):
