@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from diming.findings import Finding, related
-from diming.geonames.parts import split_name
 from diming.geonames.pinyin import sign
 from diming.geonames.wordlists import modifiers
 
@@ -136,10 +135,10 @@ def _ordinal_flags(data, roads):
 
 
 def _expected(name, overrides, ordinal) -> tuple[str, ...]:
-    """The sign spellings accepted for ``name``: both readings of a numeral nobody flagged."""
-    modifier = split_name(name)[1]
-    numeral = bool(modifier) and all(modifiers().get(ch) == "ordinal" for ch in modifier)
-    if ordinal is not None or not numeral:
+    """The sign spellings accepted for ``name``: both readings of a numeral nobody flagged (a name
+    without a numeral character has one; which numeral is a modifier is for :func:`sign` to say)."""
+    kinds = modifiers()
+    if ordinal is not None or not any(kinds.get(ch) == "ordinal" for ch in name):
         return (sign(name, overrides, ordinal=bool(ordinal)),)
     return tuple(dict.fromkeys((sign(name, overrides), sign(name, overrides, ordinal=True))))
 
