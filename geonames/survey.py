@@ -158,8 +158,8 @@ def _survey(data) -> list[dict]:
         names = dict.fromkeys([norm_road[j] for j in matched] + seen[i])
         # 一路多名: more than one name along the road or on the ground
         if len(names) > 1:
-            add("survey.many-names", i, "、".join(names),
-                f"摸排道路 {ids[i]} 有多个名称: {'、'.join(names)} (一路多名)",
+            listed = "、".join(sorted(names))  # sorted: the record's identity must not depend on search order
+            add("survey.many-names", i, listed, f"摸排道路 {ids[i]} 有多个名称: {listed} (一路多名)",
                 [f"roads:{road_ids[j]}" for j in matched])
         # 擅自命名: a name on the ground that is not a standard name
         for name in seen[i]:

@@ -58,7 +58,7 @@ def test_each_abnormality_is_found_and_nothing_else(survey_project):
     found = classify(survey_project)
     assert codes(found) == {
         ("survey.unnamed", ("road_survey:V2",), None),
-        ("survey.many-names", ("road_survey:V3", "roads:R2", "roads:R6"), "长江路、长兴路"),
+        ("survey.many-names", ("road_survey:V3", "roads:R2", "roads:R6"), "长兴路、长江路"),
         ("survey.unapproved-name", ("road_survey:V4",), "金港大道"),
         ("survey.generic-mismatch", ("road_survey:V5", "roads:R5"), "幸福巷"),
         ("survey.split-name", ("road_survey:V6", "road_survey:V7", "roads:R4"), "黄河路"),
