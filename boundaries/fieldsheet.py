@@ -195,62 +195,17 @@ def _description(marker) -> str:
 
 
 def _gpx(data, path) -> None:
-    import xml.etree.ElementTree as ET
+    from diming.layers.gpsfiles import write_gpx
 
-    ns = "http://www.topografix.com/GPX/1/1"
-    ET.register_namespace("", ns)
-    root = ET.Element(f"{{{ns}}}gpx", {"version": "1.1", "creator": "diming"})
-    meta = ET.SubElement(root, f"{{{ns}}}metadata")
-    ET.SubElement(meta, f"{{{ns}}}name").text = f"{_heading(data)} {data['round']['name']}"
-    for m in data["markers"]:
-        wpt = ET.SubElement(root, f"{{{ns}}}wpt", {"lat": f"{m['lat']:.7f}", "lon": f"{m['lon']:.7f}"})
-        ET.SubElement(wpt, f"{{{ns}}}name").text = m["marker_id"]
-        ET.SubElement(wpt, f"{{{ns}}}desc").text = _description(m)
-        ET.SubElement(wpt, f"{{{ns}}}sym").text = "Flag"
-        ET.SubElement(wpt, f"{{{ns}}}type").text = "界桩"
-    trk = ET.SubElement(root, f"{{{ns}}}trk")
-    ET.SubElement(trk, f"{{{ns}}}name").text = data["line"]["name"]
-    geom = data["line"]["geometry"]
-    for part in getattr(geom, "geoms", [geom]):
-        seg = ET.SubElement(trk, f"{{{ns}}}trkseg")
-        for lon, lat in part.coords:
-            ET.SubElement(seg, f"{{{ns}}}trkpt", {"lat": f"{lat:.7f}", "lon": f"{lon:.7f}"})
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_gpx(path, f"{_heading(data)} {data['round']['name']}",
+              [(m["marker_id"], m["lon"], m["lat"], _description(m), "界桩") for m in data["markers"]],
+              [(data["line"]["name"], data["line"]["geometry"])], symbol="Flag")
 
 
 def _kml(data, path) -> None:
-    import xml.etree.ElementTree as ET
+    from diming.layers.gpsfiles import write_kml
 
-    ns = "http://www.opengis.net/kml/2.2"
-    ET.register_namespace("", ns)
-
-    def sub(parent, tag, text=None):
-        element = ET.SubElement(parent, f"{{{ns}}}{tag}")
-        if text is not None:
-            element.text = text
-        return element
-
-    root = ET.Element(f"{{{ns}}}kml")
-    doc = sub(root, "Document")
-    sub(doc, "name", f"{_heading(data)} {data['round']['name']}")
-    line_style = sub(doc, "Style")
-    line_style.set("id", "line")
-    ls = sub(line_style, "LineStyle")
-    sub(ls, "color", "ff2b39c0")  # aabbggrr
-    sub(ls, "width", "3")
-    line_pm = sub(doc, "Placemark")
-    sub(line_pm, "name", data["line"]["name"])
-    sub(line_pm, "description", data["line"]["description"] or "")
-    sub(line_pm, "styleUrl", "#line")
-    multi = sub(line_pm, "MultiGeometry")
-    geom = data["line"]["geometry"]
-    for part in getattr(geom, "geoms", [geom]):
-        sub(sub(multi, "LineString"), "coordinates", " ".join(f"{x:.7f},{y:.7f},0" for x, y in part.coords))
-    folder = sub(doc, "Folder")
-    sub(folder, "name", "界桩")
-    for m in data["markers"]:
-        pm = sub(folder, "Placemark")
-        sub(pm, "name", m["marker_id"])
-        sub(pm, "description", _description(m))
-        sub(sub(pm, "Point"), "coordinates", f"{m['lon']:.7f},{m['lat']:.7f},0")
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    line = data["line"]
+    write_kml(path, f"{_heading(data)} {data['round']['name']}", "界桩",
+              [(m["marker_id"], m["lon"], m["lat"], _description(m)) for m in data["markers"]],
+              [(line["name"], line["description"], line["geometry"])])

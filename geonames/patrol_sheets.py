@@ -121,40 +121,12 @@ def _description(s) -> str:
 
 
 def _gpx(data, path) -> None:
-    import xml.etree.ElementTree as ET
+    from diming.layers.gpsfiles import write_gpx
 
-    ns = "http://www.topografix.com/GPX/1/1"
-    ET.register_namespace("", ns)
-    root = ET.Element(f"{{{ns}}}gpx", {"version": "1.1", "creator": "diming"})
-    ET.SubElement(ET.SubElement(root, f"{{{ns}}}metadata"), f"{{{ns}}}name").text = _title(data)
-    for s in data["signs"]:
-        wpt = ET.SubElement(root, f"{{{ns}}}wpt", {"lat": f"{s['lat']:.7f}", "lon": f"{s['lon']:.7f}"})
-        ET.SubElement(wpt, f"{{{ns}}}name").text = s["sign_id"]
-        ET.SubElement(wpt, f"{{{ns}}}desc").text = _description(s)
-        ET.SubElement(wpt, f"{{{ns}}}type").text = "路名牌"
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_gpx(path, _title(data), [(s["sign_id"], s["lon"], s["lat"], _description(s), "路名牌") for s in data["signs"]])
 
 
 def _kml(data, path) -> None:
-    import xml.etree.ElementTree as ET
+    from diming.layers.gpsfiles import write_kml
 
-    ns = "http://www.opengis.net/kml/2.2"
-    ET.register_namespace("", ns)
-
-    def sub(parent, tag, text=None):
-        element = ET.SubElement(parent, f"{{{ns}}}{tag}")
-        if text is not None:
-            element.text = text
-        return element
-
-    root = ET.Element(f"{{{ns}}}kml")
-    doc = sub(root, "Document")
-    sub(doc, "name", _title(data))
-    folder = sub(doc, "Folder")
-    sub(folder, "name", "路名牌")
-    for s in data["signs"]:
-        pm = sub(folder, "Placemark")
-        sub(pm, "name", s["sign_id"])
-        sub(pm, "description", _description(s))
-        sub(sub(pm, "Point"), "coordinates", f"{s['lon']:.7f},{s['lat']:.7f},0")
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_kml(path, _title(data), "路名牌", [(s["sign_id"], s["lon"], s["lat"], _description(s)) for s in data["signs"]])
