@@ -237,5 +237,5 @@ def _no_sign(data, signs, roads) -> list[Finding]:
     geoms = data.geometries("roads", ids[lacking])
     names = _column(in_use, "name")
     return [Finding("road.no-sign", severity, "roads", ids[i], names[i],
-                    f"道路 {names[i]} 没有路名牌 (有名无牌) (road.no-sign)", [], geom)
+                    f"道路 {names[i]} 有名无牌: 没有立着的路名牌 (road.no-sign)", [], geom)
             for i, geom in zip(lacking, geoms)]
