@@ -1,5 +1,5 @@
-"""Wall time and peak memory of ``diming check`` next to merely reading the same layers, and of
-``diming namecheck`` (the first one on a project builds its name index).
+"""Wall time and peak memory of ``diming check`` next to merely reading the same layers, of
+``diming namecheck`` (the first one on a project builds its name index) and of ``diming road survey``.
 
     python benchmarks/run_check.py national.gpkg
 
@@ -22,7 +22,7 @@ READ = """
 import sys
 from diming.layers.store import read_layer
 for name in ("admin_areas", "boundary_lines", "boundary_markers", "roads", "road_proposals", "heritage_names",
-             "check_exceptions", "settings"):
+             "road_signs", "sign_patrol_records", "check_exceptions", "settings"):
     read_layer(sys.argv[1], name)
 """
 CHECK = """
@@ -30,6 +30,12 @@ import sys
 from diming.check import run_check
 from diming.findings import write
 write(run_check(sys.argv[1]), "json", sys.argv[2])
+"""
+
+SURVEY = """
+import sys
+from diming.geonames.survey import run_survey
+print(len(run_survey(sys.argv[1])["abnormalities"]))
 """
 
 NAMECHECK = """
@@ -72,6 +78,8 @@ def main(path: str) -> None:
         summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
     print(f"diming check: {check_s:7.1f} s  peak {check_mb:7.0f} MB  ({check_s / read_s:.1f}× read)", flush=True)
     print("findings:", summary, flush=True)
+    survey_s, survey_mb = measure(SURVEY, path)
+    print(f"road survey : {survey_s:7.1f} s  peak {survey_mb:7.0f} MB  (classify and write the register)", flush=True)
     # the first namecheck on a project builds its name index; force that, as after a bulk import
     con = sqlite3.connect(path)
     with con:

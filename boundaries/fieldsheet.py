@@ -287,103 +287,48 @@ def _pdf(data, path) -> None:
     pdf.build_with_running_header(doc, on_page, story, header)
 
 
-# --- XLSX -----------------------------------------------------------------------------------------
+# --- XLSX (through the shared entry-sheet writer) ---------------------------------------------------
 
 NEW_ROWS_XLSX = 10  # blank rows at the end for markers found or set in the field (新设)
 NEW_MARKER_FIELDS = ("marker_id", "marker_type", "material", "location")  # open to write in those rows
 
 
 def _xlsx(data, path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     from diming.boundaries.inspection import ENTRY_COLUMNS, ENTRY_CONDITIONS, KEY_COLUMNS, YES_NO
-    from diming.layers.exports import DATE_FORMAT, border, neutralise, print_setup
+    from diming.layers.entrysheet import write_entry_sheet
     from diming.layers.schema import INSPECTION_ACTIONS, MARKER_TYPES
 
     rnd, left, right = data["round"], data["left"], data["right"]
-    book = Workbook()
-    ws = book.active
-    ws.title = "界桩检查记录"
-    ws["A1"] = neutralise(f"界桩检查记录表 {_heading(data)}")
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = neutralise(f"联检轮次: {rnd['round_id']} {rnd['name']}    左侧: {left['name']}（{left['code']}）"
-                          f"    右侧: {right['name']}（{right['code']}）    检查期限: {rnd['starts_on']} 至 {rnd['ends_on']}")
-    ws["A3"] = ("灰色列为登记信息, 已保护; 白色列填写本次检查结果。日期写 YYYY-MM-DD; 实测位置用高斯-克吕格坐标时 "
-                "X 为北坐标, Y 为东坐标, 用经纬度时填 经度/纬度 和 EPSG 4490。上次状况为上一轮联检的结果。"
-                f"末尾 {NEW_ROWS_XLSX} 行供填写新发现或新设的界桩: 填界桩编号、界桩状况 新设 和实测位置。")
-    header_row = 4
-    columns = KEY_COLUMNS + ENTRY_COLUMNS
-    grey, grid = PatternFill("solid", fgColor="E6E6E6"), border()
-    # a few named styles, one assigned per cell: styling 10,000 cells attribute by attribute is slow
-    centred = Alignment(vertical="center")
-    for style in (
-            NamedStyle("表头", font=Font(bold=True), fill=grey, border=grid,
-                       alignment=Alignment(horizontal="center", vertical="center", wrap_text=True)),
-            NamedStyle("登记", fill=grey, border=grid, alignment=centred),
-            NamedStyle("登记长文", fill=grey, border=grid, alignment=Alignment(vertical="center", wrap_text=True)),
-            NamedStyle("填写", border=grid, alignment=centred, protection=Protection(locked=False)),
-            NamedStyle("填写日期", border=grid, alignment=centred, protection=Protection(locked=False),
-                       number_format=DATE_FORMAT)):
-        book.add_named_style(style)
-    for col, (_, heading) in enumerate(columns, start=1):
-        ws.cell(header_row, col, heading).style = "表头"
-    entry_fields = {f for f, _ in ENTRY_COLUMNS}
     markers = data["markers"]
-    # a blank row measures, like the rest, in the line's registration system
-    blank = {"line_id": data["line"]["line_id"], "entered": {}}
-    blank_crs = markers[0]["plane_crs"] if markers else None
-    rows = markers + [None] * NEW_ROWS_XLSX
-    for r, marker in enumerate(rows, start=header_row + 1):
-        for col, (field, _) in enumerate(columns, start=1):
-            source = marker or blank
-            if field in source["entered"]:
-                value = source["entered"][field]
-            elif field == "measured_crs":  # most teams measure in the registration system
-                value = marker["plane_crs"] if marker else blank_crs
-            else:
-                value = None if field in entry_fields else source.get(field)
-            cell = ws.cell(r, col, neutralise(value))
-            if field == "inspected_on":
-                cell.style = "填写日期"
-            elif field in entry_fields or (marker is None and field in NEW_MARKER_FIELDS):
-                cell.style = "填写"
-            else:
-                cell.style = "登记长文" if field == "location" else "登记"
-    last = header_row + len(rows)
-    letter = {field: get_column_letter(i) for i, (field, _) in enumerate(columns, start=1)}
-    first_new = header_row + len(markers) + 1
-    for field, choices, first in (("condition", ENTRY_CONDITIONS, header_row + 1),
-                                  ("action", INSPECTION_ACTIONS, header_row + 1),
-                                  ("references_complete", YES_NO, header_row + 1),
-                                  ("line_recognisable", YES_NO, header_row + 1),
-                                  ("marker_type", MARKER_TYPES, first_new)):
-        dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                            showErrorMessage=True, errorTitle="输入有误", error="请从下拉列表中选择")
-        ws.add_data_validation(dv)
-        dv.add(f"{letter[field]}{first}:{letter[field]}{last}")
-    dates = DataValidation(type="date", operator="between", formula1=f'DATE({rnd["starts_on"].replace("-", ",")})',
-                           formula2=f'DATE({rnd["ends_on"].replace("-", ",")})', allow_blank=True,
-                           showErrorMessage=True, errorTitle="日期有误", error=f"检查日期应在 {rnd['starts_on']} 至 {rnd['ends_on']} 之间")
-    ws.add_data_validation(dates)
-    dates.add(f"{letter['inspected_on']}{header_row + 1}:{letter['inspected_on']}{last}")
-    widths = {"location": 30, "marker_id": 12, "notes": 20, "photos": 12, "x": 13, "y": 13, "lon": 12, "lat": 12,
-              "measured_x": 14, "measured_y": 14, "inspected_on": 11, "condition": 9, "action": 9,
-              "inspectors_left": 10, "inspectors_right": 10}
-    print_setup(ws, [widths.get(field, 8) for field, _ in columns], header_rows=(header_row, header_row),
-                freeze=f"C{header_row + 1}")
-    ws.row_dimensions[header_row].height = 30
-    # protection keeps the key columns from being changed by accident; no password, it is not a secret
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.protection.insertRows = False  # more new markers than the blank rows: rows may be inserted
-    book.save(path)
+    # the measured CRS comes pre-filled: most teams measure in the registration system, and a
+    # blank row in the line's
+    rows = [{**m, "entered": {"measured_crs": m["plane_crs"], **m["entered"]}} for m in markers]
+    new_row = {"line_id": data["line"]["line_id"],
+               "entered": {"measured_crs": markers[0]["plane_crs"] if markers else None}}
+    write_entry_sheet(
+        path, title=f"界桩检查记录表 {_heading(data)}", sheet_title="界桩检查记录",
+        lines=[f"联检轮次: {rnd['round_id']} {rnd['name']}    左侧: {left['name']}（{left['code']}）"
+               f"    右侧: {right['name']}（{right['code']}）    检查期限: {rnd['starts_on']} 至 {rnd['ends_on']}",
+               "灰色列为登记信息, 已保护; 白色列填写本次检查结果。日期写 YYYY-MM-DD; 实测位置用高斯-克吕格坐标时 "
+               "X 为北坐标, Y 为东坐标, 用经纬度时填 经度/纬度 和 EPSG 4490。上次状况为上一轮联检的结果。"
+               f"末尾 {NEW_ROWS_XLSX} 行供填写新发现或新设的界桩: 填界桩编号、界桩状况 新设 和实测位置。"],
+        key_columns=KEY_COLUMNS, entry_columns=ENTRY_COLUMNS, rows=rows,
+        choices={"condition": ENTRY_CONDITIONS, "action": INSPECTION_ACTIONS, "references_complete": YES_NO,
+                 "line_recognisable": YES_NO},
+        date_field="inspected_on", date_range=(rnd["starts_on"], rnd["ends_on"]),
+        widths={"location": 30, "marker_id": 12, "notes": 20, "photos": 12, "x": 13, "y": 13, "lon": 12, "lat": 12,
+                "measured_x": 14, "measured_y": 14, "inspected_on": 11, "condition": 9, "action": 9,
+                "inspectors_left": 10, "inspectors_right": 10},
+        new_rows=NEW_ROWS_XLSX, new_row=new_row, new_fields=NEW_MARKER_FIELDS,
+        new_choices={"marker_type": MARKER_TYPES}, wrap_fields=("location",))
 
 
 # --- GPX and KML ----------------------------------------------------------------------------------
+
+# the fields a marker's placemark carries as ExtendedData, named as in the XLSX sheet
+KML_FIELDS = ("marker_id", "line_id", "marker_type", "material", "x", "y", "plane_crs", "elevation", "location",
+              "condition", "last_condition")
+
 
 def _description(marker) -> str:
     parts = [f"{marker['marker_type'] or ''} {marker['material'] or ''}".strip(), marker["location"] or "",
@@ -394,107 +339,33 @@ def _description(marker) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _waypoints(data) -> list:
+    from diming.boundaries.inspection import KEY_COLUMNS
+    from diming.layers.gpsfiles import Waypoint
+    from diming.layers.schema import MARKER_CONDITIONS
+
+    headings = dict(KEY_COLUMNS) | {"elevation": "高程(米)", "condition": "现状"}
+    return [Waypoint(m["marker_id"], m["lon"], m["lat"], _description(m), m["elevation"],
+                     m["condition"] if m["condition"] in MARKER_CONDITIONS else "未检",
+                     [(f, headings[f], m.get(f)) for f in KML_FIELDS]) for m in data["markers"]]
+
+
 def _gpx(data, path) -> None:
-    import xml.etree.ElementTree as ET
+    from diming.layers.gpsfiles import write_gpx
 
-    ns = "http://www.topografix.com/GPX/1/1"
-    ET.register_namespace("", ns)
-    root = ET.Element(f"{{{ns}}}gpx", {"version": "1.1", "creator": "diming"})
-    meta = ET.SubElement(root, f"{{{ns}}}metadata")
-    ET.SubElement(meta, f"{{{ns}}}name").text = f"{_heading(data)} {data['round']['name']}"
-    for m in data["markers"]:
-        wpt = ET.SubElement(root, f"{{{ns}}}wpt", {"lat": f"{m['lat']:.7f}", "lon": f"{m['lon']:.7f}"})
-        if m["elevation"] is not None:  # GPX wants ele first
-            ET.SubElement(wpt, f"{{{ns}}}ele").text = f"{m['elevation']:g}"
-        ET.SubElement(wpt, f"{{{ns}}}name").text = m["marker_id"]
-        ET.SubElement(wpt, f"{{{ns}}}desc").text = _description(m)
-        ET.SubElement(wpt, f"{{{ns}}}sym").text = "Flag"
-        ET.SubElement(wpt, f"{{{ns}}}type").text = "界桩"
-    trk = ET.SubElement(root, f"{{{ns}}}trk")
-    ET.SubElement(trk, f"{{{ns}}}name").text = data["line"]["name"]
-    geom = data["line"]["geometry"]
-    for part in getattr(geom, "geoms", [geom]):
-        seg = ET.SubElement(trk, f"{{{ns}}}trkseg")
-        for lon, lat in part.coords:
-            ET.SubElement(seg, f"{{{ns}}}trkpt", {"lat": f"{lat:.7f}", "lon": f"{lon:.7f}"})
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-
-
-def _kml_colour(hex_rgb: str, alpha: str = "ff") -> str:
-    """#rrggbb as KML writes colours: aabbggrr."""
-    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
-    return f"{alpha}{b}{g}{r}"
-
-
-def plain(text) -> str:
-    """Text a KML viewer shows as written: Google Earth and others render ``<description>`` as HTML,
-    so the text is HTML-escaped (and then XML-escaped when written), and no markup of ours is added."""
-    import html
-
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-# the fields a marker's placemark carries as ExtendedData, named as in the XLSX sheet
-KML_FIELDS = ("marker_id", "line_id", "marker_type", "material", "x", "y", "plane_crs", "elevation", "location",
-              "condition", "last_condition")
+    points = _waypoints(data)
+    for p in points:
+        p.kind = "界桩"
+    write_gpx(path, f"{_heading(data)} {data['round']['name']}", points,
+              [(data["line"]["name"], data["line"]["geometry"])], symbol="Flag")
 
 
 def _kml(data, path) -> None:
-    import xml.etree.ElementTree as ET
-
-    from diming.boundaries.inspection import KEY_COLUMNS
     from diming.boundaries.pdf import LINE_COLOUR
-    from diming.layers.schema import MARKER_CONDITIONS
+    from diming.layers.gpsfiles import write_kml
     from diming.layers.styles import CONDITION_COLOURS  # the inspection map's colours: one definition
 
-    ns = "http://www.opengis.net/kml/2.2"
-    ET.register_namespace("", ns)
-    headings = dict(KEY_COLUMNS) | {"elevation": "高程(米)", "condition": "现状"}
-
-    def sub(parent, tag, text=None):
-        element = ET.SubElement(parent, f"{{{ns}}}{tag}")
-        if text is not None:
-            element.text = text
-        return element
-
-    root = ET.Element(f"{{{ns}}}kml")
-    doc = sub(root, "Document")
-    sub(doc, "name", f"{_heading(data)} {data['round']['name']}")
-    line_style = sub(doc, "Style")
-    line_style.set("id", "line")
-    ls = sub(line_style, "LineStyle")
-    sub(ls, "color", _kml_colour(LINE_COLOUR))
-    sub(ls, "width", "3")
-    for i, condition in enumerate(MARKER_CONDITIONS):  # one style per condition, ids c0 … by the schema's order
-        style = sub(doc, "Style")
-        style.set("id", f"c{i}")
-        icon = sub(style, "IconStyle")
-        sub(icon, "color", _kml_colour(CONDITION_COLOURS[condition]))
-        # no Icon: the viewer's own pin, tinted; a link to an icon would not load in the field
-        sub(sub(style, "LabelStyle"), "scale", "0.8")
-    line_pm = sub(doc, "Placemark")
-    sub(line_pm, "name", data["line"]["name"])
-    sub(line_pm, "description", plain(data["line"]["description"]))
-    sub(line_pm, "styleUrl", "#line")
-    multi = sub(line_pm, "MultiGeometry")
-    geom = data["line"]["geometry"]
-    for part in getattr(geom, "geoms", [geom]):
-        sub(sub(multi, "LineString"), "coordinates", " ".join(f"{x:.7f},{y:.7f},0" for x, y in part.coords))
-    folder = sub(doc, "Folder")
-    sub(folder, "name", "界桩")
-    for m in data["markers"]:
-        pm = sub(folder, "Placemark")
-        sub(pm, "name", m["marker_id"])
-        sub(pm, "description", plain(_description(m)))
-        condition = m["condition"] if m["condition"] in MARKER_CONDITIONS else "未检"
-        sub(pm, "styleUrl", f"#c{MARKER_CONDITIONS.index(condition)}")
-        extended = sub(pm, "ExtendedData")
-        for field in KML_FIELDS:
-            value = m.get(field)
-            item = sub(extended, "Data")
-            item.set("name", field)
-            sub(item, "displayName", headings[field])
-            sub(item, "value", "" if value is None else str(value))
-        altitude = m["elevation"] if m["elevation"] is not None else 0
-        sub(sub(pm, "Point"), "coordinates", f"{m['lon']:.7f},{m['lat']:.7f},{altitude:g}")
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    line = data["line"]
+    write_kml(path, f"{_heading(data)} {data['round']['name']}", "界桩", _waypoints(data),
+              [(line["name"], line["description"], line["geometry"])], styles=CONDITION_COLOURS,
+              line_colour=LINE_COLOUR)

@@ -23,6 +23,7 @@ FAMILIES = (
     "diming.boundaries.marker_checks",
     "diming.boundaries.inspection_checks",
     "diming.field_checks",
+    "diming.geonames.sign_checks",
 )
 
 
@@ -37,11 +38,13 @@ def rules() -> dict[str, str]:
 class CheckData:
     """The project's layers and settings, read once and shared by every rule."""
 
-    def __init__(self, project):
+    def __init__(self, project, chosen=None):
         from diming.layers.settings import get_settings
 
         self.project = project
         self.settings = get_settings(project)
+        # the rules this run reports: a family may skip the work of the others
+        self.rules = set(rules()) if chosen is None else set(chosen)
         self._cache: dict = {}
 
     def layer(self, name: str, where: str | None = None, params=(), *, columns=None, geometry: bool = True):
@@ -138,7 +141,7 @@ def run_check(project, rules: list[str] | None = None, *, progress=None) -> list
     """All findings of the chosen ``rules`` (code prefixes such as ``name`` or ``area.gap``; all when
     None), with accepted exceptions marked. ``progress(step)`` is called after each rule family."""
     chosen = _selected(rules)
-    data = CheckData(project)
+    data = CheckData(project, chosen)
     findings: list[Finding] = []
     with collector_paused():
         for module_name in FAMILIES:

@@ -265,6 +265,9 @@ def build_demo(path, *, overwrite: bool = True, today: dt.date | None = None) ->
         tx.insert("heritage_names", heritage_rows)
     for name, code, state, geom, days_ago in proposals:
         _through_procedure(path, name, code, state, geom, today - dt.timedelta(days=days_ago), today)
+    from diming.geonames.demo_signs import seed_signs
+
+    seed_signs(path, today)  # road signs, this year's sign patrol, the abnormal-roads survey
     return path
 
 
@@ -333,6 +336,9 @@ def run_demo(output="demo", echo=print) -> Path:
     from diming.maps import write_all_maps
 
     run_demo_round(project, output, echo=echo)
+    from diming.geonames.demo_signs import run_demo_signs
+
+    run_demo_signs(project, output, echo=echo)
     for row in layer_summary(project):  # once everything is in, the round and its records included
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     findings = _check_step(project, output, echo)

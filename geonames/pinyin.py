@@ -79,10 +79,20 @@ def syllables(name: str, overrides=None) -> list[str]:
 
 def _per_char(text: str) -> list[str]:
     """One reading per character, read in context (pypinyin's phrase data); a run of non-Han
-    characters comes back split into its characters."""
+    characters comes back split into its characters. pypinyin reads each word of its own
+    segmentation on its own, so the words' readings are cached: names share most of their words,
+    and spelling a million signs is then mostly segmentation."""
+    from pypinyin.seg.simpleseg import seg
+
+    return [reading for word in seg(text) for reading in _word_readings(word)]
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_readings(word: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
-    return lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True, errors=lambda s: list(s))
+    return tuple(lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True,
+                             errors=lambda s: list(s)))
 
 
 def _toneless(syllable: str) -> str:

@@ -87,6 +87,10 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
                 tx.update(layer.name, r[layer.key], {k: v for k, v in r.items() if k != layer.key}, note=note)
                 result.updated += 1
         result.inserted = tx.insert(layer.name, new, note=note)
+        if layer.name == "road_signs":  # a sign installed for a proposal closes its sign step
+            from diming.geonames.signs import close_sign_steps
+
+            close_sign_steps(tx, records)
         result.defaults = tx.filled(layer.name)
     return result
 

@@ -21,6 +21,7 @@ GROUPS = {
     "地名保护": ("heritage_names",),
     "联检": ("inspections", "inspection_rounds"),
     "道路名称": ("road_proposals", "roads"),
+    "路牌与道路摸排": ("road_signs", "sign_patrol_records", "sign_patrols", "road_survey", "road_rectifications"),
     "行政区域与界线": ("boundary_markers", "boundary_lines", "admin_areas"),
     "项目记录": ("check_exceptions", "audit_log"),
 }

@@ -148,6 +148,9 @@ def _renderer(layer: Layer) -> ET.Element | None:
     if name == "heritage_names":
         return _categorized("coalesce(\"category\", '其他')", [
             (c, c, _marker(colour, s.HERITAGE_RADIUS)) for c, colour in s.HERITAGE_COLOURS.items()])
+    if name == "road_signs":
+        return _categorized("coalesce(\"condition\", '完好')", [
+            (c, c, _marker(colour, s.MARKER_RADIUS)) for c, colour in s.SIGN_CONDITION_COLOURS.items()])
     if layer.geometry is None:
         return None
     kind = GEOMETRY_TYPES[layer.geometry]

@@ -55,6 +55,78 @@ PROPOSAL_STATES = (
 HERITAGE_CATEGORIES = ("地名文化遗产", "历史地名", "其他")
 HERITAGE_STATUSES = ("in_use", "historical", "delisted")
 
+# --- road signs, sign patrols and the abnormal-roads survey (地名标志, 路牌巡查, 异常道路摸排) ---
+SIGN_TYPES = ("街牌", "路牌", "巷牌", "路名指示牌", "门楼牌", "村牌")  # GB 17733 kinds
+SIGN_CONDITIONS = ("完好", "污损", "损毁", "缺失", "倾斜", "内容错误")
+SIGN_ACTIONS = ("无需处理", "清洗", "扶正", "更换", "新设", "上报市局")
+ROAD_CLASSES = ("快速路", "主干路", "次干路", "支路", "街巷")
+RECTIFY_STATUSES = ("待整治", "整治中", "已整治", "不需整治")
+RECTIFY_ACTIONS = ("命名", "更名", "设牌", "改牌", "注销")
+SIGN_LAYERS = (
+    Layer("road_signs", "路名牌", "POINT", "sign_id", (
+        Field("sign_id", "TEXT", "路牌编号", required=True),
+        Field("road_id", "TEXT", "道路编号", required=True),
+        Field("sign_type", "TEXT", "路牌类型", choices=SIGN_TYPES),
+        Field("text", "TEXT", "牌面名称"),
+        Field("pinyin", "TEXT", "牌面拼音"),
+        Field("facing", "TEXT", "牌面朝向"),
+        Field("direction", "TEXT", "方向指示"),
+        Field("material", "TEXT", "材质"),
+        Field("installed_on", "DATE", "设置日期"),
+        Field("installed_by", "TEXT", "设置单位"),
+        Field("proposal_id", "TEXT", "命名申报编号"),
+        Field("condition", "TEXT", "现状", choices=SIGN_CONDITIONS, default="完好"),
+        Field("photo", "TEXT", "照片"),
+        Field("notes", "TEXT", "备注"),
+    )),
+    Layer("sign_patrols", "路牌巡查", None, "patrol_id", (
+        Field("patrol_id", "TEXT", "巡查编号", required=True),
+        Field("name", "TEXT", "巡查名称", required=True),
+        Field("districts", "TEXT", "巡查政区代码(JSON)"),
+        Field("starts_on", "DATE", "开始日期"),
+        Field("ends_on", "DATE", "结束日期"),
+        Field("status", "TEXT", "状态", choices=("active", "closed"), default="active"),
+    )),
+    Layer("sign_patrol_records", "路牌巡查记录", None, "record_id", (
+        Field("record_id", "TEXT", "记录编号", required=True),
+        Field("patrol_id", "TEXT", "巡查编号", required=True),
+        Field("sign_id", "TEXT", "路牌编号", required=True),
+        Field("patrolled_on", "DATE", "巡查日期"),
+        Field("condition", "TEXT", "现状", choices=SIGN_CONDITIONS),
+        Field("action", "TEXT", "处理", choices=SIGN_ACTIONS),
+        Field("photo", "TEXT", "照片"),
+        Field("patroller", "TEXT", "巡查人"),
+        Field("notes", "TEXT", "备注"),
+        Field("fixed_on", "DATE", "修复日期"),
+    )),
+    Layer("road_survey", "道路摸排", "MULTILINESTRING", "survey_id", (
+        Field("survey_id", "TEXT", "摸排编号", required=True),
+        Field("observed_names", "TEXT", "现场名称(、分隔)"),
+        Field("source", "TEXT", "来源"),
+        Field("surveyed_on", "DATE", "摸排日期"),
+        Field("district", "TEXT", "所属政区代码"),
+        Field("road_class", "TEXT", "道路等级", choices=ROAD_CLASSES),
+        Field("width_m", "REAL", "宽度(米)"),
+        Field("notes", "TEXT", "备注"),
+    )),
+    Layer("road_rectifications", "异常道路整治台账", None, "rectification_id", (
+        Field("rectification_id", "TEXT", "台账编号", required=True),
+        Field("code", "TEXT", "异常类别", required=True),
+        Field("keys", "TEXT", "涉及要素(JSON)", required=True),
+        Field("name", "TEXT", "名称"),
+        Field("district", "TEXT", "所属政区代码"),
+        Field("description", "TEXT", "情况说明"),
+        Field("found_on", "DATE", "发现日期"),
+        Field("status", "TEXT", "整治状态", choices=RECTIFY_STATUSES, default="待整治"),
+        Field("reason", "TEXT", "不需整治理由"),
+        Field("unit", "TEXT", "责任单位"),
+        Field("due_on", "DATE", "整治期限"),
+        Field("action", "TEXT", "整治措施", choices=RECTIFY_ACTIONS),
+        Field("closed_on", "DATE", "完成日期"),
+        Field("notes", "TEXT", "备注"),
+    )),
+)
+
 # The Chinese label of every stored code that is not Chinese itself: the one table that forms,
 # sheets, maps, reports and GIS value lists show. A code means the same in every layer it is used in.
 CODE_LABELS = {
@@ -199,6 +271,7 @@ LAYERS: dict[str, Layer] = {
             Field("district", "TEXT", "所属政区代码"),
             Field("listed_on", "DATE", "公布日期"),
         )),
+        *SIGN_LAYERS,
         Layer("check_exceptions", "检查例外", None, "exception_id", (
             Field("exception_id", "TEXT", "例外编号", required=True),
             Field("rule", "TEXT", "检查规则", required=True),

@@ -52,6 +52,17 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("marker_id_pattern", str, r"^(?P<line>\d{4})(?P<seq>\d{3})(?P<type>[QABCDE])$",
             "界桩编号格式 (regular expression; groups line/seq/type; default GB/T 17796)"),
     Setting("basemap", str, "none", "地图底图 (none, osm, tianditu, or an XYZ URL template)"),
+    # road signs, sign patrols, the abnormal-roads survey
+    Setting("sign_road_tolerance_m", float, 50.0, "路牌距所属道路中心线容差 (sign.far-from-road, m)"),
+    Setting("no_sign_severity", str, "info", "有名无牌 (road.no-sign) 的级别: info 提示, warning 警告",
+            ("info", "warning")),
+    Setting("sign_repair_days", int, 30, "路牌上报市局后应修复的天数 (days to fix a reported sign before it is overdue)"),
+    Setting("survey_tolerance_m", float, 15.0, "摸排道路与已命名道路重合判定距离 (survey line on a named road within, m)"),
+    Setting("survey_min_length_m", float, 50.0,
+            "摸排道路重合最短长度 (shared stretches shorter than this, e.g. at crossings, are ignored, m)"),
+    Setting("survey_unnamed_length_m", float, 200.0,
+            "有路无名: 摸排道路不在已命名道路上的长度超过此值 (survey.unnamed, m)"),
+    Setting("survey_split_distance_m", float, 500.0, "一名多路: 同名道路相隔超过此距离 (survey.split-name, m)"),
 )}
 
 

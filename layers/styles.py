@@ -24,6 +24,13 @@ CONDITION_COLOURS = {
 }
 MARKER_RADIUS = 6
 
+# road signs (路名牌) by condition, least to most in need of attention, and the abnormal roads of
+# the survey by kind
+SIGN_CONDITION_COLOURS = {"完好": "#2e7d32", "倾斜": "#ef6c00", "污损": "#f9a825", "内容错误": "#6a1b9a",
+                          "损毁": "#c62828", "缺失": "#6d4c41"}
+ABNORMAL_ROAD_COLOURS = {"survey.unnamed": "#d81b60", "survey.many-names": "#8e24aa", "survey.split-name": "#3949ab",
+                         "survey.generic-mismatch": "#00897b", "survey.unapproved-name": "#f4511e"}
+
 # roads in use, drawn under the proposals
 ROAD_COLOUR = "#6d6d6d"
 ROAD_WIDTH = 2

@@ -74,7 +74,7 @@ def test_round_new_list_show(demo_project, run, rnd):
 @needs_pdftotext
 def test_fieldsheet_pdf_text(demo_project, run, rnd, tmp_path):
     from diming.boundaries.fieldsheet import NEW_ROWS_PDF, pdf_headings
-    from diming.boundaries.sheetio import _fields_by_heading
+    from diming.boundaries.sheetio import _inspection_columns
 
     out = tmp_path / "9103.pdf"
     result = run(demo_project, "inspect", "fieldsheet", "--round", rnd, "--line", "9103", "--format", "pdf",
@@ -90,7 +90,7 @@ def test_fieldsheet_pdf_text(demo_project, run, rnd, tmp_path):
         assert f"{m.x:.3f}" in text and f"{m.geometry.x:.7f}" in text
     # the paper carries every column the import reads, under the same headings, with the choices to tick
     printed = [h for row in pdf_headings() for cell in row if cell for h in cell.split("\n")]
-    assert sorted(printed) == sorted(_fields_by_heading())
+    assert sorted(printed) == sorted(heading for _, heading in _inspection_columns())
     pages = text.split("\f")[:-1]
     assert len(pages) >= 2
     for page in pdf_text(out, layout=False).split("\f")[:-1]:  # the header rows repeat on every page

@@ -25,11 +25,12 @@ COMMANDS = {
     "accept": ("diming.cli.accept", "认可检查结果为例外 (record a reviewed finding as an accepted exception)"),
     "map": ("diming.cli.map", "生成离线地图 (HTML maps: inspection, proposals, heritage, check)"),
     "namecheck": ("diming.cli.namecheck", "检查拟用地名 (check a candidate name: rules, duplicates, homophones, heritage)"),
-    "road": ("diming.cli.road", "道路命名申报与更名销名 (road-naming proposals, renames, cancellations)"),
+    "road": ("diming.cli.road", "道路命名申报, 更名销名, 异常道路摸排 (road-naming proposals, renames, cancellations, the survey)"),
     "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
     "qgis": ("diming.cli.qgis", "写出 QGIS 项目 (a QGIS project over the GeoPackage: groups, styles, Chinese forms)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "inspect": ("diming.cli.inspect", "界线联合检查 (joint inspection: rounds, field sheets, results, report)"),
+    "sign": ("diming.cli.sign", "路名牌与路牌巡查 (road signs: register, patrols, field sheets, results, reports)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
 }
 
