@@ -1,5 +1,7 @@
 """Name checks over a whole project (重名、同音、保护名录、单名规则): the rules of
-:mod:`diming.geonames.rules`, applied to every road in use and every open proposal at once.
+:mod:`diming.geonames.rules`, applied to every road in use, every open proposal and (the clash
+rules) every gazetteer name in use at once, each within the duplicate scope of its category
+(:mod:`diming.geonames.categories`).
 
 Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
 hashed into buckets by what makes them clash (the same 专名 core, modifier and 通名; the same
@@ -15,7 +17,7 @@ from diming.findings import Finding, related
 RULES = {"name.duplicate": "error", "name.same-specific": "warning", "name.homophone": "warning",
          "name.protected": "error", "name.forbidden-word": "error", "name.nonstandard-char": "error",
          "name.format": "error"}
-_ORDER = {"road_proposals": 0, "roads": 1}  # a group is told from its newest member: the proposal
+_ORDER = {"road_proposals": 0, "roads": 1, "place_names": 2}  # a group is told from its newest member: the proposal
 
 
 def check(data) -> list[Finding]:
@@ -38,7 +40,9 @@ def check(data) -> list[Finding]:
     # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
     core = _codes(named["core"])
     same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
-    flagged = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
+    # the single-name rules are those of naming a road; gazetteer names get the clash rules only
+    results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
+    flagged = _single_name(members, results, local["width_rule"])
     groups = [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, same[name_of]))]
     has_core = (named["core"] != "").to_numpy()[name_of]
     shared_core = np.where(has_core, _pair(scope_of, core[name_of]), -1)
@@ -57,28 +61,39 @@ def check(data) -> list[Finding]:
     return out
 
 
-def _scope(codes, scope: str):
-    import pandas as pd
+def _gazetteer(data):
+    """Gazetteer names in use (现今地名): key, name, category and first division code, without
+    geometry (read for the few a finding is about, as for roads)."""
+    from diming.layers.store import stored_fields
 
-    # the same scopes as diming.geonames.namecheck.in_scope: county = first 6 digits, city = first 4
-    digits = {"district": None, "county": 6, "city": 4}[scope]
-    return codes if digits is None else pd.Series(codes, dtype=object).str[:digits].to_numpy(dtype=object)
+    if "category" not in stored_fields(data.project, "place_names"):  # a project from before the gazetteer
+        return None
+    frame = data.layer("place_names", "in_use IS NULL OR in_use = 'current'",
+                       columns=("place_id", "name", "category", "district"), geometry=False)
+    # a name across divisions (跨行政区) lists their codes; its scope is that of the first
+    frame["district"] = frame["district"].str.split(",", n=1).str[0].str.strip()
+    return frame
 
 
 def _members(data):
-    """Roads in use and open proposals: layer, id, name, scope and geometry, one row each."""
+    """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope and
+    geometry, one row each. The scope is the category group and division (geonames.categories)."""
     import pandas as pd
+
+    from diming.geonames.categories import scope_keys
 
     frames = []
     for layer, key, frame in (("roads", "road_id", data.roads_in_use()),
-                              ("road_proposals", "proposal_id", data.open_proposals())):
-        if not len(frame):
+                              ("road_proposals", "proposal_id", data.open_proposals()),
+                              ("place_names", "place_id", _gazetteer(data))):
+        if frame is None or not len(frame):
             continue
+        kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None
         frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
                                     "name": frame["name"].to_numpy(dtype=object),
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
-                                    "scope": _scope(data.divisions_of(frame, layer), data.settings["duplicate_scope"]),
+                                    "scope": scope_keys(data.divisions_of(frame, layer), kinds, data.settings),
                                     "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
     if not frames:
         return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "geometry"])
@@ -143,15 +158,16 @@ def _groups(keys, skip=None) -> list:
 
 
 def _columns(data, members, rows):
-    """Layer, id, name and geometry of the members, with the geometry of the road ``rows`` a
-    finding is about read now (roads come without it: see CheckData.roads_in_use)."""
+    """Layer, id, name and geometry of the members, with the geometry of the road and gazetteer
+    ``rows`` a finding is about read now (they come without it: see CheckData.roads_in_use)."""
     import numpy as np
 
     layer, ids, names = (members[c].to_numpy(dtype=object) for c in ("layer", "id", "name"))
     geoms = members["geometry"].to_numpy(dtype=object).copy()
     rows = np.unique(np.asarray(rows, dtype=np.int64))
-    rows = rows[layer[rows] == "roads"]
-    geoms[rows] = data.geometries("roads", ids[rows])
+    for unread in ("roads", "place_names"):
+        these = rows[layer[rows] == unread]
+        geoms[these] = data.geometries(unread, ids[these])
     return layer, ids, names, geoms
 
 
