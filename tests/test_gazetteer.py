@@ -1,0 +1,176 @@
+"""The gazetteer: category duplicate scopes, the registration-form exchange and the diff."""
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
+
+from diming.check import run_check
+from diming.errors import DimingError
+from diming.geonames.gazetteer import diff, export_form, headers, import_form
+from diming.geonames.namecheck import namecheck
+from diming.layers.imports import ImportFailed
+from diming.layers.settings import set_setting
+from diming.layers.store import read_layer, transaction
+
+
+def add(project, *names):
+    """Gazetteer names: (place_id, name, category, district[, extra fields])."""
+    rows = []
+    for i, (pid, name, category, district, *extra) in enumerate(names):
+        rows.append({"place_id": pid, "name": name, "category": category, "district": district, "in_use": "current",
+                     "geometry": Point(120.0 + i * 0.001, 36.0), **(extra[0] if extra else {})})
+    with transaction(project, by="测试员") as tx:
+        tx.insert("place_names", rows)
+
+
+def clashes(findings):
+    return sorted((f.rule, tuple(sorted([f.id] + [r["id"] for r in f.related]))) for f in findings)
+
+
+def test_category_scopes_in_the_check(project):
+    add(project,
+        # 乡镇: province-wide — two counties of province 37 clash, a town of province 41 does not
+        ("37990110021500000001", "桃源镇", "21500", "379901100"),
+        ("37990210021500000001", "桃源镇", "21500", "379902100"),
+        ("41990110021500000001", "桃源镇", "21500", "419901100"),
+        # village committees: county-wide
+        ("379901100201", "石门村", "群众自治组织", "379901100201"),
+        ("379901101201", "石门村", "群众自治组织", "379901101201"),
+        ("379902100201", "石门村", "群众自治组织", "379902100201"),
+        # a natural village named like its committee is no duplicate: another group
+        ("37990110020122200000001", "石门村", "22200", "379901100201"),
+        # counties: nationwide
+        ("37000021400000001", "云溪县", "21400", "379901"),
+        ("41000021400000001", "云溪县", "21400", "419901"),
+        # historical names do not clash
+        ("37990110020122200000002", "石门村", "22200", "379901100201", {"in_use": "historical"}),
+        # rivers: the duplicate_scope (county) unless category_scopes says otherwise
+        ("37990100000000001", "青溪河", "陆地水系", "379901"),
+        ("37990200000000001", "青溪河", "陆地水系", "379902"))
+    with transaction(project, by="测试员") as tx:  # a road and a residential area share the street scope
+        tx.insert("roads", [{"road_id": "R1", "name": "松风路", "district": "379901", "status": "in_use",
+                             "geometry": MultiLineString([[(120.0, 36.0), (120.01, 36.0)]])}])
+    add(project, ("37990110022100000001", "松风小区", "22100", "379901100"),
+        ("37990110022100000002", "松风", "陆地地形", "379901100"))
+    found = clashes(run_check(project, ["name"]))
+    assert ("name.duplicate", ("37990110021500000001", "37990210021500000001")) in found
+    assert ("name.duplicate", ("379901100201", "379901101201")) in found
+    assert ("name.duplicate", ("37000021400000001", "41000021400000001")) in found
+    assert ("name.same-specific", ("37990110022100000001", "R1")) in found
+    assert not any("379902100201" in ids or "37990110020122200000001" in ids or "41990110021500000001" in ids
+                   or "37990100000000001" in ids or "37990110022100000002" in ids for _, ids in found), found
+    set_setting(project, "category_scopes", "陆地水系=city")
+    assert ("name.duplicate", ("37990100000000001", "37990200000000001")) in clashes(run_check(project, ["name"]))
+    with pytest.raises(DimingError, match="类别重名范围"):
+        set_setting(project, "category_scopes", "21500=county")  # fixed by regulation
+
+
+def test_namecheck_takes_the_category(project, run):
+    add(project, ("37990110021500000001", "桃源镇", "21500", "379901100"),
+        ("379901100201", "石门村", "群众自治组织", "379901100201"))
+    town = namecheck(project, "桃源镇", district="379902", category="21500")["findings"]
+    assert [(f["rule"], f["related"][0]["id"]) for f in town] == [("name.duplicate", "37990110021500000001")]
+    assert namecheck(project, "桃源镇", district="419901", category="21500")["findings"] == []
+    assert namecheck(project, "石门村", district="379902", category="群众自治组织")["findings"] == []
+    assert namecheck(project, "石门村", district="379901", category="群众自治组织")["findings"]
+    assert namecheck(project, "石门村", district="379901")["findings"] == []  # a road: another group
+    result = run(project, "namecheck", "桃源镇", "--district", "379903", "--category", "21500")
+    assert result.exit_code == 1 and "地名录中的地名 桃源镇 重名" in result.output
+    result = run(project, "namecheck", "桃源镇", "--category", "99999")
+    assert result.exit_code == 1 and "未知地名类别" in result.output
+
+
+def _full(project):
+    """One name of each geometry with every field filled."""
+    full = {"alias": "石门里", "short_name": "石门", "pinyin": "Shimen Cun", "in_use": "current", "named_on": "1950年",
+            "established_year": 1950, "abolished_year": None, "sign_count": 2, "survey_method": "实测",
+            "meaning": "村口有石如门", "history": "明代成村\n1950年设村", "description": "位于镇北", "source": "一普成果",
+            "registered_on": "2026-05-01", "registered_by": "张三", "registered_unit": "云溪区民政局", "rural": 1,
+            "photos": "a.jpg;b.jpg", "collected_on": "2026-04-01", "reviewed_on": "2026-04-20",
+            "on_map_on": None, "platforms": None, "map_batch": None}
+    add(project, ("37990110020122200000001", "石门村", "22200", "379901100201", full),
+        ("37990110020100000000002", "=石门河", "陆地水系", "379901100201,379901100202",
+         {"geometry": MultiLineString([[(120.1, 36.1), (120.2, 36.15)]]), "in_use": "historical", "pinyin": "Shimen He",
+          "abolished_year": 1990}),
+        ("37990110020100000000003", "石门山", "陆地地形", "379901100201",
+         {"geometry": MultiPolygon([Polygon([(120.1, 36.1), (120.11, 36.1), (120.11, 36.11)])]), "pinyin": "Shimen Shan"}))
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_registration_form_round_trip_keeps_every_field(project, tmp_path, run, suffix):
+    from diming.layers.store import init_project
+
+    _full(project)
+    copy = init_project(tmp_path / "copy.gpkg")  # the same district's project: it has the same road
+    for p in (project, copy):
+        with transaction(p, by="测试员") as tx:
+            tx.insert("roads", [{"road_id": "379901R0001", "name": "松风路", "district": "379901", "status": "in_use",
+                                 "geometry": MultiLineString([[(120.0, 36.0), (120.01, 36.0)]])}])
+    out = tmp_path / f"登记表{suffix}"
+    assert run(project, "gazetteer", "export", "--output", out).exit_code == 0
+    if suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(out).active
+        header = [c.value for c in sheet[1]]
+        assert header[:5] == ["地名代码", "标准名称", "别名", "简称", "罗马字母拼写"] and header == headers()
+        row = {h: c.value for h, c in zip(header, sheet[2])}
+        assert row["使用时间"] == "现今地名" and row["类别"] == "农村居民点" and row["坐标系"] == "2000"
+        assert row["东经"] == "120°00′00.00″" and row["登记时间"] == "2026-05-01" and row["乡村地名"] == "是"
+        assert sheet.cell(3, 2).data_type == "s"  # =石门河 stays text
+    result = run(copy, "gazetteer", "import", out)
+    assert result.exit_code == 0, result.output
+    assert "新增 3" in result.output and "道路 1 行" in result.output
+    before, after = read_layer(project, "place_names"), read_layer(copy, "place_names")
+    def plain(frame):
+        return [{k: None if pd.isna(v) else v for k, v in r.items()} for r in frame.drop(columns="geometry").to_dict("records")]
+
+    assert plain(after) == plain(before)
+    assert all(a.equals_exact(b, 1e-8) for a, b in zip(before.geometry, after.geometry))
+    # importing again changes nothing; the diff between the two exports is empty
+    assert "未变 3" in run(copy, "gazetteer", "import", out).output
+    again = tmp_path / f"again{suffix}"
+    export_form(copy, again)
+    assert diff(out, again) == {"added": [], "changed": [], "abolished": []}
+
+
+def test_import_checks_every_row_and_writes_nothing_on_error(project, tmp_path):
+    src = tmp_path / "form.csv"
+    src.write_text("地名代码,标准名称,类别,使用时间,登记时间,东经,北纬,所在(跨)行政区\n"
+                   "37990110020122200000001,石门村,农村居民点,现今地名,2026-05-01,120°12′00″,36°06′00″,379901100201\n"
+                   "37990110020121500000002,桃花村,农村居民点,现今,2026/05/01,120.2,36.1,379901100201\n"
+                   "12345,李家庄,村庄,有时,昨天,36.1,120.2,379901100201\n"
+                   "37990210020122200000003,王家庄,22200,历史,,,,379901100201\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        import_form(project, src)
+    errors = failed.value.errors
+    assert any("第 3 行, 字段 地名代码: 地名代码中的类别代码 21500 与类别 22200 不符" in e for e in errors)
+    assert any("第 4 行, 字段 类别" in e for e in errors) and any("第 4 行, 字段 使用时间" in e for e in errors)
+    assert any("第 4 行, 字段 登记时间" in e for e in errors) and any("第 4 行, 字段 经纬度" in e for e in errors)
+    assert any("第 5 行, 字段 地名代码: 地名代码中的区划代码 379902100201 与所在行政区 379901100201 不符" in e
+               for e in errors)
+    assert not any("第 2 行" in e for e in errors)
+    assert len(read_layer(project, "place_names")) == 0
+    src.write_text("地名代码,标准名称,类别,东经,北纬\n37990110020122200000001,石门村,农村居民点,120°12′00″,36°06′00″\n",
+                   encoding="utf-8")
+    assert import_form(project, src)["inserted"] == 1
+    [record] = read_layer(project, "place_names").to_dict("records")
+    assert record["pinyin"] == "Shimen Cun" and record["in_use"] == "current"
+    assert record["geometry"].equals_exact(Point(120.2, 36.1), 1e-9)
+
+
+def test_diff_lists_added_changed_and_abolished(project, tmp_path, run):
+    _full(project)
+    old = tmp_path / "old.xlsx"
+    export_form(project, old)
+    with transaction(project, by="测试员") as tx:
+        tx.update("place_names", "37990110020122200000001", {"meaning": "村口两石相对如门", "sign_count": 3})
+        tx.update("place_names", "37990110020100000000003", {"in_use": "historical"})
+    add(project, ("37990110020222200000001", "桃花村", "22200", "379901100202"))
+    result = run(project, "gazetteer", "diff", old, "--format", "json")
+    assert json.loads(result.output) == {
+        "added": [{"id": "37990110020222200000001", "name": "桃花村"}],
+        "changed": [{"id": "37990110020122200000001", "name": "石门村", "fields": ["标牌个数", "地名含义"]}],
+        "abolished": [{"id": "37990110020100000000003", "name": "石门山"}]}
+    text = run(project, "gazetteer", "diff", old).output
+    assert "变更 1:\n  37990110020122200000001  石门村  (标牌个数、地名含义)" in text
