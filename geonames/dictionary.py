@@ -1,0 +1,194 @@
+"""The place-name dictionary (地名词典): the gazetteer as a book.
+
+Entries are grouped by county-level division (区县) and, within it, by census class (地名类别),
+sorted by pinyin; each gives the name, its pinyin, category, location (divisions and longitude/
+latitude), meaning and history. A title page, a table of contents and a pinyin index (拼音索引,
+with page numbers) frame them, on A5 pages with running heads. The PDF is built with the
+building blocks of :mod:`diming.boundaries.pdf` (its Chinese font and styles).
+
+Page numbers of the contents and the index come from a first layout pass: the second pass is
+laid out identically (the same lines, only the numbers differ), so the numbers hold.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from diming.errors import DimingError
+
+LATIN = "Times-Roman"  # pinyin and coordinates: one of PDF's standard fonts, in every viewer
+
+
+def entries(project, *, district: str | None = None, categories=()) -> list[dict]:
+    """The dictionary's entries, in book order: ``{"id", "name", "pinyin", "category", "class",
+    "county", "county_name", "location", "meaning", "history", "historical"}``. ``district``:
+    only names in that division (a code prefix); ``categories``: only these codes or classes."""
+    import shapely
+
+    from diming.geonames.categories import categories as known
+    from diming.geonames.categories import class_of
+    from diming.geonames.gazetteer import project_rows
+    from diming.geonames.pinyin import spell
+    from diming.layers.store import read_layer
+
+    by_name = {name: code for code, (name, _) in known().items()}
+    unknown = [c for c in categories if c not in known()]
+    if unknown:
+        raise DimingError(f"--category {unknown[0]}: 未知地名类别; 可用: {', '.join(known())}")
+    wanted = set(categories)
+    areas = dict(zip(*(read_layer(project, "admin_areas", columns=("code", "name"), geometry=False)[c]
+                       for c in ("code", "name"))))
+    out = []
+    for row in project_rows(project):
+        code = (row["所在(跨)行政区"] or "").split(",")[0].strip()
+        if district and not code.startswith(district):
+            continue
+        category = by_name.get(row["类别"], row["类别"])
+        klass = class_of(category)
+        if wanted and category not in wanted and klass not in wanted:
+            continue
+        chain = [areas[code[:n]] for n in (6, 9, 12) if len(code) >= n and code[:n] in areas]
+        where = "".join(chain)
+        if row["wkt"]:
+            point = shapely.from_wkt(row["wkt"]).representative_point()
+            where += f"（东经 {point.x:.4f}°，北纬 {point.y:.4f}°）"
+        out.append({"id": row["地名代码"], "name": row["标准名称"], "pinyin": row["罗马字母拼写"] or spell(row["标准名称"]),
+                    "category": row["类别"], "class": klass, "county": code[:6],
+                    "county_name": areas.get(code[:6], code[:6] or "未定区划"), "location": where,
+                    "meaning": row["地名含义"], "history": row["历史沿革"],
+                    "historical": row["使用时间"] == "历史地名"})
+    order = {klass: i for i, klass in enumerate(_classes())}
+    out.sort(key=lambda e: (e["county"], order.get(e["class"], len(order)), e["pinyin"].lower(), e["name"]))
+    return out
+
+
+def _classes() -> list[str]:
+    from diming.geonames.categories import classes
+
+    return classes()
+
+
+def write_dictionary(project, output, *, district: str | None = None, categories=(), title: str | None = None) -> dict:
+    """Write the dictionary to ``output`` (.pdf); returns ``{"output", "entries", "pages"}``."""
+    from diming.layers.exports import replacing
+
+    output = Path(output)
+    if output.suffix.lower() != ".pdf":
+        raise DimingError(f"{output}: 地名词典输出为 .pdf")
+    items = entries(project, district=district, categories=categories)
+    if not items:
+        raise DimingError("没有符合条件的地名 (no names for the dictionary)")
+    title = title or _title(project, district)
+    pages: dict = {}
+    with replacing(output) as partial:
+        _build(partial, title, items, pages)  # first pass: where every heading and entry falls
+        located = dict(pages)
+        count = _build(partial, title, items, pages, located)
+    return {"output": str(output), "entries": len(items), "pages": count}
+
+
+def _title(project, district) -> str:
+    from diming.layers.store import read_layer
+
+    areas = read_layer(project, "admin_areas", columns=("code", "name", "level"), geometry=False)
+    if district:
+        named = areas[areas["code"] == district]
+        return f"{named['name'].iloc[0] if len(named) else district}地名词典"
+    top = areas.sort_values("code", key=lambda c: c.str.len())
+    return f"{top['name'].iloc[0]}地名词典" if len(top) else "地名词典"
+
+
+def _build(path, title, items, pages: dict, located: dict | None = None) -> int:
+    """Lay the book out into ``path``; ``pages`` collects the page of each heading and entry,
+    ``located`` holds those of the first pass (None on it: numbers are placeholders)."""
+    from reportlab.lib.pagesizes import A5
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph
+
+    from diming.boundaries.pdf import register_font, styles
+
+    font = register_font()
+    base = styles()["body"]
+    st = {
+        "cover": ParagraphStyle("cover", parent=base, fontSize=26, leading=34, alignment=1, spaceBefore=60 * mm),
+        "sub": ParagraphStyle("sub", parent=base, fontSize=11, leading=16, alignment=1, spaceBefore=8 * mm),
+        "h1": ParagraphStyle("h1", parent=base, fontSize=16, leading=22, alignment=1, spaceAfter=4 * mm),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=3 * mm, spaceAfter=2 * mm),
+        "entry": ParagraphStyle("entry", parent=base, fontSize=9, leading=13.5, spaceAfter=2.2 * mm,
+                                firstLineIndent=0),
+        "toc": ParagraphStyle("toc", parent=base, fontSize=10, leading=15),
+        "toc2": ParagraphStyle("toc2", parent=base, fontSize=9, leading=13.5, leftIndent=6 * mm),
+        "index": ParagraphStyle("index", parent=base, fontSize=8.5, leading=12),
+    }
+    page_no = (lambda key: str(located.get(key, "")) if located is not None else "000")
+
+    def esc(text):
+        from xml.sax.saxutils import escape
+
+        return escape("" if text is None else str(text)).replace("\n", "<br/>")
+
+    def latin(text):
+        return f'<font name="{LATIN}">{esc(text)}</font>'
+
+    def dotted(label, key, style):
+        return Paragraph(f"{label} ······ {latin(page_no(key))}", style)
+
+    class Marked(Paragraph):
+        """A paragraph that notes the page it lands on under ``key``."""
+
+        def __init__(self, text, style, key):
+            super().__init__(text, style)
+            self.key = key
+
+        def draw(self):
+            pages[self.key] = self.canv.getPageNumber()
+            super().draw()
+
+    story = [Paragraph(esc(title), st["cover"]),
+             Paragraph(f"收录地名 {len(items)} 条　·　{dt.date.today().isoformat()} 编", st["sub"]), PageBreak(),
+             Paragraph("目　录", st["h1"])]
+    counties = list(dict.fromkeys((e["county"], e["county_name"]) for e in items))
+    for county, county_name in counties:
+        story.append(dotted(esc(county_name), ("county", county), st["toc"]))
+        for klass in dict.fromkeys(e["class"] or e["category"] for e in items if e["county"] == county):
+            story.append(dotted(esc(klass), ("class", county, klass), st["toc2"]))
+    story.append(dotted("拼音索引", ("index",), st["toc"]))
+    for county, county_name in counties:
+        story += [PageBreak(), Marked(esc(county_name), st["h1"], ("county", county))]
+        shown = None
+        for e in (e for e in items if e["county"] == county):
+            klass = e["class"] or e["category"]
+            if klass != shown:
+                story.append(Marked(esc(klass), st["h2"], ("class", county, klass)))
+                shown = klass
+            parts = [f'<font size="11">{esc(e["name"])}</font>　{latin(e["pinyin"])}',
+                     f"〔{esc(e['category'])}{'，历史地名' if e['historical'] else ''}〕"]
+            if e["location"]:
+                parts.append(f"位于{esc(e['location'])}。")
+            if e["meaning"]:
+                parts.append(f"含义：{esc(e['meaning'])}")
+            if e["history"]:
+                parts.append(f"沿革：{esc(e['history'])}")
+            story.append(Marked("　".join(parts), st["entry"], ("entry", e["id"])))
+    story += [PageBreak(), Marked("拼音索引", st["h1"], ("index",))]
+    for e in sorted(items, key=lambda e: (e["pinyin"].lower(), e["name"])):
+        story.append(Paragraph(f"{latin(e['pinyin'])}　{esc(e['name'])} ······ {latin(page_no(('entry', e['id'])))}",
+                               st["index"]))
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        number = canvas.getPageNumber()
+        if number > 1:
+            canvas.setFont(font, 8)
+            canvas.drawCentredString(doc.pagesize[0] / 2, doc.pagesize[1] - 9 * mm, title)
+            canvas.setFont(LATIN, 8)
+            canvas.drawCentredString(doc.pagesize[0] / 2, 8 * mm, str(number))
+        canvas.restoreState()
+
+    doc = BaseDocTemplate(str(path), pagesize=A5, title=title, author="diming",
+                          leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
+    doc.build(story)
+    return doc.page
