@@ -27,6 +27,8 @@ RULE_NAMES = {
     "marker.sequence-gap": "界桩序号缺失",
     "inspection.missing": "界桩未检查",
     "inspection.displaced": "界桩移位",
+    "place.missing-meaning": "地名缺少含义",
+    "place.bad-id": "地名代码不规范",
 }
 
 

@@ -174,3 +174,17 @@ def test_diff_lists_added_changed_and_abolished(project, tmp_path, run):
         "abolished": [{"id": "37990110020100000000003", "name": "石门山"}]}
     text = run(project, "gazetteer", "diff", old).output
     assert "变更 1:\n  37990110020122200000001  石门村  (标牌个数、地名含义)" in text
+
+
+def test_record_rules_missing_meaning_and_bad_codes(project):
+    add(project, ("37990110022200000001", "石门村", "22200", "379901100", {"meaning": "石如门"}),
+        ("37990110022200000002", "桃花村", "22200", "379901100"),  # no meaning
+        ("37990110022200000003", "老鸦村", "22200", "379901100", {"in_use": "historical"}),  # historical: not asked
+        ("37990110021500000004", "李家庄", "22200", "379901100", {"meaning": "李姓"}),  # category code differs
+        ("37990210022200000005", "王家庄", "22200", "379901100", {"meaning": "王姓"}),  # division differs
+        ("X-1", "赵家庄", "22200", "379901100", {"meaning": "赵姓"}))
+    found = sorted((f.rule, f.id) for f in run_check(project, ["place"]))
+    assert found == [("place.bad-id", "37990110021500000004"), ("place.bad-id", "37990210022200000005"),
+                     ("place.bad-id", "X-1"), ("place.missing-meaning", "37990110022200000002")]
+    [division] = [f for f in run_check(project, ["place.bad-id"]) if f.id == "37990210022200000005"]
+    assert "区划代码 379902100 与所在行政区 379901100 不符" in division.message and division.geometry is not None
