@@ -32,6 +32,10 @@ STREET = "street"  # the group of roads, proposals, residential areas and street
 _FIXED = {"21200": ("county+", "nation"), "21300": ("county+", "nation"), "21400": ("county+", "nation"),
           "21500": ("town", "province"), "群众自治组织": ("village", "county")}
 _STREET = frozenset({"居民点", "22100", "22200", "23512"})
+# the names of divisions themselves (省级 … 乡级行政区): the region-name part of the duplicate rule
+# (a division's name added to a name makes the same name) does not apply to them: 云溪区 and 松阳区
+# differ by nothing else, yet are two names
+DIVISION_CATEGORIES = ("21200", "21300", "21400", "21500")
 
 
 @lru_cache(maxsize=1)

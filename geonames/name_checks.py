@@ -17,6 +17,7 @@ from diming.findings import Finding, related
 RULES = {"name.duplicate": "error", "name.same-specific": "warning", "name.homophone": "warning",
          "name.protected": "error", "name.forbidden-word": "error", "name.nonstandard-char": "error",
          "name.format": "error"}
+_DIVISION = "\0"  # marks, among the distinct names, a name of a division itself
 _ORDER = {"road_proposals": 0, "roads": 1, "place_names": 2}  # a group is told from its newest member: the proposal
 
 
@@ -34,7 +35,11 @@ def check(data) -> list[Finding]:
     members = _members(data)
     if not len(members):
         return []
-    name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
+    # a division's own name is described apart (marked), without the region-name rule: see _describe
+    spelt = members["name"].to_numpy(dtype=object).copy()
+    divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
+    spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
+    name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
     named = _describe(list(distinct), local)
     scope_of = _codes(members["scope"])
     # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
@@ -76,11 +81,13 @@ def _gazetteer(data):
 
 
 def _members(data):
-    """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope and
-    geometry, one row each. The scope is the category group and division (geonames.categories)."""
+    """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope, whether
+    it names a division itself, and geometry, one row each. The scope is the category group and
+    division (geonames.categories)."""
+    import numpy as np
     import pandas as pd
 
-    from diming.geonames.categories import scope_keys
+    from diming.geonames.categories import DIVISION_CATEGORIES, scope_keys
 
     frames = []
     for layer, key, frame in (("roads", "road_id", data.roads_in_use()),
@@ -94,9 +101,10 @@ def _members(data):
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
                                     "scope": scope_keys(data.divisions_of(frame, layer), kinds, data.settings),
+                                    "division": np.isin(kinds, DIVISION_CATEGORIES) if kinds is not None else False,
                                     "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
     if not frames:
-        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "geometry"])
+        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "division", "geometry"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -114,9 +122,12 @@ def _describe(names: list, local):
 
     rows = []
     for name in names:
+        stems = local["stems"]
+        if name.startswith(_DIVISION):  # the name of a division itself: no division stem to take off
+            name, stems = name[1:], frozenset()
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((norm, _core(specific, local["stems"]), modifier, generic, reading_keys(norm, local["overrides"]),
+        rows.append((norm, _core(specific, stems), modifier, generic, reading_keys(norm, local["overrides"]),
                      # () for the many clean names: an empty list each would be a million objects to track
                      check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()))
     return pd.DataFrame(rows, columns=["norm", "core", "modifier", "generic", "readings", "rules"])

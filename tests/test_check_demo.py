@@ -13,6 +13,11 @@ SEEDED = {
     ("proposal.overlaps-road", ("云帆路", "枫安大道")),
     ("area.overlap", ("望湖镇", "松林街道")),
     ("marker.off-line", ("9103005Q", "松阳区—鹤山县界线")),
+    # the gazetteer (diming/geonames/demo_gazetteer.py)
+    ("name.duplicate", ("琴书庄", "琴书庄")),
+    ("name.duplicate", ("雷鼓山", "雷鼓山")),
+    ("name.homophone", tuple(sorted(("红旗庄", "宏旗庄")))),
+    ("place.missing-meaning", ("星辰桥",)),
 }
 # the proposal 壮园街 also sounds like the road 状元街 in use (the road of the listed name): a real
 # homophone that follows from the seeded data, reported as namecheck reports it

@@ -11,6 +11,7 @@ def test_demo_project_contents(demo_project):
     assert 30 <= counts["boundary_markers"] <= 60
     assert 150 <= counts["roads"] <= 400
     assert counts["road_proposals"] >= 5 and counts["heritage_names"] >= 5
+    assert 200 <= counts["place_names"] <= 400
 
 
 def test_demo_seeded_geometry_problems(demo_project):

@@ -188,3 +188,24 @@ def test_record_rules_missing_meaning_and_bad_codes(project):
                      ("place.bad-id", "X-1"), ("place.missing-meaning", "37990110022200000002")]
     [division] = [f for f in run_check(project, ["place.bad-id"]) if f.id == "37990210022200000005"]
     assert "区划代码 379902100 与所在行政区 379901100 不符" in division.message and division.geometry is not None
+
+
+def test_demo_gazetteer(demo_project, tmp_path, run):
+    from diming.geonames.categories import class_of
+    from diming.geonames.demo_gazetteer import run_demo_gazetteer
+    from diming.geonames.rural import progress
+
+    names = read_layer(demo_project, "place_names")
+    assert len({class_of(c) for c in names["category"]}) >= 6 and (names["in_use"] == "historical").sum() == 1
+    # a town name is checked province-wide: 溪口街道 of 云溪区 from 鹤山县
+    result = run(demo_project, "namecheck", "溪口街道", "--district", "379903", "--category", "21500")
+    assert result.exit_code == 1 and "地名录中的地名 溪口街道 重名" in result.output
+    before = progress(demo_project)["total"]
+    lines = []
+    run_demo_gazetteer(demo_project, tmp_path, echo=lines.append)
+    assert before["villages_done"] == 9 and before["villages"] == 27
+    batch = json.loads((tmp_path / "乡村地名上图" / f"{__import__('datetime').date.today().year}-02.geojson")
+                       .read_text(encoding="utf-8"))
+    assert len(batch["features"]) == before["reviewed"] - before["on_map"]
+    assert (tmp_path / "地名词典.pdf").stat().st_size > 10_000 and (tmp_path / "map-gazetteer.html").is_file()
+    assert any(line.startswith("示范村候选") for line in lines)
