@@ -1,13 +1,16 @@
 """Write a synthetic national-scale diming project for the ``diming check`` benchmark.
 
-    python benchmarks/make_national.py national.gpkg --roads 1000000 --towns 40000 --markers 100000
+    python benchmarks/make_national.py national.gpkg --roads 1000000 --towns 40000 --markers 100000 \
+        --places 2000000
 
 Towns are the cells of a jittered lattice spanning 100–120°E, 25–40°N (so the data crosses seven
 Gauss-Krüger zones); neighbours share their edge vertices exactly, so they form a coverage.
 Counties are 4 × 4 blocks of towns, cut from the same lattice; boundary lines run along the county
 edges and carry the markers. Road names are drawn from character and 通名 frequency lists, so
 duplicates and homophones occur as they do in real gazetteers, and a few more are seeded; so are
-town overlaps and gaps, markers off their line, bad numbers and sequence gaps.
+town overlaps and gaps, markers off their line, bad numbers and sequence gaps. The gazetteer
+(``--places``) holds every town as a 乡级行政区 name and, in villages of the towns, village
+committees, natural villages, hills, streams (lines) and bridges, named from the same lists.
 
 Features are written in one transaction with a single audit row (a bulk load, not an edit
 history): per-feature audit rows would double the file and the write time without changing what
@@ -99,6 +102,46 @@ def names(rng, count):
     generic = rng.choice([g for g, _ in GENERICS], size=count, p=np.array([p for _, p in GENERICS]) / 1.0)
     modifier = np.where(rng.random(count) < 0.08, rng.choice(list(MODIFIERS), size=count), "")
     return np.char.add(np.char.add(np.char.add(first, second), modifier), generic)
+
+
+# gazetteer categories of the names in villages, their shares and 通名
+PLACE_KINDS = (("群众自治组织", 0.15, "村"), ("22200", 0.55, "庄"), ("陆地地形", 0.1, "山"), ("陆地水系", 0.1, "河"),
+               ("交通运输设施", 0.1, "桥"))
+
+
+def gazetteer(rng, towns, tcodes, count):
+    """Gazetteer rows and geometry: every town as a 乡级行政区 name, then ``count`` names in
+    villages of random towns (points; streams as short lines), ids after place_id_pattern."""
+    n_towns = len(towns)
+    count = max(count - n_towns, 0)
+    town_of = rng.integers(0, n_towns, size=count)
+    kinds = rng.choice(len(PLACE_KINDS), size=count, p=[k[1] for k in PLACE_KINDS])
+    category = np.array([k[0] for k in PLACE_KINDS], dtype=object)[kinds]
+    generic = np.array([k[2] for k in PLACE_KINDS])[kinds]
+    village = np.char.add(tcodes[town_of], np.char.zfill(rng.integers(200, 230, size=count).astype(str), 3))
+    chars = np.array(list(SPECIFIC_CHARS))
+    weights = 1.0 / np.arange(1, len(chars) + 1) ** 0.6
+    weights /= weights.sum()
+    specific = np.char.add(rng.choice(chars, size=count, p=weights), rng.choice(chars, size=count, p=weights))
+    code = np.where(np.char.str_len(category.astype(str)) == 5, category.astype(str), "00000")
+    seq = np.char.zfill(np.arange(count).astype(str), 6)
+    ids = np.char.add(np.char.add(village, code), seq)
+    bounds = shapely.bounds(towns[town_of])
+    u = rng.uniform(0.2, 0.8, size=(count, 2))
+    x = bounds[:, 0] + u[:, 0] * (bounds[:, 2] - bounds[:, 0])
+    y = bounds[:, 1] + u[:, 1] * (bounds[:, 3] - bounds[:, 1])
+    geoms = shapely.points(x, y).astype(object)
+    streams = np.flatnonzero(category == "陆地水系")
+    lines = shapely.linestrings(np.stack([np.column_stack([x[streams], y[streams]]),
+                                          np.column_stack([x[streams] + 0.01, y[streams] + 0.003])], axis=1))
+    geoms[streams] = shapely.multilinestrings(lines, indices=np.arange(len(streams)))
+    town_points = shapely.point_on_surface(towns)
+    rows = {"place_id": [f"{c}21500000001" for c in tcodes] + list(ids),
+            "name": [f"镇{c}" for c in tcodes] + list(np.char.add(specific, generic)),
+            "category": ["21500"] * n_towns + list(category),
+            "district": list(tcodes) + list(village), "in_use": ["current"] * (n_towns + count),
+            "meaning": ["以驻地得名"] * (n_towns + count)}
+    return rows, np.concatenate([town_points.astype(object), geoms])
 
 
 def main():
@@ -201,6 +244,7 @@ def main():
     heritage = {"heritage_id": [f"BH-{i:05d}" for i in range(n_her)], "name": list(names(rng, n_her)),
                 "category": ["历史地名"] * n_her, "status": ["historical"] * n_her}
     her_geoms = shapely.line_interpolate_point(road_lines[her_pick], 0.5, normalized=True)
+    places, place_geoms = gazetteer(rng, towns, tcodes, args.places)
     print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
 
     init_project(args.path, overwrite=True)
@@ -218,8 +262,9 @@ def main():
         bulk_insert(tx, "roads", roads, road_geoms)
         bulk_insert(tx, "road_proposals", proposals, prop_geoms)
         bulk_insert(tx, "heritage_names", heritage, her_geoms)
+        bulk_insert(tx, "place_names", places, place_geoms)
         tx.log("bulk-load", note=f"benchmarks/make_national.py: {args.roads} roads, {len(towns)} towns, "
-                                 f"{int(keep.sum())} markers")
+                                 f"{int(keep.sum())} markers, {len(place_geoms)} gazetteer names")
     print(f"wrote {args.path} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
@@ -229,5 +274,6 @@ if __name__ == "__main__":
     parser.add_argument("--roads", type=int, default=1_000_000)
     parser.add_argument("--towns", type=int, default=40_000)
     parser.add_argument("--markers", type=int, default=100_000)
+    parser.add_argument("--places", type=int, default=2_000_000, help="gazetteer names (towns included)")
     args = parser.parse_args()
     main()
