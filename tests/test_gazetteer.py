@@ -209,3 +209,24 @@ def test_demo_gazetteer(demo_project, tmp_path, run):
     assert len(batch["features"]) == before["reviewed"] - before["on_map"]
     assert (tmp_path / "地名词典.pdf").stat().st_size > 10_000 and (tmp_path / "map-gazetteer.html").is_file()
     assert any(line.startswith("示范村候选") for line in lines)
+
+
+def test_layer_is_one_generic_geometry_table_gdal_reads(project, tmp_path, run):
+    """place_names is a GEOMETRY layer: GDAL reads every feature whatever its type; a Shapefile,
+    which holds one type, is refused with a clear message."""
+    import pyogrio
+
+    _full(project)
+    info = pyogrio.read_info(project, layer="place_names")
+    assert info["geometry_type"] == "Unknown" and info["features"] == 3
+    kinds = set(pyogrio.read_dataframe(project, layer="place_names").geometry.geom_type)
+    assert kinds == {"Point", "MultiLineString", "MultiPolygon"}
+    result = run(project, "export", "place_names", tmp_path / "p.shp")
+    assert result.exit_code == 1 and "Shapefile 只能容纳一种几何类型" in result.output
+    assert run(project, "export", "place_names", tmp_path / "p.geojson").exit_code == 0
+    from diming.layers.store import init_project
+
+    copy = init_project(tmp_path / "copy.gpkg")
+    result = run(copy, "import", "place_names", tmp_path / "p.geojson")
+    assert result.exit_code == 0, result.output
+    assert set(read_layer(copy, "place_names").geometry.geom_type) == {"Point", "MultiLineString", "MultiPolygon"}
