@@ -86,7 +86,9 @@ def _inside(polygon, centre, v):
 
 
 def _campaign(county, v, today):
-    day = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
+    def day(n):
+        return (today - dt.timedelta(days=n)).isoformat()
+
     if county == "379901":
         return {"collected_on": day(150), "reviewed_on": day(120), "on_map_on": day(90), "platforms": "天地图",
                 "map_batch": f"{today.year}-01"}

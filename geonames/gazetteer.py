@@ -220,7 +220,7 @@ def read_form(path) -> tuple[list[dict], list[str]]:
 
     source = read_source(path, geometry=False)
     frame = source.frame
-    missing = [h for h, _ in FORM[:2] if h not in frame.columns] + [h for h in ("类别",) if h not in frame.columns]
+    missing = [h for h in ("地名代码", "标准名称", "类别") if h not in frame.columns]
     if missing:
         raise DimingError(f"{Path(path).name}: 缺少登记表字段 {', '.join(missing)} (not a registration form)")
     rows = []
@@ -395,7 +395,9 @@ def diff(old, new=None, *, project=None) -> dict:
 
     before = table(read_form(old)[0])
     after = table(read_form(new)[0] if new is not None else project_rows(project))
-    gone = lambda r: r.get("使用时间") == "历史地名" or bool(r.get("废止年份"))  # noqa: E731
+    def gone(r):
+        return r.get("使用时间") == "历史地名" or bool(r.get("废止年份"))
+
     out = {"added": [], "changed": [], "abolished": []}
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)

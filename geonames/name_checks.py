@@ -76,7 +76,9 @@ def _gazetteer(data):
     frame = data.layer("place_names", "in_use IS NULL OR in_use = 'current'",
                        columns=("place_id", "name", "category", "district"), geometry=False)
     # a name across divisions (跨行政区) lists their codes; its scope is that of the first
-    frame["district"] = frame["district"].str.split(",", n=1).str[0].str.strip()
+    several = frame["district"].str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if several.any():  # few do: split just those (a national gazetteer has millions of names)
+        frame.loc[several, "district"] = frame.loc[several, "district"].str.split(",", n=1).str[0].str.strip()
     return frame
 
 

@@ -4,7 +4,7 @@ import json
 import openpyxl
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
+from shapely.geometry import MultiLineString, MultiPolygon, Point, Polygon
 
 from diming.check import run_check
 from diming.errors import DimingError
