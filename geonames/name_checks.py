@@ -40,12 +40,15 @@ def check(data) -> list[Finding]:
     divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
     spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
     name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
-    named = _describe(list(distinct), local)
+    # the single-name rules are those of naming a road: run only on names a road or proposal carries
+    of_roads = np.zeros(len(distinct), dtype=bool)
+    of_roads[name_of[members["layer"].to_numpy() != "place_names"]] = True
+    named = _describe(list(distinct), local, of_roads)
     scope_of = _codes(members["scope"])
     # the duplicate rule's key (专名 core, modifier, 通名), and the 专名 core alone, as integers per distinct name
     core = _codes(named["core"])
     same = _codes(_pair(_pair(core, _codes(named["modifier"])), _codes(named["generic"])))
-    # the single-name rules are those of naming a road; gazetteer names get the clash rules only
+    # gazetteer names get the clash rules only
     results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
     flagged = _single_name(members, results, local["width_rule"])
     groups = [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, same[name_of]))]
@@ -69,12 +72,13 @@ def check(data) -> list[Finding]:
 def _gazetteer(data):
     """Gazetteer names in use (现今地名): key, name, category and first division code, without
     geometry (read for the few a finding is about, as for roads)."""
-    from diming.layers.store import stored_fields
+    from diming.geonames.gazetteer_checks import names_of
 
-    if "category" not in stored_fields(data.project, "place_names"):  # a project from before the gazetteer
+    names = names_of(data)  # None: a project from before the gazetteer
+    if names is None:
         return None
-    frame = data.layer("place_names", "in_use IS NULL OR in_use = 'current'",
-                       columns=("place_id", "name", "category", "district"), geometry=False)
+    current = (names["in_use"].fillna("current") == "current").to_numpy()
+    frame = names.loc[current, ["place_id", "name", "category", "district"]].reset_index(drop=True)
     # a name across divisions (跨行政区) lists their codes; its scope is that of the first
     several = frame["district"].str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
     if several.any():  # few do: split just those (a national gazetteer has millions of names)
@@ -110,10 +114,11 @@ def _members(data):
     return pd.concat(frames, ignore_index=True)
 
 
-def _describe(names: list, local):
+def _describe(names: list, local, single):
     """Per distinct name, in order: normalised form, 专名 core / modifier / 通名, toneless
-    readings and the single-name rule findings. At national scale this per-name Python is most
-    of the check, so each step is a cached look-up per character or per name."""
+    readings and the single-name rule findings (for the names flagged in ``single``). At national
+    scale this per-name Python is most of the check, so each step is a cached look-up per
+    character or per name."""
     import pandas as pd
 
     from diming.geonames.normalize import normalize
@@ -123,7 +128,7 @@ def _describe(names: list, local):
     from diming.geonames.rules import check_name
 
     rows = []
-    for name in names:
+    for name, ruled in zip(names, single):
         stems = local["stems"]
         if name.startswith(_DIVISION):  # the name of a division itself: no division stem to take off
             name, stems = name[1:], frozenset()
@@ -131,7 +136,8 @@ def _describe(names: list, local):
         specific, modifier, generic = split_name(norm)
         rows.append((norm, _core(specific, stems), modifier, generic, reading_keys(norm, local["overrides"]),
                      # () for the many clean names: an empty list each would be a million objects to track
-                     check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()))
+                     (ruled and check_name(name, max_length=local["max_length"],
+                                           extra_forbidden=local["extra_forbidden"])) or ()))
     return pd.DataFrame(rows, columns=["norm", "core", "modifier", "generic", "readings", "rules"])
 
 
