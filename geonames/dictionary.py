@@ -27,17 +27,15 @@ def entries(project, *, district: str | None = None, categories=()) -> list[dict
 
     from diming.geonames.categories import categories as known
     from diming.geonames.categories import class_of
-    from diming.geonames.gazetteer import project_rows
+    from diming.geonames.gazetteer import division_names, project_rows
     from diming.geonames.pinyin import spell
-    from diming.layers.store import read_layer
 
     by_name = {name: code for code, (name, _) in known().items()}
     unknown = [c for c in categories if c not in known()]
     if unknown:
         raise DimingError(f"--category {unknown[0]}: 未知地名类别; 可用: {', '.join(known())}")
     wanted = set(categories)
-    areas = dict(zip(*(read_layer(project, "admin_areas", columns=("code", "name"), geometry=False)[c]
-                       for c in ("code", "name"))))
+    areas = division_names(project)
     out = []
     for row in project_rows(project):
         code = (row["所在(跨)行政区"] or "").split(",")[0].strip()

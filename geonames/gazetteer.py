@@ -76,6 +76,21 @@ def id_problem(record: dict, pattern: re.Pattern) -> str | None:
     return None
 
 
+def division_names(project) -> dict[str, str]:
+    """Division code -> name: the admin areas, and the village committees (群众自治组织) of the
+    gazetteer, which name the villages below the towns a project holds as areas."""
+    from diming.layers.store import read_layer, stored_fields
+
+    names = dict(zip(*(read_layer(project, "admin_areas", columns=("code", "name"), geometry=False)[c]
+                       for c in ("code", "name"))))
+    if "category" in stored_fields(project, LAYER):
+        committees = read_layer(project, LAYER, where="category = '群众自治组织'", columns=("district", "name"),
+                                geometry=False)
+        for code, name in zip(committees["district"], committees["name"]):
+            names.setdefault(code, name)
+    return names
+
+
 # --- reading the project as form rows --------------------------------------------------------
 
 def _dms(value: float) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from diming.errors import DimingError
 
+from diming.geonames.gazetteer import division_names
+
 LAYER = "place_names"
 CRITERIA = {"categories": "地名类别覆盖", "meaning": "含义与沿革齐全", "photos": "有照片", "on_map": "已上图"}
 
@@ -50,20 +52,6 @@ def _rural(project):
     return frame
 
 
-def _division_names(project) -> dict[str, str]:
-    """Code -> name: the admin areas, and the village committees (群众自治组织) of the gazetteer,
-    which name the villages below the towns a project holds as areas."""
-    from diming.layers.store import read_layer
-
-    names = dict(zip(*(read_layer(project, "admin_areas", columns=("code", "name"), geometry=False)[c]
-                       for c in ("code", "name"))))
-    committees = read_layer(project, LAYER, where="category = '群众自治组织'", columns=("district", "name"),
-                            geometry=False)
-    for code, name in zip(committees["district"], committees["name"]):
-        names.setdefault(code, name)
-    return names
-
-
 def _counts(frame) -> dict:
     return {"names": int(len(frame)), "collected": int(frame["collected_on"].notna().sum()),
             "reviewed": int(frame["reviewed_on"].notna().sum()), "on_map": int(frame["on_map_on"].notna().sum())}
@@ -77,7 +65,7 @@ def progress(project) -> dict:
     "villages_done", "done_share", "by_village": [{"code", "name", "names", …, "done"}]}], "total": {…}}``
     """
     frame = _rural(project)
-    names = _division_names(project)
+    names = division_names(project)
     townships = []
     for town, rows in frame.groupby("township", sort=True):
         villages = []
@@ -107,7 +95,7 @@ def candidates(project) -> list[dict]:
     settings = get_settings(project)
     weights = parse_criteria(settings["model_village_criteria"])
     frame = _rural(project)
-    names = _division_names(project)
+    names = division_names(project)
     out = []
     for village, rows in frame[frame["village"] != ""].groupby("village", sort=True):
         if len(rows) < settings["model_village_min_names"]:
@@ -162,7 +150,7 @@ def export_batch(project, batch: str, output, *, by=None) -> dict:
     if len(missing):
         raise DimingError(f"地名 {missing['place_id'].iloc[0]} {missing['name'].iloc[0]} 没有位置, 不能上图; "
                           f"共 {len(missing)} 条缺少几何")
-    divisions = _division_names(project)
+    divisions = division_names(project)
     points = shapely.point_on_surface(names.geometry.values)
     rows, features = [], []
     for record, geom, point in zip(names.drop(columns="geometry").to_dict("records"), names.geometry.values, points):
