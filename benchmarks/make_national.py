@@ -126,7 +126,11 @@ def gazetteer(rng, towns, tcodes, count):
                        rng.choice(chars, size=400_000))
     specific = pool[rng.integers(0, len(pool), size=count)]
     code = np.where(np.char.str_len(category.astype(str)) == 5, category.astype(str), "00000")
-    seq = np.char.zfill(np.arange(count).astype(str), 6)
+    # the sequence number counts within the village and category (6 digits, as the pattern wants)
+    import pandas as pd
+
+    seq = np.char.zfill((pd.Series(np.char.add(village, code)).groupby(np.char.add(village, code)).cumcount()
+                         .to_numpy() + 1).astype(str), 6)
     ids = np.char.add(np.char.add(village, code), seq)
     bounds = shapely.bounds(towns[town_of])
     u = rng.uniform(0.2, 0.8, size=(count, 2))
