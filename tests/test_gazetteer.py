@@ -230,3 +230,17 @@ def test_layer_is_one_generic_geometry_table_gdal_reads(project, tmp_path, run):
     result = run(copy, "import", "place_names", tmp_path / "p.geojson")
     assert result.exit_code == 0, result.output
     assert set(read_layer(copy, "place_names").geometry.geom_type) == {"Point", "MultiLineString", "MultiPolygon"}
+
+
+def test_name_index_keeps_gazetteer_names_written_by_another_program(project):
+    from diming.layers.gpkg import connect
+
+    add(project, ("37990110021500000001", "桃源镇", "21500", "379901100"))
+    assert namecheck(project, "桃源镇", district="379902", category="21500")["findings"]  # builds the index
+    con = connect(project)  # as QGIS writes: plain SQL
+    with con:
+        con.execute("INSERT INTO place_names (place_id, name, category, district, in_use) "
+                    "VALUES ('37990210021500000001', '石门镇', '21500', '379902100', 'current')")
+    con.close()
+    [found] = namecheck(project, "石门镇", district="379903", category="21500")["findings"]
+    assert found["rule"] == "name.duplicate" and found["related"][0]["id"] == "37990210021500000001"
