@@ -186,7 +186,8 @@ def _columns(data, members, rows):
     rows = np.unique(np.asarray(rows, dtype=np.int64))
     for unread in ("roads", "place_names"):
         these = rows[layer[rows] == unread]
-        geoms[these] = data.geometries(unread, ids[these])
+        if len(these):
+            geoms[these] = data.geometries(unread, ids[these])
     return layer, ids, names, geoms
 
 

@@ -244,3 +244,27 @@ def test_name_index_keeps_gazetteer_names_written_by_another_program(project):
     con.close()
     [found] = namecheck(project, "石门镇", district="379903", category="21500")["findings"]
     assert found["rule"] == "name.duplicate" and found["related"][0]["id"] == "37990210021500000001"
+
+
+def test_a_project_from_before_the_gazetteer(project):
+    """A project made by an older diming has no place_names: check and namecheck work on it, and
+    the name index's rebuild adds the (empty) layer its triggers need."""
+    import sqlite3
+
+    with transaction(project, by="测试员") as tx:
+        tx.insert("roads", [{"road_id": "R1", "name": "长江路", "district": "379901", "status": "in_use",
+                             "geometry": MultiLineString([[(120.0, 36.0), (120.01, 36.0)]])}])
+    con = sqlite3.connect(project)
+    with con:
+        con.execute("DROP TABLE rtree_place_names_geom")
+        for trigger in [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                                  "AND tbl_name = 'place_names'")]:
+            con.execute(f'DROP TRIGGER "{trigger}"')
+        con.execute("DROP TABLE place_names")
+        for table in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_data_columns", "gpkg_extensions"):
+            con.execute(f"DELETE FROM {table} WHERE table_name = 'place_names'")
+        con.execute("DELETE FROM gpkg_data_column_constraints WHERE constraint_name LIKE 'place_names_%'")
+    con.close()
+    assert run_check(project, ["name", "place"]) == []
+    assert [f["rule"] for f in namecheck(project, "长江路", district="379901")["findings"]] == ["name.duplicate"]
+    assert len(read_layer(project, "place_names")) == 0
