@@ -4,7 +4,7 @@ in use, the open proposals, the gazetteer and the heritage list within the dupli
 :mod:`diming.geonames.categories`)."""
 from __future__ import annotations
 
-from diming.geonames.categories import DIGITS, STREET, group_of, members_of
+from diming.geonames.categories import DIGITS, DIVISION_CATEGORIES, STREET, group_of, members_of
 from diming.geonames.normalize import normalize
 from diming.geonames.parts import split_name
 from diming.geonames.pinyin import parse_overrides, sign, spell
@@ -109,6 +109,8 @@ def namecheck(project, name: str, *, district: str | None = None, exclude=(), or
     rules = local_rules(settings)
     result = describe(name, rules["overrides"], ordinal=ordinal)
     findings = check_name(name, max_length=rules["max_length"], extra_forbidden=rules["extra_forbidden"])
+    if category is not None:  # the road's 通名 warnings (no road 通名, an ordinal only) do not fit a village or a river
+        findings = [f for f in findings if not (f["rule"] == "name.format" and f["severity"] == "warning")]
     findings += check_width(name, width, rules["width_rule"])
     result["findings"] = findings + clashes(project, name, district=district, exclude=exclude, settings=settings,
                                             category=category)
@@ -139,8 +141,10 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
     rules = local_rules(settings)
     regions = division_names(project)
     names = candidates(project, name, rules["overrides"], region_stems(regions))
+    # a division's own name is compared without the region-name rule, as in the check (categories.DIVISION_CATEGORIES)
     index = build_index(project_names(project, district, scope, names, streets=group == STREET,
-                                      gazetteer=members_of(group, settings)), rules["overrides"], regions=regions)
+                                      gazetteer=members_of(group, settings)), rules["overrides"],
+                        regions=() if category in DIVISION_CATEGORIES else regions)
     return clash_findings(name, index, exclude=exclude, same_specific_severity=rules["same_specific_severity"])
 
 

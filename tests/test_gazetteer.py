@@ -78,6 +78,13 @@ def test_namecheck_takes_the_category(project, run):
     assert namecheck(project, "石门村", district="379901")["findings"] == []  # a road: another group
     result = run(project, "namecheck", "桃源镇", "--district", "379903", "--category", "21500")
     assert result.exit_code == 1 and "地名录中的地名 桃源镇 重名" in result.output
+    # division names are compared without the region-name rule: 松阳区 is no 云溪区 with its division name
+    with transaction(project, by="测试员") as tx:
+        tx.insert("admin_areas", [{"code": "379901", "name": "云溪区", "level": "county"}])
+    add(project, ("37990121400000001", "云溪区", "21400", "379901"))
+    assert namecheck(project, "松阳区", district="379902", category="21400")["findings"] == []
+    assert [f["rule"] for f in namecheck(project, "云溪区", district="419902", category="21400")["findings"]] \
+        == ["name.duplicate"]
     result = run(project, "namecheck", "桃源镇", "--category", "99999")
     assert result.exit_code == 1 and "未知地名类别" in result.output
 
