@@ -275,3 +275,40 @@ def test_a_project_from_before_the_gazetteer(project):
     assert run_check(project, ["name", "place"]) == []
     assert [f["rule"] for f in namecheck(project, "长江路", district="379901")["findings"]] == ["name.duplicate"]
     assert len(read_layer(project, "place_names")) == 0
+
+
+QGIS_SUBLAYERS = """
+import sys
+from qgis.core import Qgis, QgsApplication, QgsProviderRegistry, QgsVectorLayer, QgsWkbTypes
+app = QgsApplication([], False)
+app.initQgis()
+ogr = QgsProviderRegistry.instance().providerMetadata("ogr")
+for sub in ogr.querySublayers(sys.argv[1], Qgis.SublayerQueryFlag.ResolveGeometryType):
+    if sub.name() == "place_names":
+        layer = QgsVectorLayer(sub.uri(), "x", "ogr")
+        print(QgsWkbTypes.displayString(sub.wkbType()), sub.featureCount(), layer.isValid(), layer.featureCount())
+"""
+
+
+def _qgis_python():
+    import shutil
+    import subprocess
+
+    python = shutil.which("python3", path="/usr/bin")
+    if python is None or subprocess.run([python, "-c", "import qgis.core"], capture_output=True).returncode:
+        return None
+    return python
+
+
+@pytest.mark.skipif(_qgis_python() is None, reason="QGIS (Debian python3-qgis) not installed")
+def test_qgis_opens_the_generic_layer_one_sublayer_per_geometry_type(project):
+    import os
+    import subprocess
+
+    _full(project)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([_qgis_python(), "-c", QGIS_SUBLAYERS, str(project)], capture_output=True, text=True,
+                         env=env, timeout=120, check=True).stdout
+    # one editable map layer per type; QGIS 3.22 names them by the single type (LineString takes
+    # the MultiLineString features, Polygon the MultiPolygon ones)
+    assert sorted(out.splitlines()) == ["LineString 1 True 1", "Point 1 True 1", "Polygon 1 True 1"], out
