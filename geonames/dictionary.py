@@ -1,4 +1,4 @@
-"""The place-name dictionary (地名词典): the gazetteer as a book.
+"""The place-name dictionary (地名词典): the gazetteer as a book (PDF, or a Word document).
 
 Entries are grouped by county-level division (区县) and, within it, by census class (地名类别),
 sorted by pinyin; each gives the name, its pinyin, category, location (divisions and longitude/
@@ -67,22 +67,94 @@ def _classes() -> list[str]:
 
 
 def write_dictionary(project, output, *, district: str | None = None, categories=(), title: str | None = None) -> dict:
-    """Write the dictionary to ``output`` (.pdf); returns ``{"output", "entries", "pages"}``."""
+    """Write the dictionary to ``output``: ``.pdf`` (the book) or ``.docx`` (the same text for
+    Word, which lays out the pages and fills the contents); returns ``{"output", "entries",
+    "pages"}`` (``pages`` None for .docx)."""
     from diming.layers.exports import replacing
 
     output = Path(output)
-    if output.suffix.lower() != ".pdf":
-        raise DimingError(f"{output}: 地名词典输出为 .pdf")
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".docx"):
+        raise DimingError(f"{output}: 地名词典输出为 .pdf 或 .docx")
     items = entries(project, district=district, categories=categories)
     if not items:
         raise DimingError("没有符合条件的地名 (no names for the dictionary)")
     title = title or _title(project, district)
-    pages: dict = {}
+    count = None
     with replacing(output) as partial:
-        _build(partial, title, items, pages)  # first pass: where every heading and entry falls
-        located = dict(pages)
-        count = _build(partial, title, items, pages, located)
+        if suffix == ".docx":
+            _build_docx(partial, title, items)
+        else:
+            pages: dict = {}
+            _build(partial, title, items, pages)  # first pass: where every heading and entry falls
+            located = dict(pages)
+            count = _build(partial, title, items, pages, located)
     return {"output": str(output), "entries": len(items), "pages": count}
+
+
+def _entry_parts(e) -> list[str]:
+    """The text of an entry after its name and pinyin: category, location, meaning, history."""
+    parts = [f"〔{e['category']}{'，历史地名' if e['historical'] else ''}〕"]
+    if e["location"]:
+        parts.append(f"位于{e['location']}。")
+    if e["meaning"]:
+        parts.append(f"含义：{e['meaning']}")
+    if e["history"]:
+        parts.append(f"沿革：{e['history']}")
+    return parts
+
+
+def _build_docx(path, title, items) -> None:
+    """The dictionary as a Word document: A5, a contents field Word fills when the file opens,
+    headings per district and class, the entries, and the pinyin index (names and pinyin; Word
+    paginates, so the index has no page numbers)."""
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(148), Mm(210)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(15))
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        fonts = document.styles[name].element.get_or_add_rPr().get_or_add_rFonts()
+        fonts.set(qn("w:eastAsia"), "宋体")  # Chinese glyphs from the reader's system font
+    document.core_properties.title = title
+    document.core_properties.author = "diming"
+    heading = document.add_paragraph(title, style="Title")
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph(f"收录地名 {len(items)} 条　·　{dt.date.today().isoformat()} 编").alignment = \
+        WD_ALIGN_PARAGRAPH.CENTER
+    document.add_page_break()
+    document.add_heading("目　录", level=1)
+    contents = OxmlElement("w:fldSimple")
+    contents.set(qn("w:instr"), 'TOC \\o "1-2" \\h \\z \\u')
+    document.add_paragraph()._p.append(contents)
+    update = OxmlElement("w:updateFields")  # Word fills the contents (with pages) on opening
+    update.set(qn("w:val"), "true")
+    document.settings.element.append(update)
+    county = klass = None
+    for e in items:
+        if e["county"] != county:
+            county, klass = e["county"], None
+            document.add_page_break()
+            document.add_heading(e["county_name"], level=1)
+        if (e["class"] or e["category"]) != klass:
+            klass = e["class"] or e["category"]
+            document.add_heading(klass, level=2)
+        paragraph = document.add_paragraph()
+        paragraph.add_run(e["name"]).bold = True
+        paragraph.runs[0].font.size = Pt(12)
+        paragraph.add_run(f"　{e['pinyin']}　").font.name = "Times New Roman"
+        paragraph.add_run("　".join(_entry_parts(e)))
+    document.add_page_break()
+    document.add_heading("拼音索引", level=1)
+    for e in sorted(items, key=lambda e: (e["pinyin"].lower(), e["name"])):
+        document.add_paragraph(f"{e['pinyin']}　{e['name']}（{e['county_name']}）")
+    document.save(str(path))
 
 
 def _title(project, district) -> str:
@@ -160,14 +232,7 @@ def _build(path, title, items, pages: dict, located: dict | None = None) -> int:
             if klass != shown:
                 story.append(Marked(esc(klass), st["h2"], ("class", county, klass)))
                 shown = klass
-            parts = [f'<font size="11">{esc(e["name"])}</font>　{latin(e["pinyin"])}',
-                     f"〔{esc(e['category'])}{'，历史地名' if e['historical'] else ''}〕"]
-            if e["location"]:
-                parts.append(f"位于{esc(e['location'])}。")
-            if e["meaning"]:
-                parts.append(f"含义：{esc(e['meaning'])}")
-            if e["history"]:
-                parts.append(f"沿革：{esc(e['history'])}")
+            parts = [f'<font size="11">{esc(e["name"])}</font>　{latin(e["pinyin"])}', *map(esc, _entry_parts(e))]
             story.append(Marked("　".join(parts), st["entry"], ("entry", e["id"])))
     story += [PageBreak(), Marked("拼音索引", st["h1"], ("index",))]
     for e in sorted(items, key=lambda e: (e["pinyin"].lower(), e["name"])):

@@ -78,3 +78,25 @@ def test_dictionary_pdf_has_contents_entries_and_pinyin_index(project, tmp_path,
     with pytest.raises(DimingError, match="没有符合条件"):
         write_dictionary(project, tmp_path / "x.pdf", district="4199")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_dictionary_docx_for_word(project, tmp_path, run):
+    import docx
+
+    gazetteer(project)
+    out = tmp_path / "地名词典.docx"
+    result = run(project, "dictionary", "--output", out, "--district", "379901")
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(out))
+    headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [("Heading 1", "目　录"), ("Heading 1", "云溪区"), ("Heading 2", "陆地水系"),
+                        ("Heading 2", "居民点"), ("Heading 2", "交通运输设施"), ("Heading 1", "拼音索引")]
+    text = [p.text for p in document.paragraphs]
+    assert "石门村　Shimen Cun　〔农村居民点〕　位于云溪区桃源镇（东经 120.1000°，北纬 36.1000°）。　含义：村口有石如门　沿革：明代成村" \
+        in text
+    assert any(t.startswith("老鸦村") and "历史地名" in t for t in text)
+    assert text[-4:] == ["Laoya Cun　老鸦村（云溪区）", "Qingxi He　青溪河（云溪区）", "Shimen Cun　石门村（云溪区）",
+                         "Songfeng Lu　松风路（云溪区）"]
+    assert round(document.sections[0].page_width.mm) == 148
+    [field] = document.element.body.xpath(".//w:fldSimple")
+    assert field.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instr").startswith('TOC \\o "1-2"')
