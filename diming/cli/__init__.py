@@ -27,7 +27,7 @@ COMMANDS = {
     "heritage": ("diming.cli.heritage", "地名保护名录 (heritage protection list)"),
     "gazetteer": ("diming.cli.gazetteer", "地名录与国家地名信息库交换 (registration-form import/export, diff)"),
     "rural": ("diming.cli.rural", "乡村地名采集上图 (rural names campaign: progress, model villages, batches)"),
-    "dictionary": ("diming.cli.dictionary", "编印地名词典 (the place-name dictionary as a PDF book)"),
+    "dictionary": ("diming.cli.dictionary", "编印地名词典 (the place-name dictionary: a PDF book or a Word document)"),
     "log": ("diming.cli.log", "查看操作日志 (show the audit log)"),
     "inspect": ("diming.cli.inspect", "界线联合检查 (joint inspection: rounds, field sheets, results, report)"),
     "demo": ("diming.cli.demo", "生成演示项目 (build the demo project and run the main job on it)"),
