@@ -22,7 +22,7 @@ READ = """
 import sys
 from diming.layers.store import read_layer
 for name in ("admin_areas", "boundary_lines", "boundary_markers", "roads", "road_proposals", "heritage_names",
-             "road_signs", "sign_patrol_records", "check_exceptions", "settings"):
+             "road_signs", "sign_patrol_records", "place_names", "check_exceptions", "settings"):
     read_layer(sys.argv[1], name)
 """
 CHECK = """
@@ -41,7 +41,7 @@ print(len(run_survey(sys.argv[1])["abnormalities"]))
 NAMECHECK = """
 import sys
 from diming.cli import main
-main(["--project", sys.argv[1], "namecheck", "长江路", "--format", "json", *sys.argv[2:]])
+main(["--project", sys.argv[1], "namecheck", sys.argv[2], "--format", "json", *sys.argv[3:]])
 """
 
 
@@ -87,8 +87,11 @@ def main(path: str) -> None:
             con.execute("UPDATE diming_name_meta SET fingerprint = 'stale'")
     con.close()
     # then as at the counter: in the name's own county (the duplicate scope), and against the whole country
-    for label, extra in (("county, first: builds the name index", ("--district", "300907")),
-                         ("county", ("--district", "300907")), ("country", ())):
+    # and names of other categories in their own scopes (village seats: county; 乡镇: province)
+    for label, extra in (("county, first: builds the name index", ("长江路", "--district", "300907")),
+                         ("county", ("长江路", "--district", "300907")), ("country", ("长江路",)),
+                         ("村委会 in its county", ("长江村", "--district", "300907001201", "--category", "群众自治组织")),
+                         ("乡镇 in its province", ("长江镇", "--district", "300907001", "--category", "21500"))):
         namecheck_s, namecheck_mb = measure(NAMECHECK, path, *extra, timeout=300)
         print("namecheck   : " + (f"{namecheck_s:7.1f} s" if namecheck_s else "  > 300 s (stopped)")
               + f"  peak {namecheck_mb:7.0f} MB  (one name, {label}; whole process)", flush=True)

@@ -18,6 +18,7 @@ from diming.findings import Finding, collector_paused
 FAMILIES = (
     "diming.geonames.name_checks",
     "diming.geonames.proposal_checks",
+    "diming.geonames.gazetteer_checks",
     "diming.boundaries.area_checks",
     "diming.boundaries.line_checks",
     "diming.boundaries.marker_checks",

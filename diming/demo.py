@@ -8,7 +8,8 @@ Seeded problems for the checks to find:
 - proposals: 环球大道 (forbidden word), 壮园街 (sounds like the protected 状元街),
   云帆路 (drawn on top of an existing road);
 - areas: two towns of 松阳区 overlap, a gap between two towns of 云溪区;
-- markers: 9103005Q lies 60 m off its line.
+- markers: 9103005Q lies 60 m off its line;
+- the gazetteer: see diming.geonames.demo_gazetteer.
 """
 from __future__ import annotations
 
@@ -257,8 +258,16 @@ def build_demo(path, *, overwrite: bool = True, today: dt.date | None = None) ->
                       "status": status, "geometry": geo(Point(*xy))}
                      for i, (name, category, batch, level, xy, meaning, status) in enumerate(heritage, start=1)]
 
+    # the village-level gazetteer and its rural campaign (geonames/demo_gazetteer.py)
+    from diming.geonames.demo_gazetteer import place_rows
+
+    places = place_rows((CITY[0], CITY[1], shapely.box(0.0, 0.0, WIDTH, HEIGHT)),
+                        {code: (COUNTIES[code], geom) for code, geom in counties.items()}, towns,
+                        lambda x, y: geo(Point(x, y)), multi, today)
+
     with transaction(path, by="demo") as tx:
         tx.insert("admin_areas", areas)
+        tx.insert("place_names", places)
         tx.insert("boundary_lines", boundary_lines)
         tx.insert("boundary_markers", markers)
         tx.insert("roads", roads)
@@ -337,8 +346,10 @@ def run_demo(output="demo", echo=print) -> Path:
 
     run_demo_round(project, output, echo=echo)
     from diming.geonames.demo_signs import run_demo_signs
+    from diming.geonames.demo_gazetteer import run_demo_gazetteer
 
     run_demo_signs(project, output, echo=echo)
+    run_demo_gazetteer(project, output, echo=echo)
     for row in layer_summary(project):  # once everything is in, the round and its records included
         echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     findings = _check_step(project, output, echo)

@@ -40,6 +40,8 @@ RULE_NAMES = {
     "survey.split-name": "一名多路",
     "survey.generic-mismatch": "名不副实",
     "survey.unapproved-name": "擅自命名",
+    "place.missing-meaning": "地名缺少含义",
+    "place.bad-id": "地名代码不规范",
 }
 
 

@@ -1,5 +1,7 @@
 """Name checks over a whole project (重名、同音、保护名录、单名规则): the rules of
-:mod:`diming.geonames.rules`, applied to every road in use and every open proposal at once.
+:mod:`diming.geonames.rules`, applied to every road in use, every open proposal and (the clash
+rules) every gazetteer name in use at once, each within the duplicate scope of its category
+(:mod:`diming.geonames.categories`).
 
 Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
 hashed into buckets by what makes them clash (the same 专名, modifier and 通名; the same 专名; a
@@ -16,7 +18,8 @@ from diming.findings import Finding, related
 RULES = {"name.duplicate": "error", "name.same-specific": "warning", "name.homophone": "warning",
          "name.protected": "error", "name.forbidden-word": "error", "name.nonstandard-char": "error",
          "name.format": "error"}
-_ORDER = {"road_proposals": 0, "roads": 1}  # a group is told from its newest member: the proposal
+_DIVISION = "\0"  # marks, among the distinct names, a name of a division itself
+_ORDER = {"road_proposals": 0, "roads": 1, "place_names": 2}  # a group is told from its newest member: the proposal
 
 
 def check(data) -> list[Finding]:
@@ -33,8 +36,15 @@ def check(data) -> list[Finding]:
     members = _members(data)
     if not len(members):
         return []
-    name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
-    named = _describe(list(distinct), local)
+    # a division's own name is described apart (marked), without the region-name rule: see _describe
+    spelt = members["name"].to_numpy(dtype=object).copy()
+    divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
+    spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
+    name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
+    # the single-name rules are those of naming a road: run only on names a road or proposal carries
+    of_roads = np.zeros(len(distinct), dtype=bool)
+    of_roads[name_of[members["layer"].to_numpy() != "place_names"]] = True
+    named = _describe(list(distinct), local, of_roads)
     scope_of = _codes(members["scope"])
     specific, specifics = pd.factorize(named["specific"].to_numpy(dtype=object), use_na_sentinel=False)
     # per distinct name: its 专名, and its (专名, modifier, 通名), as integers; the shorter forms of its 专名
@@ -46,7 +56,9 @@ def check(data) -> list[Finding]:
     owner, form = owner[form >= 0], form[form >= 0]
     # the same name: the same 专名, modifier and 通名 in a scope, or one 专名 a shorter form of the other
     same = _linked(_pair(scope_of, whole[name_of]), scope_of, name_of, owner, form, specific, tail)
-    flagged = _single_name(members, named["rules"].to_numpy()[name_of], local["width_rule"])
+    # gazetteer names get the clash rules only
+    results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
+    flagged = _single_name(members, results, local["width_rule"])
     norms = named["norm"].to_numpy()
     groups = [("name.duplicate", "error", rows,
                "重名" if len({norms[name_of[r]] for r in rows}) == 1 else "仅差地区名或“新”“大”，视为重名")
@@ -71,33 +83,49 @@ def check(data) -> list[Finding]:
     return out
 
 
-def _scope(codes, scope: str):
-    import pandas as pd
+def _gazetteer(data):
+    """Gazetteer names in use (现今地名): key, name, category and first division code, without
+    geometry (read for the few a finding is about, as for roads)."""
+    from diming.geonames.gazetteer_checks import names_of
 
-    # the same scopes as diming.geonames.namecheck.in_scope: county = first 6 digits, city = first 4
-    digits = {"district": None, "county": 6, "city": 4}[scope]
-    return codes if digits is None else pd.Series(codes, dtype=object).str[:digits].to_numpy(dtype=object)
+    names = names_of(data)  # None: a project from before the gazetteer
+    if names is None:
+        return None
+    current = (names["in_use"].fillna("current") == "current").to_numpy()
+    frame = names.loc[current, ["place_id", "name", "category", "district"]].reset_index(drop=True)
+    # a name across divisions (跨行政区) lists their codes; its scope is that of the first
+    several = frame["district"].str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if several.any():  # few do: split just those (a national gazetteer has millions of names)
+        frame.loc[several, "district"] = frame.loc[several, "district"].str.split(",", n=1).str[0].str.strip()
+    return frame
 
 
 def _members(data):
-    """Roads in use and open proposals: layer, id, name, scope, link (a road's proposal, a
-    proposal's road) and geometry, one row each."""
+    """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope, whether
+    it names a division itself, link (a road's proposal, a proposal's road) and geometry, one row
+    each. The scope is the category group and division (geonames.categories)."""
+    import numpy as np
     import pandas as pd
+
+    from diming.geonames.categories import DIVISION_CATEGORIES, scope_keys
 
     frames = []
     for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use()),
-                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals())):
-        if not len(frame):
+                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals()),
+                                    ("place_names", "place_id", None, _gazetteer(data))):
+        if frame is None or not len(frame):
             continue
+        kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None
         frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
                                     "name": frame["name"].to_numpy(dtype=object),
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
-                                    "scope": _scope(data.divisions_of(frame, layer), data.settings["duplicate_scope"]),
+                                    "scope": scope_keys(data.divisions_of(frame, layer), kinds, data.settings),
+                                    "division": np.isin(kinds, DIVISION_CATEGORIES) if kinds is not None else False,
                                     "link": frame[link].to_numpy(dtype=object) if link in frame else None,
                                     "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
     if not frames:
-        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "link", "geometry"])
+        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "division", "link", "geometry"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -123,10 +151,11 @@ def _entities(members):
     return entity
 
 
-def _describe(names: list, local):
+def _describe(names: list, local, single):
     """Per distinct name, in order: normalised form, 专名 and its shorter forms, modifier, 通名,
-    toneless readings and the single-name rule findings. At national scale this per-name Python is
-    most of the check, so each step is a cached look-up per character or per name."""
+    toneless readings and the single-name rule findings (for the names flagged in ``single``). At
+    national scale this per-name Python is most of the check, so each step is a cached look-up per
+    character or per name."""
     import pandas as pd
 
     from diming.geonames.normalize import normalize
@@ -135,13 +164,17 @@ def _describe(names: list, local):
     from diming.geonames.rules import check_name, shorter_forms  # the prefix rule, kept in one place
 
     rows = []
-    for name in names:
+    for name, ruled in zip(names, single):
+        stems = local["stems"]
+        if name.startswith(_DIVISION):  # the name of a division itself: no division stem to take off
+            name, stems = name[1:], frozenset()
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((norm, specific, shorter_forms(specific, local["stems"]), modifier, generic,
+        rows.append((norm, specific, shorter_forms(specific, stems), modifier, generic,
                      reading_keys(norm, local["overrides"]),
                      # () for the many clean names: an empty list each would be a million objects to track
-                     check_name(name, max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()))
+                     (ruled and check_name(name, max_length=local["max_length"],
+                                           extra_forbidden=local["extra_forbidden"])) or ()))
     return pd.DataFrame(rows, columns=["norm", "specific", "shorter", "modifier", "generic", "readings", "rules"])
 
 
@@ -226,15 +259,17 @@ def _groups(keys, skip=None) -> list:
 
 
 def _columns(data, members, rows):
-    """Layer, id, name and geometry of the members, with the geometry of the road ``rows`` a
-    finding is about read now (roads come without it: see CheckData.roads_in_use)."""
+    """Layer, id, name and geometry of the members, with the geometry of the road and gazetteer
+    ``rows`` a finding is about read now (they come without it: see CheckData.roads_in_use)."""
     import numpy as np
 
     layer, ids, names = (members[c].to_numpy(dtype=object) for c in ("layer", "id", "name"))
     geoms = members["geometry"].to_numpy(dtype=object).copy()
     rows = np.unique(np.asarray(rows, dtype=np.int64))
-    rows = rows[layer[rows] == "roads"]
-    geoms[rows] = data.geometries("roads", ids[rows])
+    for unread in ("roads", "place_names"):
+        these = rows[layer[rows] == unread]
+        if len(these):
+            geoms[these] = data.geometries(unread, ids[these])
     return layer, ids, names, geoms
 
 

@@ -2,12 +2,12 @@
 national gazetteer in well under a second: instead of normalising and reading a million names on
 every check, it looks up the few names that share a clash key with the new one.
 
-Each distinct name of the roads, proposals and heritage list is stored with its clash keys
-(:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 and its shorter forms, toneless
+Each distinct name of the roads, proposals, heritage list and gazetteer is stored with its clash
+keys (:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 and its shorter forms, toneless
 readings), in the project's own tables ``diming_name_keys``, ``diming_name_pending`` and
 ``diming_name_meta``.
 
-- SQLite triggers on the three layers put every name written into ``diming_name_pending``, whoever
+- SQLite triggers on the four layers put every name written into ``diming_name_pending``, whoever
   writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
   first. Removed names need nothing: candidates are looked up in the layers themselves.
 - The keys depend on the code that makes them (its source is hashed), the word lists (the
@@ -24,8 +24,8 @@ import hashlib
 import sqlite3
 from functools import lru_cache
 
-LAYERS = ("roads", "road_proposals", "heritage_names")
-_FORMAT = "2"  # bump when what is stored changes
+LAYERS = ("roads", "road_proposals", "heritage_names", "place_names")
+_FORMAT = "3"  # bump when what is stored changes (3: the gazetteer's names)
 # the modules whose code makes the keys (normalize, split_name, reading_keys, clash_keys): their
 # source is part of the fingerprint, so an index keyed by another version of them is rebuilt
 KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
@@ -147,7 +147,9 @@ def _rebuild(con, stamp: str) -> None:
     """Empty index tables, the triggers that feed them, an index on each layer's name, and every
     stored name pending."""
     from diming.layers.gpkg import quote
+    from diming.layers.store import _upgrade
 
+    _upgrade(con)  # a project made before a name layer existed gets it (empty), so its triggers can be made
     for table in ("diming_name_keys", "diming_name_pending", "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CREATE TABLE diming_name_keys (name TEXT NOT NULL, key TEXT NOT NULL)")

@@ -288,7 +288,8 @@ def _protected(record: dict, how: str) -> dict:
     return finding("name.protected", severity, f"与地名保护名录中的 {record['name']} {how}{extra}", [_entry(record)])
 
 
-_LABELS = {"roads": "现有道路", "road_proposals": "在办申报", "heritage_names": "保护名录"}
+_LABELS = {"roads": "现有道路", "road_proposals": "在办申报", "heritage_names": "保护名录",
+           "place_names": "地名录中的地名"}
 
 
 def _label(record: dict) -> str:

@@ -146,6 +146,10 @@ def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> i
 
     from diming.layers.gpkg import GDAL_DATASET_OPTIONS
 
+    kinds = set(frame.geometry.dropna().geom_type) if layer.geometry == "GEOMETRY" else set()
+    if suffix == ".shp" and len(kinds) > 1:  # place_names: points, lines and areas in one layer
+        raise DimingError(f"{dest.name}: Shapefile 只能容纳一种几何类型, 图层 {layer_name} 有 {'、'.join(sorted(kinds))}; "
+                          "请导出为 .gpkg、.geojson、.csv 或 .xlsx")
     options = {"encoding": "UTF-8"} if suffix == ".shp" else {}
     if suffix == ".gpkg":
         options["dataset_options"] = GDAL_DATASET_OPTIONS

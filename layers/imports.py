@@ -188,7 +188,10 @@ _ACCEPTS = {
     "POINT": ({"Point"}, {"MultiPoint"}),
     "MULTILINESTRING": ({"MultiLineString", "LineString"}, set()),
     "MULTIPOLYGON": ({"MultiPolygon", "Polygon"}, set()),
+    # generic geometry (place_names): a point, lines or areas, lines and areas stored as Multi*
+    "GEOMETRY": ({"Point", "MultiLineString", "LineString", "MultiPolygon", "Polygon"}, {"MultiPoint"}),
 }
+_PROMOTE = {"LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 
 
 def _geometry(layer, geom, fix):
@@ -219,8 +222,8 @@ def _geometry(layer, geom, fix):
             raise ValueError(f"几何无效 ({reason}) 且无法修复")
         note = f"几何无效 ({reason}), 已用 make_valid 修复为 {repaired.geom_type} ({shapely.get_num_geometries(repaired)} 个部分)"
         geom = repaired
-    if layer.geometry.startswith("MULTI") and not geom.geom_type.startswith("Multi"):
-        geom = {"MULTILINESTRING": shapely.MultiLineString, "MULTIPOLYGON": shapely.MultiPolygon}[layer.geometry]([geom])
+    if geom.geom_type in _PROMOTE and (layer.geometry.startswith("MULTI") or layer.geometry == "GEOMETRY"):
+        geom = getattr(shapely, _PROMOTE[geom.geom_type])([geom])
     return geom, note
 
 

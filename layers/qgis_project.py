@@ -19,6 +19,7 @@ from diming.layers.schema import LAYERS, STORAGE_EPSG
 # the layer tree, top (drawn last) to bottom; a layer not listed goes into 其他图层
 GROUPS = {
     "地名保护": ("heritage_names",),
+    "地名录": ("place_names",),
     "联检": ("inspections", "inspection_rounds"),
     "道路名称": ("road_proposals", "roads"),
     "路牌与道路摸排": ("road_signs", "sign_patrol_records", "sign_patrols", "road_survey", "road_rectifications"),
@@ -149,6 +150,12 @@ def write_project(project, output, *, findings=None, title: str | None = None) -
         for table in present:
             layer = LAYERS[table]
             # QGIS keeps a layer id of more than 10 characters only (else it makes one up)
+            if layer.geometry == "GEOMETRY":  # any geometry: QGIS opens it as one layer per kind
+                for kind in ("0", "1", "2"):
+                    ogr_type, zh = KINDS[kind]
+                    add(node, f"diming_{table}_{ogr_type.lower()}", f"{layer.alias}({zh})",
+                        f"{source}|layername={table}|geometrytype={ogr_type}", kind, qml.layer_elements(table))
+                continue
             add(node, f"diming_{table}", layer.alias, f"{source}|layername={table}", qml.GEOMETRY_TYPES[layer.geometry],
                 qml.layer_elements(table))
     layerorder = ET.SubElement(root, "layerorder")

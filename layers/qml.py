@@ -151,7 +151,9 @@ def _renderer(layer: Layer) -> ET.Element | None:
     if name == "road_signs":
         return _categorized("coalesce(\"condition\", '完好')", [
             (c, c, _marker(colour, s.MARKER_RADIUS)) for c, colour in s.SIGN_CONDITION_COLOURS.items()])
-    if layer.geometry is None:
+    if layer.geometry in (None, "GEOMETRY"):
+        # a layer of any geometry (place_names) is opened in QGIS as one layer per kind, all
+        # sharing this style: no one symbol fits them all, so QGIS's default symbol per kind
         return None
     kind = GEOMETRY_TYPES[layer.geometry]
     return _single({"0": _marker(s.OTHER_COLOUR, s.MARKER_RADIUS), "1": _line(s.OTHER_COLOUR, 2),
@@ -306,7 +308,8 @@ def layer_style(name: str) -> str:
         if element is not None:
             root.append(element)
     _form(layer, root)
-    ET.SubElement(root, "layerGeometryType").text = GEOMETRY_TYPES[layer.geometry]
+    if layer.geometry in GEOMETRY_TYPES:
+        ET.SubElement(root, "layerGeometryType").text = GEOMETRY_TYPES[layer.geometry]
     ET.indent(root, " ")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
 

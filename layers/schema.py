@@ -126,6 +126,20 @@ SIGN_LAYERS = (
         Field("notes", "TEXT", "备注"),
     )),
 )
+# --- gazetteer (地名录) -------------------------------------------------------------------------
+def _place_categories() -> dict[str, str]:
+    """Category code (or census class) -> its Chinese name, from geonames/data/place_categories.txt."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "geonames" / "data" / "place_categories.txt").read_text(encoding="utf-8")
+    return {code: name for code, name, _ in (line.split("\t") for line in text.splitlines()
+                                              if line.strip() and not line.startswith("#"))}
+
+
+PLACE_CATEGORIES = _place_categories()
+PLACE_USE = ("current", "historical")  # 使用时间: 现今地名 / 历史地名
+SURVEY_METHODS = ("实测", "图解")
+# --- end gazetteer ------------------------------------------------------------------------------
 
 # The Chinese label of every stored code that is not Chinese itself: the one table that forms,
 # sheets, maps, reports and GIS value lists show. A code means the same in every layer it is used in.
@@ -137,6 +151,8 @@ CODE_LABELS = {
     "approved": "已批准", "filed": "已备案", "announced": "已公告", "sign_ordered": "路牌已订制",
     "sign_installed": "路牌已安装", "sign_verified": "路牌已验收", "rejected": "未通过", "withdrawn": "已撤回",
     "ok": "通过", "warning": "警告", "error": "错误",
+    "current": "现今地名",  # place_names.in_use; "historical" above
+    **{code: name for code, name in PLACE_CATEGORIES.items() if code != name},  # 22200 -> 农村居民点
 }
 
 
@@ -272,6 +288,37 @@ LAYERS: dict[str, Layer] = {
             Field("listed_on", "DATE", "公布日期"),
         )),
         *SIGN_LAYERS,
+        # One layer of generic geometry for every place name, whatever its shape (see README, "The
+        # gazetteer and rural names"): a point, a MultiLineString or a MultiPolygon per feature.
+        Layer("place_names", "地名录", "GEOMETRY", "place_id", (
+            Field("place_id", "TEXT", "地名代码", required=True),
+            Field("name", "TEXT", "标准名称", required=True),
+            Field("alias", "TEXT", "别名"),
+            Field("short_name", "TEXT", "简称"),
+            Field("pinyin", "TEXT", "罗马字母拼写"),
+            Field("category", "TEXT", "类别", required=True, choices=tuple(PLACE_CATEGORIES)),
+            Field("district", "TEXT", "所在(跨)行政区"),
+            Field("in_use", "TEXT", "使用时间", choices=PLACE_USE, default="current"),
+            Field("named_on", "TEXT", "命名时间"),
+            Field("established_year", "INTEGER", "设立年份"),
+            Field("abolished_year", "INTEGER", "废止年份"),
+            Field("sign_count", "INTEGER", "标牌个数"),
+            Field("survey_method", "TEXT", "测量方法", choices=SURVEY_METHODS),
+            Field("meaning", "TEXT", "地名含义"),
+            Field("history", "TEXT", "历史沿革"),
+            Field("description", "TEXT", "地理实体描述"),
+            Field("source", "TEXT", "资料来源"),
+            Field("registered_on", "DATE", "登记时间"),
+            Field("registered_by", "TEXT", "登记人"),
+            Field("registered_unit", "TEXT", "登记单位"),
+            Field("rural", "INTEGER", "乡村地名", yes_no=True),
+            Field("photos", "TEXT", "照片"),
+            Field("collected_on", "DATE", "采集日期"),
+            Field("reviewed_on", "DATE", "审核日期"),
+            Field("on_map_on", "DATE", "上图日期"),
+            Field("platforms", "TEXT", "上图平台"),
+            Field("map_batch", "TEXT", "上图批次"),
+        )),
         Layer("check_exceptions", "检查例外", None, "exception_id", (
             Field("exception_id", "TEXT", "例外编号", required=True),
             Field("rule", "TEXT", "检查规则", required=True),

@@ -63,6 +63,16 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("survey_unnamed_length_m", float, 200.0,
             "有路无名: 摸排道路不在已命名道路上的长度超过此值 (survey.unnamed, m)"),
     Setting("survey_split_distance_m", float, 500.0, "一名多路: 同名道路相隔超过此距离 (survey.split-name, m)"),
+    # gazetteer and rural names (see README, "The gazetteer and rural names")
+    Setting("category_scopes", str, "",
+            "其他类别地名的重名范围 (scope of the categories the regulations leave open): 陆地水系=county; "
+            "纪念地旅游景点=city; empty: duplicate_scope"),
+    Setting("place_id_pattern", str, r"^(?P<division>\d{6}|\d{9}|\d{12})(?P<category>\d{5})(?P<seq>\d{6})$",
+            "地名代码格式 (regular expression; groups division/category/seq: 区划代码 + 类别代码 + 顺序码)"),
+    Setting("model_village_criteria", str, "categories=0.25; meaning=0.25; photos=0.25; on_map=0.25",
+            "示范村评分项及权重 (criteria of the model-village ranking and their weights)"),
+    Setting("model_village_classes", int, 4, "示范村地名类别覆盖目标 (number of census classes for full coverage)"),
+    Setting("model_village_min_names", int, 5, "示范村候选最少地名数 (villages with fewer names are not ranked)"),
 )}
 
 
@@ -87,6 +97,18 @@ def parse(key: str, raw: str):
         from diming.geonames.pinyin import parse_overrides
 
         parse_overrides(value)
+    if key == "category_scopes":
+        from diming.geonames.categories import parse_scopes
+
+        parse_scopes(value)
+    if key == "model_village_criteria":
+        from diming.geonames.rural import parse_criteria
+
+        parse_criteria(value)
+    if key == "place_id_pattern":
+        from diming.geonames.gazetteer import compile_pattern
+
+        compile_pattern(value)
     if key == "marker_id_pattern":
         try:
             re.compile(value)

@@ -20,6 +20,11 @@ SEEDED = {
     ("sign.cancelled-road", ("旧港路", "旧港路")),
     ("sign.damaged", ("状元街", "状元街")),
     ("road.no-sign", ("望江路",)),
+    # the gazetteer (diming/geonames/demo_gazetteer.py)
+    ("name.duplicate", ("琴书庄", "琴书庄")),
+    ("name.duplicate", ("雷鼓山", "雷鼓山")),
+    ("name.homophone", tuple(sorted(("红旗庄", "宏旗庄")))),
+    ("place.missing-meaning", ("星辰桥",)),
 }
 # the proposal 壮园街 also sounds like the road 状元街 in use (the road of the listed name): a real
 # homophone that follows from the seeded data, reported as namecheck reports it

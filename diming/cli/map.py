@@ -71,6 +71,16 @@ def signs(obj, output, basemap, tianditu_key, title):
 
 
 @cli.command()
+@_common
+@click.pass_obj
+def gazetteer(obj, output, basemap, tianditu_key, title):
+    """地名录图: gazetteer names by category, rural names by campaign state."""
+    from diming.maps.gazetteer import gazetteer_map
+
+    _report(gazetteer_map(obj["project"], output, basemap=basemap, tianditu_key=tianditu_key, title=title))
+
+
+@cli.command()
 @click.option("--findings", "findings_path", default=None, type=click.Path(exists=True, dir_okay=False),
               help="检查结果 GeoJSON (diming check --format geojson); 默认现场运行 diming check.")
 @click.option("--rules", default=None, help="只画这些规则 (comma-separated rule prefixes, as diming check --rules).")
