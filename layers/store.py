@@ -26,6 +26,13 @@ from diming.errors import DimingError
 from diming.layers import gpkg
 from diming.layers.schema import LAYERS, STORAGE_EPSG, get_layer
 
+# A write holds the project for as long as it runs: an import of a few million rows takes minutes.
+# Other commands wait that long for it (readers only while it commits or spills to the file) rather
+# than fail with "database is locked"; a writer that has to wait says so first.
+BUSY_WAIT_S = 1800
+WAITING = "等待其他写入… (another command is writing to this project)"
+
+
 def current_user() -> str:
     try:
         return getpass.getuser()
@@ -76,7 +83,29 @@ def connect(path) -> sqlite3.Connection:
     if app_id != gpkg.APPLICATION_ID:
         con.close()
         raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)")
+    con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
     return con
+
+
+def _begin(con: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``: at once if the project is free, else after saying so on stderr and waiting
+    up to :data:`BUSY_WAIT_S` for the other writer."""
+    import sys
+
+    con.execute("PRAGMA busy_timeout = 0")
+    try:
+        con.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        print(WAITING, file=sys.stderr, flush=True)
+        con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            raise DimingError(f"项目正由其他命令写入, 已等待 {BUSY_WAIT_S // 60} 分钟, 放弃 "
+                              "(database is locked)") from None
+    con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
 
 
 def _upgrade(con: sqlite3.Connection) -> None:
@@ -248,6 +277,17 @@ class Transaction:
             (key,)).fetchone()
         return None if row is None else self._record(layer, row, names)
 
+    def get_many(self, name: str, keys) -> dict:
+        """{key: feature as :meth:`get` returns it} of those ``keys`` in the layer, in one query."""
+        layer = get_layer(name)
+        names = [f.name for f in layer.fields] + (["geom"] if layer.geometry else [])
+        rows = self.con.execute(
+            f"SELECT {', '.join(map(gpkg.quote, names))} FROM {gpkg.quote(name)} "
+            f"WHERE {gpkg.quote(layer.key)} IN (SELECT value FROM json_each(?))",
+            (json.dumps([_plain(k) for k in keys], ensure_ascii=False),)).fetchall()
+        records = [self._record(layer, row, names) for row in rows]
+        return {r[layer.key]: r for r in records}
+
     def keys(self, name: str) -> set:
         layer = get_layer(name)
         return {r[0] for r in self.con.execute(f"SELECT {gpkg.quote(layer.key)} FROM {gpkg.quote(name)}")}
@@ -360,7 +400,7 @@ def transaction(project, by: str | None = None) -> Iterator[Transaction]:
     """Open a write to ``project``: everything inside commits together or not at all."""
     con = connect(project)
     try:
-        con.execute("BEGIN IMMEDIATE")
+        _begin(con)
         _upgrade(con)
         tx = Transaction(con, by or current_user())
         yield tx

@@ -1,0 +1,38 @@
+"""Dates as users write them: the one validator behind every DATE field an import reads and every
+date option a command takes (``--listed-on``, ``--date``, ``--starts`` …).
+
+Accepted: ``2024-06-01``, ``2024/6/1``, ``2024.06.01``, ``2024年6月1日``, ``20240601``, and a
+date-time (a spreadsheet or GIS driver's timestamp), whose date is taken. Anything else, or a day that
+does not exist (``2023-02-30``, ``2024-13-40``), is refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from diming.errors import DimingError
+
+FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+
+
+def parse_date(value) -> dt.date:
+    """The date ``value`` stands for, or ValueError with the reason in Chinese."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    day = text.replace("T", " ").split(" ")[0]  # a date-time's date
+    for fmt in FORMATS:
+        try:
+            return dt.datetime.strptime(day, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} 不是日期 (YYYY-MM-DD)")
+
+
+def date_option(value, what: str) -> dt.date:
+    """``parse_date`` for a value a user gave a command: a one-line :class:`DimingError` naming ``what``."""
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise DimingError(f"{what}: {exc}") from None
