@@ -138,18 +138,9 @@ def marker_history(project, marker_id: str) -> list[dict]:
 # --- validating and recording results -------------------------------------------------------------
 
 def _date(value, label: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip().split(" ")[0].rstrip("日")  # a date-time's date; 2024年6月1日 too
-    for sep in ("/", ".", "年", "月"):
-        text = text.replace(sep, "-")
-    try:
-        y, m, d = (int(p) for p in text.split("-"))
-        return dt.date(y, m, d)
-    except ValueError:
-        raise DimingError(f"{label}: {value!r} 不是日期 (expected YYYY-MM-DD)") from None
+    from diming.layers.dates import date_option
+
+    return date_option(value, label)
 
 
 def _blank(value) -> bool:

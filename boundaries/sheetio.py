@@ -6,7 +6,6 @@ that holds ``界桩编号``; the rows above it (title, round) are ignored. Cells
 """
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -69,7 +68,9 @@ def read_sheet(path) -> list[dict]:
                 continue
         else:
             raise DimingError(f"{path}: 无法识别的文字编码 (not UTF-8 or GB18030)")
-        table = list(csv.reader(io.StringIO(text)))
+        from diming.layers.sources import csv_reader
+
+        table = list(csv_reader(io.StringIO(text, newline="")))
     else:
         raise DimingError(f"{path}: 只能导入 .xlsx 或 .csv (only XLSX or CSV)")
     return _rows_from_table(path, table)

@@ -47,13 +47,10 @@ def label(state: str) -> str:
 
 
 def parse_date(value, what: str = "日期") -> dt.date:
-    """A date from a ``date`` or ``YYYY-MM-DD`` text, or a clear error."""
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DimingError(f"{what} {value!r} 不是 YYYY-MM-DD 日期") from None
+    """A date from a ``date`` or a text as imports read dates (:mod:`diming.layers.dates`), or a clear error."""
+    from diming.layers.dates import date_option
+
+    return date_option(value, what)
 
 
 def batch_of(day: dt.date) -> str:

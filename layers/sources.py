@@ -159,6 +159,8 @@ def _read_gis(path, source_layer, encoding, crs) -> Source:
         raise DimingError(f"{path.name}: 无法读取 ({str(exc).splitlines()[0]})") from None
     if not len(frame):
         raise DimingError(f"{path.name}: 没有要素 (no features)")
+    if path.suffix.lower() in (".geojson", ".json"):
+        _refuse_nul(path)
     geometry = None
     if "geometry" in getattr(frame, "columns", []):
         if frame.crs is None:
@@ -185,6 +187,22 @@ def _read_gis(path, source_layer, encoding, crs) -> Source:
                         None if geometry is None else geometry[start:end])
 
     return Source(path, columns, "个要素", batches, lambda: read[0] / total)
+
+
+def _refuse_nul(path) -> None:
+    """GDAL cuts a GeoJSON string at an escaped NUL (``\\u0000``) without a word: find the feature
+    and property that hold one and refuse the file, as NUL is refused in every other format."""
+    import json
+
+    with open(path, "rb") as handle:
+        if not re.search(rb"\\u0000", handle.read()):
+            return
+    with open(path, encoding="utf-8") as handle:
+        features = json.load(handle).get("features") or []
+    for number, feature in enumerate(features, start=1):
+        for name, value in ((feature or {}).get("properties") or {}).items():
+            if isinstance(value, str) and "\x00" in value:
+                raise DimingError(f"{path.name}: 第 {number} 个要素, 字段 {name}: 含控制字符 U+0000 (control character)")
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -291,6 +309,15 @@ def _xlsx_parts(path, max_part_mb):
     return False
 
 
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """An XLSX string with its ``_xHHHH_`` escapes (how Office writes control characters) decoded, so
+    the validation sees the characters the cell holds."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def _xlsx_rows(path, sheet, max_part_mb, max_rows):
     """(header, iterator of (row number, row), progress) of a sheet, read as a stream (openpyxl's
     read-only mode). A formula cell saved without its result (a file written by a program, never
@@ -345,7 +372,7 @@ def _xlsx_rows(path, sheet, max_part_mb, max_rows):
                 done[0] = number
                 if number > max_rows:
                     raise DimingError(f"{path.name}: 工作表超过上限 {max_rows:,} 行 (设置 xlsx_max_rows)")
-                row = list(pair[0][:width])
+                row = [_unescape(v) if isinstance(v, str) and "_x" in v else v for v in pair[0][:width]]
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in row) and not formulas:
                     continue  # spreadsheets often carry formatted but empty rows at the end
                 if formulas:

@@ -70,42 +70,58 @@ def init_project(path, *, overwrite: bool = False) -> Path:
 
 def connect(path) -> sqlite3.Connection:
     """A connection to existing project ``path`` (checked to be a GeoPackage), in autocommit mode:
-    a writer opens its own ``BEGIN IMMEDIATE``."""
+    a writer opens its own ``BEGIN IMMEDIATE``. While another command holds the file it waits (see
+    :data:`BUSY_WAIT_S`)."""
     path = Path(path)
     if not path.is_file():
         raise DimingError(f"{path}: 项目文件不存在 (no such project); 先运行 diming init 或 diming demo")
     con = gpkg.connect(path)
     try:
-        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        app_id = _waiting(con, lambda: con.execute("PRAGMA application_id").fetchone()[0])
     except sqlite3.DatabaseError:
         con.close()
         raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)") from None
+    except BaseException:
+        con.close()
+        raise
     if app_id != gpkg.APPLICATION_ID:
         con.close()
         raise DimingError(f"{path}: 不是 GeoPackage 文件 (not a GeoPackage)")
-    con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
     return con
 
 
-def _begin(con: sqlite3.Connection) -> None:
-    """``BEGIN IMMEDIATE``: at once if the project is free, else after saying so on stderr and waiting
-    up to :data:`BUSY_WAIT_S` for the other writer."""
+_said_waiting = False
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _waiting(con: sqlite3.Connection, step):
+    """Run ``step`` at once if the project is free; else say so on stderr (once per process) and
+    wait up to :data:`BUSY_WAIT_S` for the other command. The connection then keeps that timeout."""
     import sys
 
+    global _said_waiting
     con.execute("PRAGMA busy_timeout = 0")
     try:
-        con.execute("BEGIN IMMEDIATE")
+        return step()
     except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
+        if not _locked(exc):
             raise
-        print(WAITING, file=sys.stderr, flush=True)
+        if not _said_waiting:
+            print(WAITING, file=sys.stderr, flush=True)
+            _said_waiting = True
         con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
         try:
-            con.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
+            return step()
+        except sqlite3.OperationalError as again:
+            if not _locked(again):
+                raise
             raise DimingError(f"项目正由其他命令写入, 已等待 {BUSY_WAIT_S // 60} 分钟, 放弃 "
                               "(database is locked)") from None
-    con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
+    finally:
+        con.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_S * 1000}")
 
 
 def _upgrade(con: sqlite3.Connection) -> None:
@@ -400,7 +416,7 @@ def transaction(project, by: str | None = None) -> Iterator[Transaction]:
     """Open a write to ``project``: everything inside commits together or not at all."""
     con = connect(project)
     try:
-        _begin(con)
+        _waiting(con, lambda: con.execute("BEGIN IMMEDIATE"))
         _upgrade(con)
         tx = Transaction(con, by or current_user())
         yield tx
