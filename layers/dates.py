@@ -21,6 +21,11 @@ def parse_date(value) -> dt.date:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:  # the usual ISO date, without strptime's cost (an import may hold millions)
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     day = text.replace("T", " ").split(" ")[0]  # a date-time's date
     for fmt in FORMATS:
         try:

@@ -22,6 +22,7 @@ from diming.layers.sources import Source, Unreadable, read_source
 MODES = ("append", "replace", "upsert")
 MAX_REPORTED = 50
 # C0 controls and DEL, except tab, line feed and carriage return, which multi-line text may hold
+_LATIN1 = re.compile("[\x80-\xff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -234,19 +235,21 @@ def _missing_fields(layer, source, mapping) -> list[str]:
 
 def _convert(f, value):
     """The value for field ``f``, or raise ValueError with the reason in Chinese."""
-    if isinstance(value, str):
-        value = restore(value.strip())
-        if value == "":
+    if type(value) is str:
+        value = value.strip()
+        if not value:
             return None
-    if value is None:
+        if value[0] == "'":
+            value = restore(value)
+    elif value is None:
         return None
-    if isinstance(value, Unreadable):
+    elif isinstance(value, Unreadable):
         raise ValueError(value.reason)
     if f.type == "TEXT":
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # spreadsheets hand codes such as 370211 over as floats
-        text = str(value)
-        if "\ufffd" in text or _misdecoded(text):
+        text = value if type(value) is str else str(value)
+        if not text.isascii() and ("\ufffd" in text or _misdecoded(text)):
             raise ValueError(f"文本无法解码 ({text[:12]!r}…); 试试 --encoding GBK (undecodable text)")
         control = _CONTROL.search(text)
         if control:
@@ -289,7 +292,7 @@ def _convert(f, value):
 
 def _misdecoded(text: str) -> bool:
     """GBK bytes read as Latin-1 (an old .dbf without .cpg): no Chinese, but Chinese once re-read."""
-    if not any("\x80" <= ch <= "\xff" for ch in text):
+    if not _LATIN1.search(text):
         return False
     try:
         again = text.encode("latin-1").decode("gbk")
