@@ -114,6 +114,8 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
             result.deleted = tx.delete(layer.name, None, note=note)
         checked = 0
         for batch in source.batches():
+            if progress:
+                progress(source.progress(), checked + len(batch.numbers), checked)
             records, problems = check_batch(layer, source, mapping, batch, fix=fix, fixed=result.fixed, flat=flat)
             checked += len(records)
             for number, message in seen.clashes(source, batch.numbers, records, mode):

@@ -338,9 +338,12 @@ def test_batches_find_duplicates_and_write_nothing_on_a_late_error(seeded, tmp_p
     rows.pop()
     rows[400] = f'R402,路402,"{LINE}"'
     _csv(src, "road_id,name,wkt\n" + "\n".join(rows) + "\n")
-    result = import_layer(seeded, "roads", src, progress=lambda fraction, read, checked: seen.append((fraction, checked)))
+    result = import_layer(seeded, "roads", src, progress=lambda *step: seen.append(step))
     assert result.inserted == 500 and len(store.read_layer(seeded, "roads")) == 501
-    assert [c for _, c in seen] == [100, 200, 300, 400, 500] and seen[-1][0] == 1.0
+    assert [(read, checked) for _, read, checked in seen] == [
+        (100, 0), (100, 100), (200, 100), (200, 200), (300, 200), (300, 300), (400, 300), (400, 400), (500, 400),
+        (500, 500)]
+    assert seen[-1][0] == 1.0 and all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
 
 
 def test_many_errors_are_counted_not_all_kept(seeded, tmp_path):
@@ -385,3 +388,13 @@ def test_writers_wait_for_a_long_import(seeded, tmp_path):
     assert store.read_layer(seeded, "settings").set_index("key").value["sign_verify_days"] == "30"
     assert len(store.read_layer(seeded, "heritage_names")) == 1
     assert len(store.read_layer(seeded, "boundary_markers", geometry=False)) == 150_000
+
+
+def test_road_lines_given_on_the_command_line(seeded, run):
+    _refused(run, seeded, ["road", "propose", "松风路", "--district", "379901", "--wkt",
+                           "LINESTRING (120.1 36.3, NaN 36.3)"], "Error: --wkt: 坐标含 NaN 或无穷大")
+    result = run(seeded, "road", "propose", "松风路", "--district", "379901", "--wkt",
+                 "LINESTRING Z (120.1 36.3 5, 120.2 36.3 6)")
+    assert result.exit_code == 0, result.output
+    assert not store.read_layer(seeded, "road_proposals").geometry.has_z.any()
+    _validate(seeded)
