@@ -96,7 +96,11 @@ def read_source(path, *, source_layer=None, encoding=None, x=None, y=None, crs=N
         header, rows, progress = _xlsx_rows(path, source_layer, xlsx_max_part_mb, xlsx_max_rows)
     else:
         raise DimingError(f"{path}: 不支持的格式 {suffix or '(无扩展名)'}; 支持 .geojson .gpkg .shp .csv .xlsx")
-    make_geometry, columns = _table_geometry(path, header, x, y, crs) if geometry else (None, header)
+    named = [h for h in header if h]  # a sheet's trailing columns often have no heading
+    repeated = sorted({h for h in named if named.count(h) > 1})
+    if repeated:
+        raise DimingError(f"{path.name}: 表头中字段 {', '.join(repeated)} 重复 (repeated column heading)")
+    make_geometry, columns = _table_geometry(path, named, x, y, crs) if geometry else (None, named)
 
     def batches():
         for numbers, table in _chunks(rows, BATCH_ROWS):

@@ -398,3 +398,8 @@ def test_road_lines_given_on_the_command_line(seeded, run):
     assert result.exit_code == 0, result.output
     assert not store.read_layer(seeded, "road_proposals").geometry.has_z.any()
     _validate(seeded)
+
+
+def test_repeated_column_heading_refused(seeded, tmp_path, run):
+    src = _csv(tmp_path / "r.csv", f'road_id,name,name,wkt,,\nR2,黄河路,长江路,"{LINE}",,\n')
+    _refused(run, seeded, ["import", "roads", src], "Error: r.csv: 表头中字段 name 重复")
