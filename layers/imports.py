@@ -292,6 +292,34 @@ def _convert(f, value):
     raise AssertionError(f.type)
 
 
+# what in a text makes _convert look closer: control characters, Latin-1 letters, U+FFFD
+_SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd]")
+
+
+def _convert_column(f, values) -> tuple[list, dict]:
+    """:func:`_convert` over a batch's column: (values, {position: reason}). Plain text — the bulk
+    of any file — is taken in this loop without a call per cell; anything else goes to _convert."""
+    out, bad = [None] * len(values), {}
+    plain = f.type == "TEXT"
+    choices = set(f.choices)
+    suspect = _SUSPECT.search
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if plain and type(value) is str:
+            text = value.strip()
+            if not text:
+                continue
+            if text[0] != "'" and not suspect(text) and (not choices or text in choices):
+                out[i] = text
+                continue
+        try:
+            out[i] = _convert(f, value)
+        except ValueError as exc:
+            bad[i] = str(exc)
+    return out, bad
+
+
 def _misdecoded(text: str) -> bool:
     """GBK bytes read as Latin-1 (an old .dbf without .cpg): no Chinese, but Chinese once re-read."""
     if not _LATIN1.search(text):
@@ -434,13 +462,13 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GEOS on NaN coordinates, which are refused below
             geometry = _geometries(layer, batch.geometry, fix, flat or _Flattened(layer), elevations)
+    columns = [(f, *_convert_column(f, values)) for f, values in fields]
     for i, number in enumerate(batch.numbers):
         record, ok = {}, True
-        for f, values in fields:
-            try:
-                value = _convert(f, values[i])
-            except ValueError as exc:
-                problems.append((number, f"{source.at(number, f.name)}: {exc}"))
+        for f, values, bad in columns:
+            value = values[i]
+            if i in bad:
+                problems.append((number, f"{source.at(number, f.name)}: {bad[i]}"))
                 ok = False
                 continue
             if value is None and f.required:

@@ -269,7 +269,7 @@ def _csv_rows(path, encoding):
             line = reader.line_num
             for row in rows_in:
                 # a quoted field may span lines: number a record by the line it starts on
-                if any(cell.strip() for cell in row):
+                if "".join(row).strip():
                     any_row = True
                     yield line + 1, _pad(row, width)
                 line = reader.line_num
@@ -444,6 +444,14 @@ def _points(xs, ys, xcol, ycol, epsg):
 
     bad, fx, fy = {}, [], []
     for i, (xv, yv) in enumerate(zip(xs, ys)):
+        try:  # the usual case, without a call per value: two finite numbers (x - x is NaN for NaN, inf)
+            a, b = float(xv), float(yv)
+            if a - a == 0 and b - b == 0:
+                fx.append(a)
+                fy.append(b)
+                continue
+        except (TypeError, ValueError):
+            pass
         pair = []
         for col, value in ((xcol, xv), (ycol, yv)):
             if isinstance(value, Unreadable):

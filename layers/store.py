@@ -237,7 +237,7 @@ def layer_summary(project) -> list[dict]:
 
 def _plain(value):
     """A JSON- and SQLite-friendly Python value from whatever pandas or numpy handed over."""
-    if type(value) is str or type(value) is int:  # most values: nothing to do (bool is not int here)
+    if value is None or type(value) is str or type(value) is int:  # most values (a bool's type is not int)
         return value
     if value is None or value is pd.NA or value is pd.NaT:
         return None
