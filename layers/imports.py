@@ -101,11 +101,10 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
                          geometry=layer.geometry is not None, xlsx_max_part_mb=settings["xlsx_max_part_mb"],
                          xlsx_max_rows=settings["xlsx_max_rows"])
     mapping, ignored = map_fields(layer, source, fields or {})
+    missing = _missing_fields(layer, source, mapping)
+    if missing:
+        raise ImportFailed(missing)
     errors = _Errors()
-    for message in _missing_fields(layer, source, mapping):
-        errors.add(message)
-    if errors.count:
-        errors.fail()
     result = ImportResult(layer.name, 0, ignored_fields=ignored)
     note = f"导入 {source.path.name}"
     flat = _Flattened(layer)
