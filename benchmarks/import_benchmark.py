@@ -1,11 +1,12 @@
 """Import time and peak memory against file size: CSV of boundary markers from 10 MB to 200 MB, and XLSX.
 
-    python benchmarks/import_benchmark.py [--sizes 10,50,100,200] [--xlsx-sizes 10,30] [--dir DIR]
+    python benchmarks/import_benchmark.py [--sizes 10,50,100,200] [--xlsx-sizes 10,30] [--bomb] [--dir DIR]
 
 For each size it writes a file of synthetic markers (``--x lon --y lat``; ~77 bytes a CSV row, so
 200 MB is 2.6 million markers), then, each in a fresh process, reads it with pyogrio (GDAL's CSV
 driver; openpyxl's read-only mode for XLSX) as the baseline, and runs ``diming import`` into a new
-project. Wall time and peak memory (max RSS) of each are printed as a Markdown table.
+project. Wall time and peak memory (max RSS) of each are printed as a Markdown table. ``--bomb``
+also writes a 1 MB XLSX whose sheet unpacks to 1.1 GB and times its refusal.
 """
 from __future__ import annotations
 
@@ -38,6 +39,44 @@ def write_csv(path: Path, megabytes: float) -> int:
             writer.writerows(_row(i) for i in range(n, n + 10_000))
             n += 10_000
     return n
+
+
+def write_bomb(path: Path, unpacked_mb: int = 1100) -> None:
+    """A small XLSX whose sheet unpacks to ``unpacked_mb``: a valid sheet padded with whitespace."""
+    import zipfile
+
+    import openpyxl
+
+    plain = path.with_name("plain.xlsx")
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    book.save(plain)
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if not info.filename.startswith("xl/worksheets/"):
+                zout.writestr(info.filename, data)
+                continue
+            head, tail = data.split(b"<sheetData>")
+            with zout.open(info.filename, "w", force_zip64=True) as part:
+                part.write(head + b"<sheetData>")
+                block = b" " * 1_000_000
+                for _ in range(unpacked_mb):
+                    part.write(block)
+                part.write(tail)
+    plain.unlink()
+
+
+def refusal(path: Path, project: Path) -> tuple[float, str]:
+    """Seconds until ``diming import`` refuses ``path``, and its message."""
+    from diming.layers.store import init_project
+
+    project.unlink(missing_ok=True)
+    init_project(project)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "diming", "--project", str(project), "import",
+                             "boundary_markers", str(path), "--x", "lon", "--y", "lat"], capture_output=True, text=True)
+    return time.perf_counter() - start, result.stderr.strip()
 
 
 def write_xlsx(path: Path, rows: int) -> None:
@@ -86,6 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,50,100,200", help="CSV sizes in MB")
     parser.add_argument("--xlsx-sizes", default="10,30", help="XLSX sizes in MB (roughly)")
+    parser.add_argument("--bomb", action="store_true", help="also time the refusal of an XLSX unpacking to 1.1 GB")
     parser.add_argument("--dir", type=Path, default=None, help="where to write the files (default: a temp dir)")
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="diming-import-bench-"))
@@ -102,6 +142,12 @@ def main() -> None:
         rows = int(mb * 1_000_000 / 38)  # ~38 bytes of compressed XLSX a row
         write_xlsx(path, rows)
         _report(path, rows, measure("openpyxl", path, project), measure("import", path, project), "openpyxl")
+    if args.bomb:
+        path = work / "bomb.xlsx"
+        write_bomb(path)
+        seconds, message = refusal(path, project)
+        print(f"\n{path.stat().st_size / 1e6:.1f} MB XLSX unpacking to 1.1 GB refused in {seconds:.1f} s "
+              f"(the command as a whole): {message}")
     project.unlink(missing_ok=True)
 
 
@@ -111,7 +157,6 @@ def _report(path, rows, base, ours, base_name):
     print(f"| {path.suffix[1:].upper()} | {rows:,} | {size:,.0f} MB | {base['seconds']:.1f} s ({base_name}) | "
           f"{base['rss_mb']:,.0f} MB | {ours['seconds']:.1f} s | {ours['rss_mb']:,.0f} MB | "
           f"{ours['seconds'] / base['seconds']:.1f}× |", flush=True)
-    time.sleep(0)
 
 
 if __name__ == "__main__":
