@@ -278,7 +278,7 @@ def _csv_rows(path, encoding):
         if not any_row:
             raise DimingError(f"{path.name}: 没有数据行 (no rows to import)")
 
-    return header, rows(), lambda: 0.0 if handle.closed else handle.tell() / size
+    return header, rows(), lambda: 1.0 if handle.closed else handle.tell() / size
 
 
 def _pad(row, width):

@@ -403,3 +403,33 @@ def test_road_lines_given_on_the_command_line(seeded, run):
 def test_repeated_column_heading_refused(seeded, tmp_path, run):
     src = _csv(tmp_path / "r.csv", f'road_id,name,name,wkt,,\nR2,黄河路,长江路,"{LINE}",,\n')
     _refused(run, seeded, ["import", "roads", src], "Error: r.csv: 表头中字段 name 重复")
+
+
+def test_progress_bar_on_a_terminal_only(seeded, tmp_path):
+    pty = pytest.importorskip("pty")
+    import os
+
+    lines = [f"9101{i:03d}Q,9101,{120 + i * 1e-4:.4f},36.0" for i in range(300)]
+    src = _csv(tmp_path / "m.csv", "marker_id,line_id,lon,lat\n" + "\n".join(lines) + "\n")
+    master, slave = pty.openpty()
+    try:
+        run = subprocess.run([sys.executable, "-m", "diming", "--project", str(seeded), "import", "boundary_markers",
+                              str(src), "--x", "lon", "--y", "lat", "--mode", "upsert"],
+                             stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert run.returncode == 0 and run.stdout.strip() == "boundary_markers: 新增 300, 更新 0, 未变 0, 删除 0"
+    assert "导入中" in shown.decode() and "已读 300 行, 已检查 300 行" in shown.decode()
+    piped = _cli(seeded, "import", "boundary_markers", src, "--x", "lon", "--y", "lat", "--mode", "upsert")
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.strip() == "boundary_markers: 新增 0, 更新 0, 未变 300, 删除 0"

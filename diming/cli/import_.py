@@ -40,7 +40,10 @@ def cli(obj, layer, src, source_layer, encoding, x, y, crs, fields, mode, fix):
                                ) as bar:
             def progress(fraction, read, checked):
                 counts.update(read=read, checked=checked)
-                bar.update(int(fraction * 1000) - bar.pos, read)
+                steps = int(fraction * 1000) - bar.pos
+                bar.update(steps, read)
+                if steps <= 0:  # the counts moved on while the bar did not
+                    bar.render_progress()
             result = run(progress)
     else:
         result = run()
