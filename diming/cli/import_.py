@@ -23,8 +23,8 @@ def _field_pairs(ctx, param, values):
 @click.option("--fix", is_flag=True, help="修复无效几何 (repair invalid geometry with make_valid, reported).")
 @click.pass_obj
 def cli(obj, layer, src, source_layer, encoding, x, y, crs, fields, mode, fix):
-    """导入 SRC 到图层 LAYER: GeoJSON, GPKG, SHP, CSV, XLSX. All rows are checked first; nothing is
-    written unless every row is good."""
+    """导入 SRC 到图层 LAYER: GeoJSON, GPKG, SHP, CSV, XLSX. Every row is checked; nothing is kept
+    unless every row is good (one transaction)."""
     import sys
 
     from diming.layers.imports import import_layer
