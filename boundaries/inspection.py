@@ -147,13 +147,20 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
-def _text(value):
-    """Trimmed text, None when blank; the quote a written sheet put before = + - @ is taken off again."""
+def _text(value, label: str):
+    """Trimmed text, None when blank; the quote a written sheet put before = + - @ is taken off again.
+    Control characters are refused, as in every import."""
     if _blank(value):
         return None
     from diming.layers.exports import restore
+    from diming.layers.imports import refuse_control
 
-    return restore(str(value).strip())
+    text = restore(str(value).strip())
+    try:
+        refuse_control(text)
+    except ValueError as exc:
+        raise DimingError(f"{label}: {exc}") from None
+    return text
 
 
 def _number(value, label: str):
@@ -197,10 +204,10 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
     # the CRS column comes pre-filled, so it alone does not make a row entered
     if all(_blank(row.get(f)) for f, _ in ENTRY_COLUMNS if f != "measured_crs"):
         return None
-    out = {"marker_id": _text(row.get("marker_id"))}
+    out = {"marker_id": _text(row.get("marker_id"), "界桩编号")}
     if out["marker_id"] is None:
         raise DimingError("界桩编号: 为空 (no marker number)")
-    condition = _text(row.get("condition"))
+    condition = _text(row.get("condition"), headings["condition"])
     if condition is None:
         raise DimingError(f"{headings['condition']}: 为空 (condition missing)")
     if condition not in ENTRY_CONDITIONS:
@@ -213,7 +220,7 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
         raise DimingError(f"{headings['inspected_on']}: {day} 不在本轮 {rnd['starts_on']}—{rnd['ends_on']} 之内 "
                           "(date outside the round)")
     out["inspected_on"] = day.isoformat()
-    action = _text(row.get("action"))
+    action = _text(row.get("action"), headings["action"])
     if action is not None and action not in INSPECTION_ACTIONS:
         raise DimingError(f"{headings['action']}: 未知处理意见 {action!r}; 可选 {'、'.join(INSPECTION_ACTIONS)}")
     out["action"] = action
@@ -227,7 +234,7 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
     if out["measured_x"] is not None and out["measured_crs"] is None:
         raise DimingError(f"{headings['measured_crs']}: 为空 (the CRS of the measured position is needed)")
     for f in ("inspectors_left", "inspectors_right", "photos", "notes"):
-        out[f] = _text(row.get(f))
+        out[f] = _text(row.get(f), headings[f])
     return out
 
 

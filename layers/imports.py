@@ -252,10 +252,7 @@ def _convert(f, value):
         text = value if type(value) is str else str(value)
         if not text.isascii() and ("\ufffd" in text or _misdecoded(text)):
             raise ValueError(f"文本无法解码 ({text[:12]!r}…); 试试 --encoding GBK (undecodable text)")
-        control = _CONTROL.search(text)
-        if control:
-            raise ValueError(f"含控制字符 U+{ord(control.group()):04X} (第 {control.start() + 1} 个字符; "
-                             "control character)")
+        refuse_control(text)
         if f.choices and text not in f.choices:
             raise ValueError(f"{text!r} 不是允许的值 ({'/'.join(f.choices)})")
         return text
@@ -289,6 +286,14 @@ def _convert(f, value):
         except ValueError:
             raise ValueError(f"{value!r} 不是日期时间") from None
     raise AssertionError(f.type)
+
+
+def refuse_control(text: str) -> None:
+    """ValueError naming the first control character in ``text`` (see :data:`_CONTROL`)."""
+    control = _CONTROL.search(text)
+    if control:
+        raise ValueError(f"含控制字符 U+{ord(control.group()):04X} (第 {control.start() + 1} 个字符; "
+                         "control character)")
 
 
 # what in a text makes _convert look closer: control characters, Latin-1 letters, U+FFFD

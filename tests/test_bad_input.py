@@ -433,3 +433,11 @@ def test_progress_bar_on_a_terminal_only(seeded, tmp_path):
     piped = _cli(seeded, "import", "boundary_markers", src, "--x", "lon", "--y", "lat", "--mode", "upsert")
     assert piped.returncode == 0 and piped.stderr == ""
     assert piped.stdout.strip() == "boundary_markers: 新增 0, 更新 0, 未变 300, 删除 0"
+
+
+def test_inspection_sheet_with_a_control_character_refused(demo_project, tmp_path, run):
+    assert run(demo_project, "inspect", "round", "new", "2024", "--name", "第七轮", "--lines", "9101").exit_code == 0
+    marker = store.read_layer(demo_project, "boundary_markers", where="line_id = '9101'").marker_id[0]
+    src = _csv(tmp_path / "s.csv", f"界桩编号,检查日期,界桩状况,备注\n{marker},2024-05-01,完好,杂\x1b草\n")
+    _refused(run, demo_project, ["inspect", "import", "--round", "2024-1", src],
+             "第2行 备注: 含控制字符 U+001B")
