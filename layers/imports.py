@@ -458,42 +458,43 @@ def _keep_dimension(geom, dimension):
 def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool = False, fixed=None, flat=None):
     """Check and convert one batch: (records, [(row number, error)]). A record is None where its row
     failed; records hold layer field names. Repair notes are appended to ``fixed``."""
-    fields = [(layer.field(target), batch.columns[col]) for target, col in mapping.items()]
-    records, problems = [], []
-    geometry = ([], {}, {}) if not layer.geometry else None
-    elevations = {}
-    if layer.geometry:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # GEOS on NaN coordinates, which are refused below
-            geometry = _geometries(layer, batch.geometry, fix, flat or _Flattened(layer), elevations)
-    columns = [(f, *_convert_column(f, values)) for f, values in fields]
-    for i, number in enumerate(batch.numbers):
-        record, ok = {}, True
-        for f, values, bad in columns:
-            value = values[i]
+    fields = [layer.field(target) for target in mapping]
+    columns = [_convert_column(f, batch.columns[col]) for f, col in zip(fields, mapping.values())]
+    # the records are made column by column; only the rows with a problem are looked at one by one
+    records = [dict(zip(mapping, row)) for row in zip(*(values for values, _ in columns))] or \
+        [{} for _ in batch.numbers]
+    failed = set()
+    for f, (values, bad) in zip(fields, columns):
+        failed.update(bad)
+        if f.required:
+            failed.update(i for i, v in enumerate(values) if v is None)
+    problems = []
+    for i in sorted(failed):
+        number = batch.numbers[i]
+        for f, (values, bad) in zip(fields, columns):
             if i in bad:
                 problems.append((number, f"{source.at(number, f.name)}: {bad[i]}"))
-                ok = False
-                continue
-            if value is None and f.required:
+            elif values[i] is None and f.required:
                 problems.append((number, f"{source.at(number, f.name)}: 必填字段为空 (required)"))
-                ok = False
-            record[f.name] = value
-        if layer.geometry:
-            stored, errors, notes = geometry
-            if i in errors:
-                name, reason = errors[i]
-                problems.append((number, f"{source.at(number, name)}: {reason}"))
-                ok = False
-            else:
-                record["geometry"] = stored[i]
-                if i in notes and fixed is not None:
-                    fixed.append(f"{source.at(number)}: {notes[i]}")
-            if i in elevations and record.get("elevation") is None:
-                record["elevation"] = elevations[i]
+    if layer.geometry:
+        elevations = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GEOS on NaN coordinates, which are refused below
+            stored, errors, notes = _geometries(layer, batch.geometry, fix, flat or _Flattened(layer), elevations)
+        for i, record in enumerate(records):
+            record["geometry"] = stored[i]
+        for i, (name, reason) in errors.items():
+            problems.append((batch.numbers[i], f"{source.at(batch.numbers[i], name)}: {reason}"))
+            failed.add(i)
+        if fixed is not None:
+            fixed += [f"{source.at(batch.numbers[i])}: {note}" for i, note in sorted(notes.items())]
+        for i, value in elevations.items():
+            if records[i].get("elevation") is None:
+                records[i]["elevation"] = value
                 if flat is not None:
                     flat.elevations += 1
-        records.append(record if ok else None)
+    for i in failed:
+        records[i] = None
     return records, problems
 
 
