@@ -139,7 +139,6 @@ def _chunks(rows, size):
 
 def _read_gis(path, source_layer, encoding, crs) -> Source:
     import pyogrio
-    import shapely
 
     kwargs = {"layer": source_layer} if source_layer else {}
     if encoding:
