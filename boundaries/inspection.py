@@ -12,6 +12,8 @@ import json
 import math
 
 from diming.errors import DimingError
+from diming.layers.dates import date_option as _date
+from diming.layers.entrysheet import blank as _blank, cell_text as _text
 from diming.layers.schema import INSPECTION_ACTIONS, MARKER_CONDITIONS
 
 # what an inspector may enter; 未检 (not inspected) is what an empty row means
@@ -147,40 +149,6 @@ def marker_history(project, marker_id: str) -> list[dict]:
 
 # --- validating and recording results -------------------------------------------------------------
 
-def _date(value, label: str) -> dt.date:
-    """A date however a sheet holds it: a date cell, text typed in a text cell (2024-06-01,
-    2024/6/1, 2024.6.1, 2024年6月1日, 20240601, full-width digits) or a day number Excel shows as a date."""
-    import unicodedata
-
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))  # Excel's day count (1954–2119)
-    text = unicodedata.normalize("NFKC", str(value)).strip().split(" ")[0].split("T")[0].rstrip("日")
-    if text.isdigit() and len(text) == 8:
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    for sep in ("/", ".", "年", "月"):
-        text = text.replace(sep, "-")
-    try:
-        y, m, d = (int(p) for p in text.split("-"))
-        return dt.date(y, m, d)
-    except ValueError:
-        raise DimingError(f"{label}: {value!r} 不是日期 (expected YYYY-MM-DD)") from None
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
-
-
-def _text(value):
-    """Trimmed text, None when blank; the quote a written sheet put before = + - @ is taken off again."""
-    if _blank(value):
-        return None
-    from diming.layers.exports import restore
-
-    return restore(str(value).strip())
 
 
 def _number(value, label: str):
@@ -224,10 +192,10 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
     # the CRS column comes pre-filled, so it alone does not make a row entered
     if all(_blank(row.get(f)) for f, _ in ENTRY_COLUMNS if f != "measured_crs"):
         return None
-    out = {"marker_id": _text(row.get("marker_id"))}
+    out = {"marker_id": _text(row.get("marker_id"), "界桩编号")}
     if out["marker_id"] is None:
         raise DimingError("界桩编号: 为空 (no marker number)")
-    condition = _text(row.get("condition"))
+    condition = _text(row.get("condition"), headings["condition"])
     if condition is None:
         raise DimingError(f"{headings['condition']}: 为空 (condition missing)")
     if condition not in ENTRY_CONDITIONS:
@@ -240,7 +208,7 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
         raise DimingError(f"{headings['inspected_on']}: {day} 不在本轮 {rnd['starts_on']}—{rnd['ends_on']} 之内 "
                           "(date outside the round)")
     out["inspected_on"] = day.isoformat()
-    action = _text(row.get("action"))
+    action = _text(row.get("action"), headings["action"])
     if action is not None and action not in INSPECTION_ACTIONS:
         raise DimingError(f"{headings['action']}: 未知处理意见 {action!r}; 可选 {'、'.join(INSPECTION_ACTIONS)}")
     out["action"] = action
@@ -254,7 +222,7 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
     if out["measured_x"] is not None and out["measured_crs"] is None:
         raise DimingError(f"{headings['measured_crs']}: 为空 (the CRS of the measured position is needed)")
     for f in ("inspectors_left", "inspectors_right", "photos", "notes"):
-        out[f] = _text(row.get(f))
+        out[f] = _text(row.get(f), headings[f])
     return out
 
 
@@ -263,17 +231,18 @@ def _new_marker(row: dict, record: dict, rnd: dict) -> dict:
     from diming.layers.schema import MARKER_TYPES
 
     headings = dict(KEY_COLUMNS)
-    line_id = _text(row.get("line_id"))
+    line_id = _text(row.get("line_id"), headings["line_id"])
     if line_id not in rnd["line_ids"]:
         raise DimingError(f"{headings['line_id']}: {line_id!r} 不是本轮界线 (a new marker needs a line of the round: "
                           f"{', '.join(rnd['line_ids'])})")
     if record["measured_x"] is None:
         raise DimingError(f"{dict(ENTRY_COLUMNS)['measured_x']}: 新设界桩须填实测位置 (a new marker needs its position)")
-    marker_type = _text(row.get("marker_type"))
+    marker_type = _text(row.get("marker_type"), headings["marker_type"])
     if marker_type is not None and marker_type not in MARKER_TYPES:
         raise DimingError(f"{headings['marker_type']}: 未知类型 {marker_type!r}; 可选 {'、'.join(MARKER_TYPES)}")
     return {"marker_id": record["marker_id"], "line_id": line_id, "marker_type": marker_type,
-            "material": _text(row.get("material")), "location": _text(row.get("location"))}
+            "material": _text(row.get("material"), headings["material"]),
+            "location": _text(row.get("location"), headings["location"])}
 
 
 def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:

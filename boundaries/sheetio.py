@@ -7,7 +7,6 @@ the rows above it (title, round) are ignored. Cells are returned as given; the c
 """
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -73,7 +72,9 @@ def read_sheet(path, columns=None, required=("marker_id", "condition", "inspecte
                 continue
         else:
             raise DimingError(f"{path}: 无法识别的文字编码 (not UTF-8 or GB18030)")
-        table = list(csv.reader(io.StringIO(text)))
+        from diming.layers.sources import csv_reader
+
+        table = list(csv_reader(io.StringIO(text, newline="")))
     else:
         raise DimingError(f"{path}: 只能导入 .xlsx 或 .csv (only XLSX or CSV)")
     return _rows_from_table(path, table, columns or _inspection_columns(), required)

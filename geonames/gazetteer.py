@@ -234,14 +234,15 @@ def read_form(path) -> tuple[list[dict], list[str]]:
     from diming.layers.sources import read_source
 
     source = read_source(path, geometry=False)
-    frame = source.frame
-    missing = [h for h in ("地名代码", "标准名称", "类别") if h not in frame.columns]
+    missing = [h for h in ("地名代码", "标准名称", "类别") if h not in source.columns]
     if missing:
         raise DimingError(f"{Path(path).name}: 缺少登记表字段 {', '.join(missing)} (not a registration form)")
-    rows = []
-    for values in frame.itertuples(index=False):
-        rows.append({str(c): restore(_text(v).strip()) for c, v in zip(frame.columns, values)})
-    return rows, source.row_labels
+    rows, labels = [], []
+    for batch in source.batches():  # read as it streams; a form holds at most a district's names
+        for i, number in enumerate(batch.numbers):
+            rows.append({str(c): restore(_text(values[i]).strip()) for c, values in batch.columns.items()})
+            labels.append(source.label(number))
+    return rows, labels
 
 
 def _record(row: dict, where: str, errors: list) -> dict | None:

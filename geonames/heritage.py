@@ -35,6 +35,10 @@ def add_entry(project, name: str, point, *, by=None, **fields) -> dict:
     if unknown:
         raise DimingError(f"heritage_names: 未知字段 {', '.join(sorted(unknown))}")
     for key, value in fields.items():
+        if value is not None and layer.field(key).type == "DATE":
+            from diming.layers.dates import date_option
+
+            fields[key] = value = date_option(value, f"heritage_names: {layer.field(key).alias}").isoformat()
         choices = layer.field(key).choices
         if value is not None and choices and value not in choices:
             raise DimingError(f"heritage_names: {layer.field(key).alias} {value!r} 应为 {'/'.join(choices)}")

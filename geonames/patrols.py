@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from diming.boundaries.inspection import _blank, _date, _text
 from diming.errors import DimingError
 from diming.geonames.signs import SPOT_ACTIONS
+from diming.layers.dates import date_option as _date
+from diming.layers.entrysheet import blank as _blank, cell_text as _text
 from diming.layers.schema import SIGN_ACTIONS, SIGN_CONDITIONS
 
 # The field sheet's columns, in order: (field, heading). Key columns come from the project and are
@@ -127,13 +128,13 @@ def sign_history(project, sign_id: str) -> list[dict]:
 
 def _parse_row(row: dict, patrol: dict) -> dict | None:
     """One sheet row as a record (raises DimingError naming the field); None when nothing was entered."""
-    headings = dict(ENTRY_COLUMNS)
+    headings = dict(KEY_COLUMNS + ENTRY_COLUMNS)
     if all(_blank(row.get(f)) for f, _ in ENTRY_COLUMNS):
         return None
-    out = {"sign_id": _text(row.get("sign_id"))}
+    out = {"sign_id": _text(row.get("sign_id"), headings["sign_id"])}
     if out["sign_id"] is None:
         raise DimingError("路牌编号: 为空 (no sign number)")
-    condition = _text(row.get("condition"))
+    condition = _text(row.get("condition"), headings["condition"])
     if condition is None:
         raise DimingError(f"{headings['condition']}: 为空 (condition missing)")
     if condition not in SIGN_CONDITIONS:
@@ -146,14 +147,14 @@ def _parse_row(row: dict, patrol: dict) -> dict | None:
         raise DimingError(f"{headings['patrolled_on']}: {day} 不在巡查期 {patrol['starts_on']}—{patrol['ends_on']} 之内 "
                           "(date outside the patrol)")
     out["patrolled_on"] = day.isoformat()
-    action = _text(row.get("action"))
+    action = _text(row.get("action"), headings["action"])
     if action is not None and action not in SIGN_ACTIONS:
         raise DimingError(f"{headings['action']}: 未知处理 {action!r}; 可选 {'、'.join(SIGN_ACTIONS)}")
     if condition != "完好" and action in (None, "无需处理"):
         raise DimingError(f"{headings['action']}: 路牌{condition}, 须填写处理 (清洗、扶正、更换、新设或上报市局)")
     out["action"] = action
     for f in ("photo", "patroller", "notes"):
-        out[f] = _text(row.get(f))
+        out[f] = _text(row.get(f), headings[f])
     return out
 
 

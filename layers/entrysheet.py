@@ -5,6 +5,8 @@ headings.
 """
 from __future__ import annotations
 
+import math
+
 
 def write_entry_sheet(path, *, title: str, lines: list[str], key_columns, entry_columns, rows: list[dict],
                       choices: dict, date_field: str, date_range: tuple[str, str], widths: dict,
@@ -92,3 +94,25 @@ def write_entry_sheet(path, *, title: str, lines: list[str], key_columns, entry_
     ws.protection.formatRows = False
     ws.protection.insertRows = False  # more new features than the blank rows: rows may be inserted
     book.save(path)
+
+
+def blank(value) -> bool:
+    """Whether a cell read back holds nothing."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def cell_text(value, label: str):
+    """A cell read back as trimmed text, None when blank; the quote a written sheet put before
+    = + - @ is taken off again. Control characters are refused, as in every import."""
+    if blank(value):
+        return None
+    from diming.errors import DimingError
+    from diming.layers.exports import restore
+    from diming.layers.imports import refuse_control
+
+    text = restore(str(value).strip())
+    try:
+        refuse_control(text)
+    except ValueError as exc:
+        raise DimingError(f"{label}: {exc}") from None
+    return text

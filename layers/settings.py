@@ -51,6 +51,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "联检实测位置离界线超过此距离视为录入错误 (a measured position this far from its line is refused, m)"),
     Setting("marker_id_pattern", str, r"^(?P<line>\d{4})(?P<seq>\d{3})(?P<type>[QABCDE])$",
             "界桩编号格式 (regular expression; groups line/seq/type; default GB/T 17796)"),
+    Setting("xlsx_max_part_mb", int, 1000,
+            "导入 XLSX 时任一部件解压后的上限 (MB): larger files are refused before they are unpacked"),
+    Setting("xlsx_max_rows", int, 1_048_576, "导入 XLSX 工作表的最多行数 (Excel's own limit by default)"),
     Setting("basemap", str, "none", "地图底图 (none, osm, tianditu, or an XYZ URL template)"),
     # road signs, sign patrols, the abnormal-roads survey
     Setting("sign_road_tolerance_m", float, 50.0, "路牌距所属道路中心线容差 (sign.far-from-road, m)"),
@@ -110,11 +113,70 @@ def parse(key: str, raw: str):
 
         compile_pattern(value)
     if key == "marker_id_pattern":
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise DimingError(f"设置项 {key}: 不是有效的正则表达式 ({exc})") from None
+        marker_pattern(value)
     return value
+
+
+MAX_VARIABLE_REPEATS = 4
+
+
+def marker_pattern(text: str) -> re.Pattern:
+    """The compiled ``marker_id_pattern``, refused when it could backtrack catastrophically.
+
+    A pattern is refused when a repeated part could match the same text in more than one way — a
+    repeat of varying width inside a repeat (``(\\d+)+``), an alternative inside a repeat
+    (``(a|ab)*``) — or when it uses a back-reference: those take time exponential in the length of
+    the id. Checked when the setting is set and again when it is used, as a project edited by another
+    program may carry any text.
+    """
+    try:
+        compiled = re.compile(text)
+    except re.error as exc:
+        raise DimingError(f"设置项 marker_id_pattern: 不是有效的正则表达式 ({exc})") from None
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # Python 3.10
+        import sre_parse
+    problem = _backtracking(sre_parse.parse(text), sre_parse)
+    if problem:
+        raise DimingError(f"设置项 marker_id_pattern: {text!r} 可能回溯失控 ({problem}; catastrophic "
+                          "backtracking), 请改写, 如 ^(?P<line>\\d{4})(?P<seq>\\d{3})(?P<type>[QABCDE])$")
+    return compiled
+
+
+def _backtracking(pattern, c, inside_repeat: bool = False, count: list | None = None) -> str | None:
+    """Why the parsed ``pattern`` may backtrack catastrophically, or None. Inside a repeated part
+    (``+``, ``*``, ``{2,}`` …) only parts of fixed width may appear; a pattern may have at most
+    :data:`MAX_VARIABLE_REPEATS` repeats of varying width (each multiplies the work by the id's length)."""
+    count = [0] if count is None else count
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)}
+    for op, arg in pattern:
+        problem = None
+        if op in (c.GROUPREF, c.GROUPREF_EXISTS):
+            return "反向引用 (back-reference)"
+        if op in repeats:
+            low, high, body = arg
+            if low != high:
+                if inside_repeat:
+                    return "重复中又有可变次数的重复 (nested quantifier)"
+                count[0] += 1
+                if count[0] > MAX_VARIABLE_REPEATS:
+                    return f"可变次数的重复超过 {MAX_VARIABLE_REPEATS} 处 (too many quantifiers)"
+            problem = _backtracking(body, c, inside_repeat or high > 1, count)
+        elif op == c.BRANCH:
+            if inside_repeat:
+                return "重复中有多选一 (alternation inside a quantifier)"
+            for branch in arg[1]:
+                problem = problem or _backtracking(branch, c, inside_repeat, count)
+        elif op == c.SUBPATTERN:
+            problem = _backtracking(arg[-1], c, inside_repeat, count)
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            problem = _backtracking(arg[1], c, inside_repeat, count)
+        elif op == getattr(c, "ATOMIC_GROUP", None):
+            problem = _backtracking(arg, c, inside_repeat, count)
+        if problem:
+            return problem
+    return None
 
 
 def get_settings(project) -> dict:

@@ -145,10 +145,12 @@ def test_an_update_heals_a_default_another_program_left_empty(project, tmp_path)
     with store.transaction(project, by="测试员") as tx:
         tx.update("roads", "R3", {"width_m": 12.0})
     result = import_layer(project, "roads", _register(tmp_path), mode="upsert")  # the register again
-    assert result.updated == 3 and result.defaults == {"status": 2}
+    # R3's status was healed by the edit; the two others get it now, as an update, audited
+    assert (result.updated, result.unchanged, result.defaults) == (2, 1, {"status": 2})
     assert list(store.read_layer(project, "roads")["status"]) == ["in_use"] * 3
     assert run_check(project, ["field.invalid"]) == []
-    assert store.audit_rows(project, layer="roads", key="R3")[-2]["after"]["status"] == "in_use"
+    assert store.audit_rows(project, layer="roads", key="R3")[-1]["after"]["status"] == "in_use"
+    assert store.audit_rows(project, layer="roads", key="R1")[-1]["after"]["status"] == "in_use"
 
 
 def test_heritage_import_without_status_fills_and_reports_it(project, tmp_path, run):

@@ -247,7 +247,7 @@ def test_import_application_form(names_project, run, tmp_path):
     assert "bad.xlsx: 第 2 行, 字段 width_m" in result.output
     assert "bad.xlsx: 第 3 行, 字段 name" in result.output
     assert "bad.xlsx: 第 4 行, 字段 geometry" in result.output
-    assert "bad.xlsx: 第 5 行: 宽度 -5.0 应为正数" in result.output
+    assert "bad.xlsx: 第 5 行, 字段 width_m: -5 不能为负" in result.output
     assert len(read_layer(names_project, "road_proposals")) == 2  # nothing half-written
 
 

@@ -1,6 +1,6 @@
 import click
 
-from diming.cli.options import echo_json, source_options, text_or_json
+from diming.cli.options import DATE, echo_json, source_options, text_or_json
 
 
 @click.group()
@@ -22,7 +22,7 @@ def cli():
 @click.option("--location", help="位置描述.")
 @click.option("--district", help="所属政区代码.")
 @click.option("--status", type=click.Choice(["in_use", "historical", "delisted"]), default="in_use", show_default=True)
-@click.option("--listed-on", help="公布日期 YYYY-MM-DD.")
+@click.option("--listed-on", type=DATE, help="公布日期 YYYY-MM-DD.")
 @click.pass_obj
 def add(obj, name, lon, lat, **fields):
     """列入名录: 标准地名 NAME at --lon/--lat."""

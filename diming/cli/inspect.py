@@ -1,6 +1,6 @@
 import click
 
-from diming.cli.options import echo_json, text_or_json
+from diming.cli.options import DATE, echo_json, text_or_json
 
 
 @click.group()
@@ -22,8 +22,8 @@ def _split(text):
 @click.option("--name", required=True, help="轮次名称, e.g. 第七轮2024年度.")
 @click.option("--lines", help="界线编号, comma separated (L1,L2,…).")
 @click.option("--counties", help="或: 这些区划的全部界线 (every line of these division codes, comma separated).")
-@click.option("--starts", help="开始日期 YYYY-MM-DD (default: 1 January of YEAR).")
-@click.option("--ends", help="结束日期 YYYY-MM-DD (default: 31 December of YEAR).")
+@click.option("--starts", type=DATE, help="开始日期 YYYY-MM-DD (default: 1 January of YEAR).")
+@click.option("--ends", type=DATE, help="结束日期 YYYY-MM-DD (default: 31 December of YEAR).")
 @click.pass_obj
 def round_new(obj, year, name, lines, counties, starts, ends):
     """新建联检轮次 (open a round for YEAR)."""

@@ -1,6 +1,6 @@
 import click
 
-from diming.cli.options import echo_json, text_or_json
+from diming.cli.options import DATE, echo_json, text_or_json
 
 
 @click.group()
@@ -58,7 +58,7 @@ def _print_findings(findings):
 @click.argument("key")
 @click.option("--to", "to", required=True, help="目标状态: submitted, in_review, public_notice, approved, filed, "
               "announced, sign_ordered, sign_installed, sign_verified, rejected, withdrawn.")
-@click.option("--date", "on", help="办理日期 YYYY-MM-DD (default: today).")
+@click.option("--date", "on", type=DATE, help="办理日期 YYYY-MM-DD (default: today).")
 @click.option("--assessment", help="综合评估报告 (reference).")
 @click.option("--expert-review", help="专家论证报告 (reference).")
 @click.option("--consultation", help="征求意见报告 (reference).")
@@ -87,7 +87,7 @@ def advance(obj, key, to, on, assessment, expert_review, consultation, authority
 @click.option("--district", help="只看此政区 (code prefix).")
 @click.option("--batch", help="只看此批次, e.g. 2024H2.")
 @click.option("--overdue", is_flag=True, help="只看逾期的.")
-@click.option("--today", help="按此日期计算逾期 (default: today).")
+@click.option("--today", type=DATE, help="按此日期计算逾期 (default: today).")
 @text_or_json
 @click.pass_obj
 def list_(obj, state, district, batch, overdue, today, fmt):
@@ -133,7 +133,7 @@ def show(obj, key, fmt):
 
 
 @cli.command()
-@click.option("--today", help="按此日期计算 (default: today).")
+@click.option("--today", type=DATE, help="按此日期计算 (default: today).")
 @text_or_json
 @click.pass_obj
 def overdue(obj, today, fmt):
@@ -186,7 +186,7 @@ def rename(obj, road_id, new_name, reason, override, measures):
 @cli.command()
 @click.argument("road_id")
 @click.option("--reason", required=True, help="销名原因.")
-@click.option("--date", "on", help="销名日期 (default: today).")
+@click.option("--date", "on", type=DATE, help="销名日期 (default: today).")
 @click.option("--override", is_flag=True, help="保护名录中的名称确需销名.")
 @click.option("--measures", help="保护措施 (required with --override).")
 @click.pass_obj
