@@ -1,13 +1,21 @@
 """Write a synthetic national-scale diming project for the ``diming check`` benchmark.
 
-    python benchmarks/make_national.py national.gpkg --roads 1000000 --towns 40000 --markers 100000
+    python benchmarks/make_national.py national.gpkg --roads 1000000 --towns 40000 --markers 100000 \
+        --signs 1000000 --survey 200000 --places 2000000
 
 Towns are the cells of a jittered lattice spanning 100–120°E, 25–40°N (so the data crosses seven
 Gauss-Krüger zones); neighbours share their edge vertices exactly, so they form a coverage.
 Counties are 4 × 4 blocks of towns, cut from the same lattice; boundary lines run along the county
 edges and carry the markers. Road names are drawn from character and 通名 frequency lists, so
 duplicates and homophones occur as they do in real gazetteers, and a few more are seeded; so are
-town overlaps and gaps, markers off their line, bad numbers and sequence gaps.
+town overlaps and gaps, markers off their line, bad numbers and sequence gaps. Road signs stand
+5 m from the start of their road (one per road, then more on random roads), some with wrong text,
+lower-case pinyin or 200 m away, some roads without one; a patrol visited a tenth of them and found
+a few broken. Survey lines mostly follow a road under its name; some run off the named roads, some
+carry a developer's name.
+town overlaps and gaps, markers off their line, bad numbers and sequence gaps. The gazetteer
+(``--places``) holds every town as a 乡级行政区 name and, in villages of the towns, village
+committees, natural villages, hills, streams (lines) and bridges, named from the same lists.
 
 Features are written in one transaction with a single audit row (a bulk load, not an edit
 history): per-feature audit rows would double the file and the write time without changing what
@@ -99,6 +107,101 @@ def names(rng, count):
     generic = rng.choice([g for g, _ in GENERICS], size=count, p=np.array([p for _, p in GENERICS]) / 1.0)
     modifier = np.where(rng.random(count) < 0.08, rng.choice(list(MODIFIERS), size=count), "")
     return np.char.add(np.char.add(np.char.add(first, second), modifier), generic)
+
+
+def road_signs(rng, road_lines, road_names, count):
+    """Signs 5 m from the start of their road, text and sign spelling as they should be (spelled
+    once per distinct name), except seeded wrong texts, lower-case pinyin, far signs and roads
+    left without a sign; and a patrol's records for a tenth of them, a few broken."""
+    from diming.geonames.pinyin import sign
+
+    n_roads = len(road_lines)
+    on = np.concatenate([np.arange(min(count, n_roads)), rng.integers(0, n_roads, size=max(0, count - n_roads))])
+    unsigned = rng.choice(min(count, n_roads), size=min(1000, count // 100), replace=False)
+    on[unsigned] = (on[unsigned] + 1) % n_roads  # those roads lose their sign to the next one
+    start = shapely.get_coordinates(shapely.get_point(road_lines[on], 0))
+    start[:, 1] += 0.00005
+    far = rng.choice(count, size=min(100, count), replace=False)
+    start[far, 1] += 0.002
+    texts = road_names[on].copy()
+    distinct, inverse = np.unique(road_names.astype(str), return_inverse=True)
+    spelled = np.array([sign(n) for n in distinct], dtype=object)
+    pinyins = spelled[inverse][on]
+    for k in rng.choice(count, size=min(100, count), replace=False):
+        texts[k] = texts[k][:-1] + "街" if not texts[k].endswith("街") else texts[k][:-1] + "路"
+    lower = rng.choice(count, size=min(100, count), replace=False)
+    pinyins[lower] = [p.lower() for p in pinyins[lower]]
+    ids = [f"P{i:07d}" for i in range(count)]
+    signs = {"sign_id": ids, "road_id": [f"R{i:07d}" for i in on], "text": list(texts), "pinyin": list(pinyins),
+             "sign_type": ["路牌"] * count, "condition": ["完好"] * count}
+    visited = rng.choice(count, size=count // 10, replace=False)
+    broken = set(rng.choice(visited, size=min(200, len(visited)), replace=False).tolist())
+    records = [(f"2024-1/{ids[k]}", "2024-1", ids[k], "2024-05-01", "损毁" if k in broken else "完好",
+                "上报市局" if k in broken else "无需处理") for k in visited.tolist()]
+    return signs, shapely.points(start), records
+
+
+def survey_lines(rng, road_lines, road_names, road_district, count):
+    """Survey lines: most along a road, under its name; 5 % moved 0.003° off any named road
+    (有路无名), 5 % under a developer's name (擅自命名)."""
+    pick = rng.integers(0, len(road_lines), size=count)
+    shift = np.where(rng.random(count) < 0.05, 0.003, 0.0)
+    coords = shapely.get_coordinates(road_lines[pick]).reshape(count, 2, 2)
+    coords[:, :, 1] += shift[:, None]
+    lines = shapely.multilinestrings(shapely.linestrings(coords), indices=np.arange(count))
+    observed = road_names[pick].copy()
+    observed[shift > 0] = None
+    developer = rng.random(count) < 0.05
+    observed[developer] = [f"金{SPECIFIC_CHARS[k % 60]}华府路" for k in range(int(developer.sum()))]
+    survey = {"survey_id": [f"MP{i:07d}" for i in range(count)], "observed_names": list(observed),
+              "district": list(road_district[pick]), "source": ["benchmark"] * count}
+    return survey, lines
+
+
+# gazetteer categories of the names in villages, their shares and 通名
+PLACE_KINDS = (("群众自治组织", 0.15, "村"), ("22200", 0.55, "庄"), ("陆地地形", 0.1, "山"), ("陆地水系", 0.1, "河"),
+               ("交通运输设施", 0.1, "桥"))
+
+
+def gazetteer(rng, towns, tcodes, count):
+    """Gazetteer rows and geometry: every town as a 乡级行政区 name, then ``count`` names in
+    villages of random towns (points; streams as short lines), ids after place_id_pattern."""
+    n_towns = len(towns)
+    count = max(count - n_towns, 0)
+    town_of = rng.integers(0, n_towns, size=count)
+    kinds = rng.choice(len(PLACE_KINDS), size=count, p=[k[1] for k in PLACE_KINDS])
+    category = np.array([k[0] for k in PLACE_KINDS], dtype=object)[kinds]
+    generic = np.array([k[2] for k in PLACE_KINDS])[kinds]
+    village = np.char.add(tcodes[town_of], np.char.zfill(rng.integers(200, 230, size=count).astype(str), 3))
+    # 专名 of three characters from a pool of 400,000, drawn evenly: across the country names repeat
+    # (as 王庄 and 石门村 do), within a county seldom (a few thousand clashes in two million names)
+    chars = np.array(list(dict.fromkeys(SPECIFIC_CHARS)))
+    pool = np.char.add(np.char.add(rng.choice(chars, size=400_000), rng.choice(chars, size=400_000)),
+                       rng.choice(chars, size=400_000))
+    specific = pool[rng.integers(0, len(pool), size=count)]
+    code = np.where(np.char.str_len(category.astype(str)) == 5, category.astype(str), "00000")
+    # the sequence number counts within the village and category (6 digits, as the pattern wants)
+    import pandas as pd
+
+    seq = np.char.zfill((pd.Series(np.char.add(village, code)).groupby(np.char.add(village, code)).cumcount()
+                         .to_numpy() + 1).astype(str), 6)
+    ids = np.char.add(np.char.add(village, code), seq)
+    bounds = shapely.bounds(towns[town_of])
+    u = rng.uniform(0.2, 0.8, size=(count, 2))
+    x = bounds[:, 0] + u[:, 0] * (bounds[:, 2] - bounds[:, 0])
+    y = bounds[:, 1] + u[:, 1] * (bounds[:, 3] - bounds[:, 1])
+    geoms = shapely.points(x, y).astype(object)
+    streams = np.flatnonzero(category == "陆地水系")
+    lines = shapely.linestrings(np.stack([np.column_stack([x[streams], y[streams]]),
+                                          np.column_stack([x[streams] + 0.01, y[streams] + 0.003])], axis=1))
+    geoms[streams] = shapely.multilinestrings(lines, indices=np.arange(len(streams)))
+    town_points = shapely.point_on_surface(towns)
+    rows = {"place_id": [f"{c}21500000001" for c in tcodes] + list(ids),
+            "name": [f"镇{c}" for c in tcodes] + list(np.char.add(specific, generic)),
+            "category": ["21500"] * n_towns + list(category),
+            "district": list(tcodes) + list(village), "in_use": ["current"] * (n_towns + count),
+            "meaning": ["以驻地得名"] * (n_towns + count)}
+    return rows, np.concatenate([town_points.astype(object), geoms])
 
 
 def main():
@@ -201,6 +304,9 @@ def main():
     heritage = {"heritage_id": [f"BH-{i:05d}" for i in range(n_her)], "name": list(names(rng, n_her)),
                 "category": ["历史地名"] * n_her, "status": ["historical"] * n_her}
     her_geoms = shapely.line_interpolate_point(road_lines[her_pick], 0.5, normalized=True)
+    signs, sign_geoms, patrol_records = road_signs(rng, road_lines, road_names, args.signs)
+    survey, survey_geoms = survey_lines(rng, road_lines, road_names, road_district, args.survey)
+    places, place_geoms = gazetteer(rng, towns, tcodes, args.places)
     print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
 
     init_project(args.path, overwrite=True)
@@ -218,8 +324,16 @@ def main():
         bulk_insert(tx, "roads", roads, road_geoms)
         bulk_insert(tx, "road_proposals", proposals, prop_geoms)
         bulk_insert(tx, "heritage_names", heritage, her_geoms)
+        bulk_insert(tx, "road_signs", signs, sign_geoms)
+        bulk_insert(tx, "road_survey", survey, survey_geoms)
+        tx.insert("sign_patrols", [{"patrol_id": "2024-1", "name": "2024年路牌巡查", "districts": '["1"]',
+                                    "starts_on": "2024-01-01", "ends_on": "2024-12-31", "status": "active"}])
+        tx.con.executemany("INSERT INTO sign_patrol_records (record_id, patrol_id, sign_id, patrolled_on, condition, "
+                           "action) VALUES (?, ?, ?, ?, ?, ?)", patrol_records)
+        bulk_insert(tx, "place_names", places, place_geoms)
         tx.log("bulk-load", note=f"benchmarks/make_national.py: {args.roads} roads, {len(towns)} towns, "
-                                 f"{int(keep.sum())} markers")
+                                 f"{int(keep.sum())} markers, {args.signs} signs, {args.survey} survey lines, "
+                                 f"{len(place_geoms)} gazetteer names")
     print(f"wrote {args.path} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
@@ -229,5 +343,8 @@ if __name__ == "__main__":
     parser.add_argument("--roads", type=int, default=1_000_000)
     parser.add_argument("--towns", type=int, default=40_000)
     parser.add_argument("--markers", type=int, default=100_000)
+    parser.add_argument("--signs", type=int, default=1_000_000)
+    parser.add_argument("--survey", type=int, default=200_000, help="survey lines (road_survey)")
+    parser.add_argument("--places", type=int, default=2_000_000, help="gazetteer names (towns included)")
     args = parser.parse_args()
     main()

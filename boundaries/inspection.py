@@ -12,6 +12,8 @@ import json
 import math
 
 from diming.errors import DimingError
+from diming.layers.dates import date_option as _date
+from diming.layers.entrysheet import blank as _blank, cell_text as _text
 from diming.layers.schema import INSPECTION_ACTIONS, MARKER_CONDITIONS
 
 # what an inspector may enter; 未检 (not inspected) is what an empty row means
@@ -31,6 +33,16 @@ ENTRY_COLUMNS = (
     ("measured_y", "实测Y(东)或纬度"), ("measured_crs", "实测坐标系EPSG"), ("action", "处理意见"),
     ("inspectors_left", "左侧检查人"), ("inspectors_right", "右侧检查人"), ("photos", "照片"), ("notes", "备注"),
 )
+
+
+def condition_note(round_id: str) -> str:
+    """The audit note of a marker's condition changed by the results of round ``round_id``."""
+    return f"联检 {round_id}: 现状随最新检查记录更新"
+
+
+def new_marker_note(round_id: str) -> str:
+    """The audit note of a marker added by the results of round ``round_id`` (新设)."""
+    return f"联检 {round_id}: 新设界桩"
 
 
 def _rounds(project):
@@ -137,32 +149,6 @@ def marker_history(project, marker_id: str) -> list[dict]:
 
 # --- validating and recording results -------------------------------------------------------------
 
-def _date(value, label: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip().split(" ")[0].rstrip("日")  # a date-time's date; 2024年6月1日 too
-    for sep in ("/", ".", "年", "月"):
-        text = text.replace(sep, "-")
-    try:
-        y, m, d = (int(p) for p in text.split("-"))
-        return dt.date(y, m, d)
-    except ValueError:
-        raise DimingError(f"{label}: {value!r} 不是日期 (expected YYYY-MM-DD)") from None
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
-
-
-def _text(value):
-    """Trimmed text, None when blank; the quote a written sheet put before = + - @ is taken off again."""
-    if _blank(value):
-        return None
-    from diming.layers.exports import restore
-
-    return restore(str(value).strip())
 
 
 def _number(value, label: str):
@@ -206,10 +192,10 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
     # the CRS column comes pre-filled, so it alone does not make a row entered
     if all(_blank(row.get(f)) for f, _ in ENTRY_COLUMNS if f != "measured_crs"):
         return None
-    out = {"marker_id": _text(row.get("marker_id"))}
+    out = {"marker_id": _text(row.get("marker_id"), "界桩编号")}
     if out["marker_id"] is None:
         raise DimingError("界桩编号: 为空 (no marker number)")
-    condition = _text(row.get("condition"))
+    condition = _text(row.get("condition"), headings["condition"])
     if condition is None:
         raise DimingError(f"{headings['condition']}: 为空 (condition missing)")
     if condition not in ENTRY_CONDITIONS:
@@ -222,7 +208,7 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
         raise DimingError(f"{headings['inspected_on']}: {day} 不在本轮 {rnd['starts_on']}—{rnd['ends_on']} 之内 "
                           "(date outside the round)")
     out["inspected_on"] = day.isoformat()
-    action = _text(row.get("action"))
+    action = _text(row.get("action"), headings["action"])
     if action is not None and action not in INSPECTION_ACTIONS:
         raise DimingError(f"{headings['action']}: 未知处理意见 {action!r}; 可选 {'、'.join(INSPECTION_ACTIONS)}")
     out["action"] = action
@@ -236,14 +222,34 @@ def _parse_row(row: dict, rnd: dict) -> dict | None:
     if out["measured_x"] is not None and out["measured_crs"] is None:
         raise DimingError(f"{headings['measured_crs']}: 为空 (the CRS of the measured position is needed)")
     for f in ("inspectors_left", "inspectors_right", "photos", "notes"):
-        out[f] = _text(row.get(f))
+        out[f] = _text(row.get(f), headings[f])
     return out
+
+
+def _new_marker(row: dict, record: dict, rnd: dict) -> dict:
+    """The marker a row of the sheet's blank rows adds: found or set in the field (新设)."""
+    from diming.layers.schema import MARKER_TYPES
+
+    headings = dict(KEY_COLUMNS)
+    line_id = _text(row.get("line_id"), headings["line_id"])
+    if line_id not in rnd["line_ids"]:
+        raise DimingError(f"{headings['line_id']}: {line_id!r} 不是本轮界线 (a new marker needs a line of the round: "
+                          f"{', '.join(rnd['line_ids'])})")
+    if record["measured_x"] is None:
+        raise DimingError(f"{dict(ENTRY_COLUMNS)['measured_x']}: 新设界桩须填实测位置 (a new marker needs its position)")
+    marker_type = _text(row.get("marker_type"), headings["marker_type"])
+    if marker_type is not None and marker_type not in MARKER_TYPES:
+        raise DimingError(f"{headings['marker_type']}: 未知类型 {marker_type!r}; 可选 {'、'.join(MARKER_TYPES)}")
+    return {"marker_id": record["marker_id"], "line_id": line_id, "marker_type": marker_type,
+            "material": _text(row.get("material"), headings["material"]),
+            "location": _text(row.get("location"), headings["location"])}
 
 
 def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
     """Displacement (m, in the marker's GK zone) of each measured record; errors for far-off positions.
 
     Returns {index: error message} for positions farther than ``limit_m`` from the marker's line.
+    A new marker has no registered position: its measured one becomes it.
     """
     import shapely
     from shapely.geometry import Point
@@ -252,9 +258,9 @@ def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
 
     problems = {}
     for i, r in enumerate(records):
-        marker = markers.loc[r["marker_id"]]
-        r["line_id"] = marker.line_id
-        registered = marker.geometry
+        new = r.get("new_marker")
+        registered = None if new else markers.loc[r["marker_id"]].geometry
+        r["line_id"] = new["line_id"] if new else markers.loc[r["marker_id"]].line_id
         if r["measured_x"] is None:
             r["displacement_m"] = None
             r["geometry"] = registered
@@ -263,6 +269,8 @@ def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
         if not (math.isfinite(lon) and math.isfinite(lat)):
             problems[i] = "实测位置无法换算 (cannot transform the measured position)"
             continue
+        if new:
+            registered = Point(lon, lat)
         epsg = gk_epsg(gk_zone(registered.x))
         rx, ry = from_lonlat(registered.x, registered.y, epsg)
         mx, my = from_lonlat(lon, lat, epsg)
@@ -272,7 +280,7 @@ def _measure(records: list[dict], markers, lines, limit_m: float) -> dict:
             problems[i] = (f"实测位置距界线 {to_line:,.0f} 米, 超过 {limit_m:g} 米 "
                            "(measured position far outside the line; wrong CRS or swapped X/Y?)")
             continue
-        r["displacement_m"] = round(math.hypot(mx - rx, my - ry), 3)
+        r["displacement_m"] = round(math.hypot(mx - rx, my - ry), 3)  # 0 for a new marker: it is registered here
         r["geometry"] = Point(lon, lat)
     return problems
 
@@ -302,10 +310,16 @@ def validate_results(project, round_id: str, rows: list[dict]) -> tuple[list[dic
         if record is None:
             continue
         marker_id = record["marker_id"]
-        if marker_id not in markers.index:
-            problems.append(f"{where} 界桩编号: 未知界桩 {marker_id} (unknown marker)")
+        if marker_id not in markers.index and record["condition"] != "新设":
+            problems.append(f"{where} 界桩编号: 未知界桩 {marker_id} (unknown marker; 新设界桩的状况填 新设)")
             continue
-        if markers.loc[marker_id, "line_id"] not in rnd["line_ids"]:
+        if marker_id not in markers.index:
+            try:
+                record["new_marker"] = _new_marker(row, record, rnd)
+            except DimingError as exc:
+                problems.append(f"{where} {exc}")
+                continue
+        elif markers.loc[marker_id, "line_id"] not in rnd["line_ids"]:
             problems.append(f"{where} 界桩编号: {marker_id} 所在界线 {markers.loc[marker_id, 'line_id']} "
                             f"不在轮次 {round_id} 中 (marker not in the round)")
             continue
@@ -325,16 +339,28 @@ def record_results(project, round_id: str, records: list[dict], *, by=None, note
     """Write validated records (from :func:`validate_results`) in one transaction.
 
     A record already present for the marker in this round is updated when it differs and left alone
-    when it is the same. Each touched marker's ``condition`` is then set from its latest record.
-    Returns counts ``{"added", "changed", "unchanged"}``.
+    when it is the same. A record of a marker found or set in the field (新设, not yet in the project)
+    adds the marker at its measured position. Each touched marker's ``condition`` is then set from
+    its latest record. Returns counts ``{"added", "changed", "unchanged", "new_markers"}``.
     """
     from diming.layers.schema import LAYERS
     from diming.layers.store import transaction
 
+    from diming.layers.crs import is_gk_epsg
+
     fields = LAYERS["inspections"].field_names
-    counts = {"added": 0, "changed": 0, "unchanged": 0}
+    counts = {"added": 0, "changed": 0, "unchanged": 0, "new_markers": 0}
     with transaction(project, by=by) as tx:
         for r in records:
+            new = r.get("new_marker")
+            if new and tx.get("boundary_markers", r["marker_id"]) is None:
+                plane = is_gk_epsg(r["measured_crs"])  # registered plane coordinates only from a GK survey
+                tx.insert("boundary_markers", [new | {
+                    "x": r["measured_x"] if plane else None, "y": r["measured_y"] if plane else None,
+                    "plane_crs": r["measured_crs"] if plane else None, "condition": "新设",
+                    "installed_on": r["inspected_on"], "geometry": r["geometry"]}],
+                    note=new_marker_note(round_id))
+                counts["new_markers"] += 1
             key = f"{round_id}/{r['marker_id']}"
             record = {f: r.get(f) for f in fields} | {"inspection_id": key, "round_id": round_id,
                                                      "geometry": r["geometry"]}
@@ -356,8 +382,7 @@ def record_results(project, round_id: str, records: list[dict], *, by=None, note
                 "ORDER BY inspected_on DESC, fid DESC LIMIT 1", (marker_id,)).fetchone()
             current = tx.get("boundary_markers", marker_id)
             if latest and current["condition"] != latest[0]:
-                tx.update("boundary_markers", marker_id, {"condition": latest[0]},
-                          note=f"联检 {round_id}: 现状随最新检查记录更新")
+                tx.update("boundary_markers", marker_id, {"condition": latest[0]}, note=condition_note(round_id))
     return counts
 
 
@@ -368,7 +393,10 @@ def _same(a, b) -> bool:
 
 
 def import_results(project, round_id: str, path, *, by=None) -> dict:
-    """Bring a filled field sheet (XLSX or CSV) back: validate every row, then write all or nothing."""
+    """Bring a filled field sheet (XLSX or CSV) back: validate every row, then write all or nothing.
+
+    Returns the counts of :func:`record_results` with ``rows`` and ``displaced``: the markers whose
+    measured displacement exceeds ``tolerance_m`` (the ``displacement_tolerance_m`` setting)."""
     from pathlib import Path
 
     from diming.boundaries.sheetio import read_sheet
@@ -379,4 +407,9 @@ def import_results(project, round_id: str, path, *, by=None) -> dict:
     if problems:
         raise DimingError(f"{path}: {len(problems)} 处错误, 未写入任何记录 (nothing written): " + "; ".join(problems))
     counts = record_results(project, round_id, records, by=by, note=f"导入 {path.name}")
-    return counts | {"rows": len(records)}
+    from diming.layers.settings import get_settings
+
+    tolerance = get_settings(project)["displacement_tolerance_m"]
+    displaced = [{"marker_id": r["marker_id"], "displacement_m": r["displacement_m"]} for r in records
+                 if r["displacement_m"] is not None and r["displacement_m"] > tolerance]
+    return counts | {"rows": len(records), "tolerance_m": tolerance, "displaced": displaced}

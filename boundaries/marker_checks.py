@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from diming.findings import Finding, related
+from diming.layers.settings import marker_pattern
 
 RULES = {"marker.off-line": "error", "marker.unknown-line": "error", "marker.duplicate-id": "error",
          "marker.bad-id": "warning", "marker.sequence-gap": "warning"}
@@ -17,7 +18,7 @@ TYPE_LETTERS = {"Q": "单立", "A": "同号双立", "B": "同号双立", "C": "�
 def check(data, rules=frozenset(RULES)) -> list[Finding]:
     markers = _columns(data.layer("boundary_markers"), "marker_id", "line_id", "marker_type")
     lines = _columns(data.layer("boundary_lines"), "line_id", "name")
-    pattern = re.compile(data.settings["marker_id_pattern"])
+    pattern = marker_pattern(data.settings["marker_id_pattern"])
     parsed = {}
     bad = []  # the numbers are parsed for the other rules whether or not marker.bad-id is asked for
     for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]):

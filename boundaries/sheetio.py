@@ -1,12 +1,12 @@
 """Reading a filled field sheet (XLSX or CSV) back into rows keyed by field name.
 
-Columns are found by their headings (those of :mod:`diming.boundaries.inspection`), on the first row
-that holds ``界桩编号``; the rows above it (title, round) are ignored. Cells are returned as given;
-:func:`diming.boundaries.inspection.validate_results` judges them.
+Columns are found by their headings (by default those of :mod:`diming.boundaries.inspection`; a sign
+patrol sheet passes its own), on the first row that holds the key column's heading (``界桩编号``);
+the rows above it (title, round) are ignored. Cells are returned as given; the caller's
+``validate_results`` judges them.
 """
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -15,23 +15,23 @@ from diming.errors import DimingError
 HEADER_SEARCH_ROWS = 10
 
 
-def _fields_by_heading() -> dict:
+def _inspection_columns() -> tuple:
     from diming.boundaries.inspection import ENTRY_COLUMNS, KEY_COLUMNS
 
-    return {heading: field for field, heading in KEY_COLUMNS + ENTRY_COLUMNS}
+    return KEY_COLUMNS + ENTRY_COLUMNS
 
 
-def _rows_from_table(path: Path, table: list[list]) -> list[dict]:
-    by_heading = _fields_by_heading()
+def _rows_from_table(path: Path, table: list[list], columns, required) -> list[dict]:
+    by_heading = {heading: field for field, heading in columns}
+    key_heading = dict(columns)[required[0]]
     for index, cells in enumerate(table[:HEADER_SEARCH_ROWS]):
         headings = [str(c).strip() if c is not None else "" for c in cells]
-        if "界桩编号" in headings:
+        if key_heading in headings:
             break
     else:
-        raise DimingError(f"{path}: 找不到表头 (no heading row with 界桩编号 in the first {HEADER_SEARCH_ROWS} rows)")
+        raise DimingError(f"{path}: 找不到表头 (no heading row with {key_heading} in the first {HEADER_SEARCH_ROWS} rows)")
     columns = {i: by_heading[h] for i, h in enumerate(headings) if h in by_heading}
-    missing = [h for h, f in by_heading.items() if f in ("marker_id", "condition", "inspected_on")
-               and f not in columns.values()]
+    missing = [h for h, f in by_heading.items() if f in required and f not in columns.values()]
     if missing:
         raise DimingError(f"{path}: 缺少列 {', '.join(missing)} (missing column)")
     rows = []
@@ -44,8 +44,11 @@ def _rows_from_table(path: Path, table: list[list]) -> list[dict]:
     return rows
 
 
-def read_sheet(path) -> list[dict]:
-    """Rows of an XLSX (first sheet) or CSV (UTF-8 or GB18030, as Excel saves it) results sheet."""
+def read_sheet(path, columns=None, required=("marker_id", "condition", "inspected_on")) -> list[dict]:
+    """Rows of an XLSX (first sheet) or CSV (UTF-8 or GB18030, as Excel saves it) results sheet.
+
+    ``columns``: (field, heading) pairs, by default the inspection sheet's; ``required``: the fields
+    whose columns must be there, the key first (its heading finds the heading row)."""
     path = Path(path)
     if not path.is_file():
         raise DimingError(f"{path}: 文件不存在 (no such file)")
@@ -69,7 +72,9 @@ def read_sheet(path) -> list[dict]:
                 continue
         else:
             raise DimingError(f"{path}: 无法识别的文字编码 (not UTF-8 or GB18030)")
-        table = list(csv.reader(io.StringIO(text)))
+        from diming.layers.sources import csv_reader
+
+        table = list(csv_reader(io.StringIO(text, newline="")))
     else:
         raise DimingError(f"{path}: 只能导入 .xlsx 或 .csv (only XLSX or CSV)")
-    return _rows_from_table(path, table)
+    return _rows_from_table(path, table, columns or _inspection_columns(), required)

@@ -20,10 +20,13 @@ from diming.findings import Finding, collector_paused
 FAMILIES = (
     "diming.geonames.name_checks",
     "diming.geonames.proposal_checks",
+    "diming.geonames.gazetteer_checks",
     "diming.boundaries.area_checks",
     "diming.boundaries.line_checks",
     "diming.boundaries.marker_checks",
     "diming.boundaries.inspection_checks",
+    "diming.field_checks",
+    "diming.geonames.sign_checks",
 )
 
 
@@ -38,11 +41,13 @@ def rules() -> dict[str, str]:
 class CheckData:
     """The project's layers and settings, read once and shared by every rule."""
 
-    def __init__(self, project):
+    def __init__(self, project, chosen=None):
         from diming.layers.settings import get_settings
 
         self.project = project
         self.settings = get_settings(project)
+        # the rules this run reports: a family may skip the work of the others
+        self.rules = set(rules()) if chosen is None else set(chosen)
         self._cache: dict = {}
 
     def layer(self, name: str, where: str | None = None, params=(), *, columns=None, geometry: bool = True):
@@ -135,20 +140,20 @@ def _selected(prefixes):
     return chosen
 
 
-def run_check(project, rules_: list[str] | None = None, *, changed: bool = False, progress=None) -> list[Finding]:
-    """All findings of the chosen rules (code prefixes such as ``name`` or ``area.gap``; all when
+def run_check(project, rules: list[str] | None = None, *, changed: bool = False, progress=None) -> list[Finding]:
+    """All findings of the chosen ``rules`` (code prefixes such as ``name`` or ``area.gap``; all when
     None), with accepted exceptions marked. ``progress(step)`` is called after each rule family.
 
     A check of every rule is kept in the project as its last result; ``changed``: re-run only
     what the edits since then can affect (:mod:`diming.incremental`), and keep that result."""
     from diming import incremental
 
-    chosen = _selected(rules_)
+    chosen, every = _selected(rules), _selected(None)
     with collector_paused():
         if changed:
             findings = incremental.check_changed(project)
-            findings = findings if chosen == set(rules()) else [f for f in findings if f.rule in chosen]
-        elif chosen == set(rules()):
+            findings = findings if chosen == every else [f for f in findings if f.rule in chosen]
+        elif chosen == every:
             findings = full_check(project, progress=progress)
         else:
             findings = _families(project, chosen, progress)
@@ -172,7 +177,7 @@ def full_check(project, *, progress=None) -> list[Finding]:
 
 
 def _families(project, chosen: set, progress=None) -> list[Finding]:
-    data = CheckData(project)
+    data = CheckData(project, chosen)
     findings: list[Finding] = []
     for module_name in FAMILIES:
         module = importlib.import_module(module_name)

@@ -8,7 +8,8 @@ Seeded problems for the checks to find:
 - proposals: 环球大道 (forbidden word), 壮园街 (sounds like the protected 状元街),
   云帆路 (drawn on top of an existing road);
 - areas: two towns of 松阳区 overlap, a gap between two towns of 云溪区;
-- markers: 9103005Q lies 60 m off its line.
+- markers: 9103005Q lies 60 m off its line;
+- the gazetteer: see diming.geonames.demo_gazetteer.
 """
 from __future__ import annotations
 
@@ -257,14 +258,25 @@ def build_demo(path, *, overwrite: bool = True, today: dt.date | None = None) ->
                       "status": status, "geometry": geo(Point(*xy))}
                      for i, (name, category, batch, level, xy, meaning, status) in enumerate(heritage, start=1)]
 
+    # the village-level gazetteer and its rural campaign (geonames/demo_gazetteer.py)
+    from diming.geonames.demo_gazetteer import place_rows
+
+    places = place_rows((CITY[0], CITY[1], shapely.box(0.0, 0.0, WIDTH, HEIGHT)),
+                        {code: (COUNTIES[code], geom) for code, geom in counties.items()}, towns,
+                        lambda x, y: geo(Point(x, y)), multi, today)
+
     with transaction(path, by="demo") as tx:
         tx.insert("admin_areas", areas)
+        tx.insert("place_names", places)
         tx.insert("boundary_lines", boundary_lines)
         tx.insert("boundary_markers", markers)
         tx.insert("roads", roads)
         tx.insert("heritage_names", heritage_rows)
     for name, code, state, geom, days_ago in proposals:
         _through_procedure(path, name, code, state, geom, today - dt.timedelta(days=days_ago), today)
+    from diming.geonames.demo_signs import seed_signs
+
+    seed_signs(path, today)  # road signs, this year's sign patrol, the abnormal-roads survey
     return path
 
 
@@ -328,17 +340,31 @@ def run_demo(output="demo", echo=print) -> Path:
     output.mkdir(parents=True, exist_ok=True)
     project = build_demo(output / "diming.gpkg")
     echo(f"演示项目 {project}")
-    for row in layer_summary(project):
-        echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     _names_step(project, output, echo)
     from diming.boundaries.demo_round import run_demo_round
     from diming.maps import write_all_maps
 
     run_demo_round(project, output, echo=echo)
+    from diming.geonames.demo_signs import run_demo_signs
+    from diming.geonames.demo_gazetteer import run_demo_gazetteer
+
+    run_demo_signs(project, output, echo=echo)
+    run_demo_gazetteer(project, output, echo=echo)
+    for row in layer_summary(project):  # once everything is in, the round and its records included
+        echo(f"  {row['layer']:<18} {row['alias']:<8} {row['count']:>5}")
     findings = _check_step(project, output, echo)
     for result in write_all_maps(project, output, findings):
         echo(f"地图 {result['output']}")
+    _qgis_step(project, output, echo)
     return project
+
+
+def _qgis_step(project, output, echo):
+    """The QGIS project over the demo GeoPackage, with the check's error layer."""
+    from diming.layers.qgis_project import write_project
+
+    result = write_project(project, output / "diming.qgz", findings=output / "check.gpkg")
+    echo(f"QGIS 项目 {result['output']}")
 
 
 def _check_step(project, output, echo):
@@ -349,6 +375,7 @@ def _check_step(project, output, echo):
     findings = run_check(project)
     write(findings, "text", output / "check.txt")
     write(findings, "json", output / "check.json")
+    write(findings, "gpkg", output / "check.gpkg")
     counts = summary(findings)
     echo(f"项目检查 {output / 'check.txt'}: 错误 {counts['error']}, 警告 {counts['warning']}")
     return findings

@@ -17,9 +17,9 @@ from functools import cached_property
 from diming.errors import DimingError
 
 SEVERITIES = ("error", "warning", "info")
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 FORMATS = ("text", "json", "geojson", "gpkg")
 MEASURES = ("area_m2", "length_m", "distance_m")  # the only numbers a finding may carry
+DETAILS = ("field", "value", "allowed")  # the only other facts a finding may carry (field.invalid)
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Finding:
     related: list[dict] = field(default_factory=list)  # [{"layer", "id", "name"}]
     geometry: object = None  # shapely geometry in EPSG:4490, or None
     measures: dict = field(default_factory=dict)  # subset of MEASURES, rounded
+    details: dict = field(default_factory=dict)  # subset of DETAILS
     exception_id: str | None = None  # set when the user accepted this finding
     group: str | None = None  # what it was found from, where its keys do not say (area.gap: level|parent)
 
@@ -91,6 +92,7 @@ def as_dicts(findings: list[Finding]) -> list[dict]:
              "message": f.message, "related": f.related, "lon": lon, "lat": lat, "keys": f.keys,
              "accepted": f.accepted, "exception_id": f.exception_id}
         d.update(f.measures)
+        d.update(f.details)
         out.append(d)
     return out
 
@@ -105,17 +107,22 @@ def as_json(findings: list[Finding]) -> str:
 
 
 def as_text(findings: list[Finding]) -> str:
-    """Grouped by rule, errors first, with a summary line an officer reads at a glance."""
+    """Grouped by rule, errors first, with a summary line an officer reads at a glance. Each group is
+    headed by the rule's Chinese name (:mod:`diming.rule_names`) and its code, which ``diming accept``
+    and ``--rules`` take."""
+    from diming.layers.schema import get_layer
+    from diming.rule_names import rule_name, severity_name
+
     order = {s: i for i, s in enumerate(SEVERITIES)}
     by_rule: dict[str, list[Finding]] = {}
     for f in sorted(findings, key=lambda f: (order[f.severity], f.rule)):
         by_rule.setdefault(f.rule, []).append(f)
     lines = []
     for rule, group in by_rule.items():
-        lines.append(f"{rule} ({len(group)})")
+        lines.append(f"{rule_name(rule)} {rule} ({len(group)})")
         for f in group:
-            mark = f"已认可 {f.exception_id}" if f.accepted else SEVERITY_ZH[f.severity]
-            label = f"{f.layer} {f.id}" + (f" {f.name}" if f.name else "")
+            mark = f"已认可 {f.exception_id}" if f.accepted else severity_name(f.severity)
+            label = f"{get_layer(f.layer).alias} {f.id}" + (f" {f.name}" if f.name and f.name != f.id else "")
             lines.append(f"  [{mark}] {label}: {f.message}")
         lines.append("")
     s = summary(findings)
@@ -130,9 +137,10 @@ def as_frame(findings: list[Finding]):
 
     rows = as_dicts(findings)
     for d in rows:
-        d["related"] = json.dumps(d["related"], ensure_ascii=False)
-        d["keys"] = json.dumps(d["keys"], ensure_ascii=False)
-    columns = list(as_dicts([Finding("", "info", "", "", None, "")])[0]) + list(MEASURES)
+        for key in ("related", "keys", "value", "allowed"):  # lists, and values of any type, as JSON text
+            if key in d:
+                d[key] = json.dumps(d[key], ensure_ascii=False)
+    columns = list(as_dicts([Finding("", "info", "", "", None, "")])[0]) + list(MEASURES) + list(DETAILS)
     frame = gpd.GeoDataFrame(rows, columns=columns, geometry=[f.geometry for f in findings], crs="EPSG:4490")
     return frame
 
@@ -161,6 +169,7 @@ def write(findings: list[Finding], fmt: str, output=None) -> str | None:
 
 def _write(findings: list[Finding], fmt: str, output) -> str | None:
     from diming.layers.exports import replacing
+    from diming.layers.gpkg import GDAL_DATASET_OPTIONS
 
     if fmt == "gpkg":
         if output is None:
@@ -169,7 +178,7 @@ def _write(findings: list[Finding], fmt: str, output) -> str | None:
 
         with replacing(output) as partial:
             pyogrio.write_dataframe(as_frame(findings), partial, layer="check_findings", driver="GPKG",
-                                    geometry_type="Unknown")
+                                    geometry_type="Unknown", dataset_options=GDAL_DATASET_OPTIONS)
         return None
     text = {"text": as_text, "json": as_json, "geojson": as_geojson}[fmt](findings)
     if output is None:

@@ -7,9 +7,10 @@ triggers on the checked layers queue every insert, update and delete in ``diming
 diming or a desktop GIS. An incremental check then re-runs, per rule family, only on what the
 queued features reach, drops the stored findings of that part and adds the new ones:
 
-- names: the changed roads and proposals, old name and new, closed over every name linked to them
-  by a chain of shared clash keys (the name index's keys) — every group one of them may belong to;
-  name.protected again when proposals or the heritage list changed;
+- names: the whole name family again after an edit of a name layer (roads, proposals, heritage
+  list, gazetteer) or the areas (their keys, scopes and the prefix rule reach across a county);
+- the gazetteer, field-value and sign families: whole again after an edit of a layer they read
+  (every layer, for the field values);
 - proposals: the changed ones and those near a changed road or area;
 - areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
   are the parent of;
@@ -31,12 +32,18 @@ from functools import lru_cache
 from pathlib import Path
 
 from diming.findings import Finding
+from diming.layers.schema import LAYERS
 
-# the layers whose edits can change a finding, and the old fields a change is located by
-WATCHED = {"admin_areas": ("name", "level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
-           "boundary_markers": ("line_id",), "inspections": (), "inspection_rounds": (),
-           "roads": ("name", "status", "district"), "road_proposals": ("name", "status", "district"),
-           "heritage_names": ("name",), "settings": ()}
+# the old fields a change of these layers is located by
+_LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
+            "boundary_markers": ("line_id",)}
+# the layers whose edits can change a finding: every layer (field.invalid reads them all) and the settings
+WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
+# what the families re-run whole read: an edit of one of these layers re-runs the family
+_WHOLE = {"diming.geonames.name_checks": ("roads", "road_proposals", "heritage_names", "place_names", "admin_areas"),
+          "diming.geonames.gazetteer_checks": ("place_names",),
+          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records"),
+          "diming.field_checks": tuple(WATCHED)}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
 # past this many queued changes (a bulk import) the whole check is quicker than following each
 _MOST_CHANGES = 20_000
@@ -111,20 +118,26 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_names, _proposals, _areas, _lines, _markers, _inspection):
+    for part in (_proposals, _areas, _lines, _markers, _inspection):
         found, drop = part(data, changes)
         new += found
         if drop is not None:
             family = _FAMILY[part.__name__]
             for rule in importlib.import_module(family).RULES:
                 dropped.setdefault(rule, []).append(drop)
+    for family, layers in _WHOLE.items():
+        if any(layer in changes for layer in layers):
+            module = importlib.import_module(family)
+            new += module.check(data)
+            for rule in module.RULES:
+                dropped.setdefault(rule, []).append(lambda f: True)
     # each stored finding asks only the parts re-run for its rule's family
     gone = [f.rule in dropped and any(d(f) for d in dropped[f.rule]) for f in findings]
     keep(project, new, upto, removed=[r for r, g in zip(rowids, gone) if g])
     return [f for f, g in zip(findings, gone) if not g] + new
 
 
-_FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
+_FAMILY = {"_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
            "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks"}
 
@@ -248,67 +261,6 @@ def _read(data, layer, where, params=(), geometry=True, columns=None):
 
 def _in(values) -> str:
     return json.dumps(sorted(map(str, values)), ensure_ascii=False)
-
-
-def _names(data, changes):
-    from diming.geonames import name_checks, name_index
-    from diming.geonames.namecheck import OPEN_STATES
-
-    members = ("roads", "road_proposals")
-    if not any(layer in changes for layer in (*members, "heritage_names", "admin_areas")):
-        return [], None
-    local = name_checks._local(data)
-    if "admin_areas" in changes and _areas_move_names(data, changes):
-        found = name_checks.check(data)
-        return found, lambda f: f.rule in name_checks.RULES
-    out, drops = [], []
-    if "road_proposals" in changes or "heritage_names" in changes or "admin_areas" in changes:
-        out += name_checks.protected(data, local)
-        drops.append(lambda f: f.rule == "name.protected")
-    changed = {f"{layer}:{k}" for layer in members for k in _keys_of(changes, layer)}
-    if changed:
-        keys = {"roads": "road_id", "road_proposals": "proposal_id"}
-        now = set()
-        for layer in members:
-            now |= set(_read(data, layer, f"{keys[layer]} IN (SELECT value FROM json_each(?))",
-                             (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
-        names = name_index.linked_names(data.project, now | _olds(changes, "roads", "name")
-                                        | _olds(changes, "road_proposals", "name"), local["overrides"], local["stems"])
-        if names is None:  # the index cannot be used now: all names again
-            return name_checks.check(data), lambda f: f.rule in name_checks.RULES
-        named = "name IN (SELECT value FROM json_each(?))"
-        frames = {"roads": lambda: data.layer("roads", f"status = 'in_use' AND {named}", (_in(names),),
-                                               columns=("road_id", "name", "district", "width_m", "proposal_id"),
-                                               geometry=False),
-                  "road_proposals": lambda: data.layer(
-                      "road_proposals", f"status IN ({', '.join('?' * len(OPEN_STATES))}) AND {named}",
-                      (*OPEN_STATES, _in(names)))}
-        subset = name_checks._members(data, frames=frames)
-        rules = set(name_checks.CLASHES) | set(name_checks.SINGLE)
-        out += name_checks.findings(data, subset, rules, local)
-        involved = changed | {f"{layer}:{key}" for layer, key in zip(subset["layer"], subset["id"])}
-        drops.append(lambda f: f.rule in rules and not involved.isdisjoint(f.keys))
-    return out, lambda f: any(d(f) for d in drops)
-
-
-def _areas_move_names(data, changes) -> bool:
-    """Whether these area edits can change the name rules' keys or scopes: a division added,
-    removed or renamed (the region-name rule), or moved while some road or proposal takes its
-    division from the areas it lies in (no ``district``)."""
-    from diming.layers.store import connect
-
-    now = _read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))",
-                (_in(_keys_of(changes, "admin_areas")),), geometry=False, columns=("code", "name"))
-    # an insert has no old row, a delete no new one, a rename another name
-    olds = {(key, old.get("name")) for key, old, _ in changes["admin_areas"] if old is not None}
-    if olds != set(zip(now["code"], now["name"])):
-        return True
-    con = connect(data.project)
-    try:
-        return any(con.execute(f"SELECT 1 FROM {layer} WHERE district IS NULL OR district = '' LIMIT 1").fetchone()
-                   for layer in ("roads", "road_proposals"))
-    finally:
-        con.close()
 
 
 def _boxes(geoms, margin=0.0):

@@ -27,6 +27,21 @@ RULE_NAMES = {
     "marker.sequence-gap": "界桩序号缺失",
     "inspection.missing": "界桩未检查",
     "inspection.displaced": "界桩移位",
+    "field.invalid": "字段值无效",
+    # road signs and the abnormal-roads survey (diming.geonames.sign_checks, diming.geonames.survey)
+    "sign.wrong-name": "牌名不符",
+    "sign.wrong-pinyin": "路牌拼音有误",
+    "sign.cancelled-road": "已销名或更名道路的路牌",
+    "sign.far-from-road": "路牌远离所属道路",
+    "sign.damaged": "路牌损坏未修复",
+    "road.no-sign": "有名无牌",
+    "survey.unnamed": "有路无名",
+    "survey.many-names": "一路多名",
+    "survey.split-name": "一名多路",
+    "survey.generic-mismatch": "名不副实",
+    "survey.unapproved-name": "擅自命名",
+    "place.missing-meaning": "地名缺少含义",
+    "place.bad-id": "地名代码不规范",
 }
 
 

@@ -82,7 +82,7 @@ def write_batch(project, batch: str, output) -> int:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from diming.layers.exports import neutralise, replacing
+    from diming.layers.exports import DATE_FORMAT, date_cell, draw_grid, neutralise, print_setup, replacing
 
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
@@ -107,22 +107,20 @@ def write_batch(project, batch: str, output) -> int:
             problems = f"{r['status']}, 不再检查"
         values = [n, r["proposal_id"], r["name"], r["pinyin"], r["specific"], r["generic"], r["district"],
                   r["status"], r["applicant"], r["reason"], r["meaning"], r["start"], r["end"], r["width"],
-                  r["length"], r["created_on"], r["verdict"], problems or "无", None, None]
+                  r["length"], date_cell(r["created_on"]), r["verdict"], problems or "无", None, None]
         sheet.append([neutralise(v) for v in values])
+        sheet.cell(row=n + 2, column=16).number_format = DATE_FORMAT  # 登记日期, a date cell
         fill = bad if r["verdict"] == "有错误" else warn if r["verdict"] == "有提示" else None
         if fill:
             sheet.cell(row=n + 2, column=17).fill = fill
     opinions = DataValidation(type="list", formula1='"' + ",".join(OPINIONS) + '"', allow_blank=True)
     sheet.add_data_validation(opinions)
     opinions.add(f"S3:S{len(rows) + 2}")
-    for col, (_, width) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[sheet.cell(row=2, column=col).column_letter].width = width
     for row in sheet.iter_rows(min_row=3):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "C3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
+    print_setup(sheet, [width for _, width in COLUMNS], header_rows=(2, 2), freeze="C3")
+    draw_grid(sheet, 2, len(rows) + 2, len(COLUMNS))
     with replacing(output) as partial:
         book.save(partial)
     return len(rows)

@@ -35,6 +35,10 @@ def add_entry(project, name: str, point, *, by=None, **fields) -> dict:
     if unknown:
         raise DimingError(f"heritage_names: 未知字段 {', '.join(sorted(unknown))}")
     for key, value in fields.items():
+        if value is not None and layer.field(key).type == "DATE":
+            from diming.layers.dates import date_option
+
+            fields[key] = value = date_option(value, f"heritage_names: {layer.field(key).alias}").isoformat()
         choices = layer.field(key).choices
         if value is not None and choices and value not in choices:
             raise DimingError(f"heritage_names: {layer.field(key).alias} {value!r} 应为 {'/'.join(choices)}")
@@ -44,14 +48,17 @@ def add_entry(project, name: str, point, *, by=None, **fields) -> dict:
     if point is None or point.geom_type != "Point" or not (73 <= point.x <= 136 and 3 <= point.y <= 54):
         raise DimingError("位置应为中国范围内的经纬度点 (--lon/--lat, CGCS2000)")
     overrides = parse_overrides(get_settings(project)["pinyin_overrides"])
-    record = {"name": name.strip(), "pinyin": fields.pop("pinyin", None) or spell(name, overrides),
-              "status": fields.pop("status", None) or "in_use", **fields, "geometry": point}
+    # an empty status gets the schema default (in_use) in the store
+    record = {"name": name.strip(), "pinyin": fields.pop("pinyin", None) or spell(name, overrides), **fields,
+              "geometry": point}
     with transaction(project, by=by) as tx:
         if any(normalize(tx.get("heritage_names", k)["name"]) == normalize(name) for k in tx.keys("heritage_names")):
             raise DimingError(f"{name}: 已在地名保护名录中")
         record["heritage_id"] = next_key(tx.keys("heritage_names"))
         tx.insert("heritage_names", [record], action="heritage-add", note="列入地名保护名录")
-    return record
+        stored = tx.get("heritage_names", record["heritage_id"])
+    # the fields as stored (with the defaults the store filled), the geometry as given
+    return {**{k: v for k, v in stored.items() if k != "geometry"}, "geometry": point}
 
 
 def import_entries(project, src, *, by=None, **options):
@@ -84,9 +91,10 @@ def import_entries(project, src, *, by=None, **options):
                 r["heritage_id"] = next_key(keys)
             keys.add(r["heritage_id"])
             r["pinyin"] = r.get("pinyin") or spell(r["name"], overrides)
-            r["status"] = r.get("status") or "in_use"
         inserted = tx.insert("heritage_names", rows, note=f"导入 {source.path.name}")
-    return ImportResult("heritage_names", len(rows), inserted=inserted, fixed=fixed, ignored_fields=ignored)
+        defaults = tx.filled("heritage_names")
+    return ImportResult("heritage_names", len(rows), inserted=inserted, fixed=fixed, ignored_fields=ignored,
+                        defaults=defaults)
 
 
 def entries(project, *, category=None, batch=None, status=None) -> list[dict]:
@@ -138,7 +146,7 @@ def _write_published(project, dest) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from diming.layers.exports import neutralise, replacing
+    from diming.layers.exports import DATE_FORMAT, date_cell, draw_grid, neutralise, print_setup, replacing
     from diming.layers.schema import get_layer
 
     layer = get_layer("heritage_names")
@@ -153,15 +161,17 @@ def _write_published(project, dest) -> int:
     sheet.append(headings)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
+    listed_on = PUBLISHED.index("listed_on") + 1
     for r in rows:
         values = [label(r[f]) if f == "status" else r.get(f) for f in PUBLISHED]
-        sheet.append([neutralise(v) for v in values] + [r["lon"], r["lat"]])
-    for column, width in zip("ABCDEFGHIJKLMNO", (9, 12, 18, 12, 8, 8, 24, 30, 30, 30, 30, 9, 11, 12, 12)):
-        sheet.column_dimensions[column].width = width
+        sheet.append([date_cell(v) if f == "listed_on" else neutralise(v) for f, v in zip(PUBLISHED, values)]
+                     + [r["lon"], r["lat"]])
+        sheet.cell(sheet.max_row, listed_on).number_format = DATE_FORMAT
+    print_setup(sheet, (9, 12, 18, 12, 8, 8, 24, 30, 30, 30, 30, 9, 11, 12, 12), header_rows=(2, 2), freeze="C3")
     for row in sheet.iter_rows(min_row=3):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A3"
+    draw_grid(sheet, 2, sheet.max_row, len(headings))
     with replacing(dest) as partial:
         book.save(partial)
     return len(rows)

@@ -1,13 +1,15 @@
 """Name checks over a whole project (重名、同音、保护名录、单名规则): the rules of
-:mod:`diming.geonames.rules`, applied to every road in use and every open proposal at once.
+:mod:`diming.geonames.rules`, applied to every road in use, every open proposal and (the clash
+rules) every gazetteer name in use at once, each within the duplicate scope of its category
+(:mod:`diming.geonames.categories`).
 
-Nothing is compared pairwise: names are put into buckets by what makes them clash (the same 专名
-core, modifier and 通名; the same 专名 core; a shared toneless reading) within their duplicate
-scope, and each bucket with more than one name is one finding listing all of them. The keys come
-from the project's name index (:mod:`diming.geonames.name_index`: each distinct name normalised,
-split and read once, when it is first written), as integers grouped with numpy, and the geometry
-of a road is read only when a finding is about it. A feature's division is its
-``district`` field, or else the smallest admin area it lies in.
+Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
+hashed into buckets by what makes them clash (the same 专名, modifier and 通名; the same 专名; a
+shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
+links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
+them. Buckets are integer keys grouped with numpy, and the geometry of a road is read only when a
+finding is about it. A feature's division is its ``district`` field, or else the smallest admin
+area it lies in.
 """
 from __future__ import annotations
 
@@ -16,120 +18,126 @@ from diming.findings import Finding, related
 RULES = {"name.duplicate": "error", "name.same-specific": "warning", "name.homophone": "warning",
          "name.protected": "error", "name.forbidden-word": "error", "name.nonstandard-char": "error",
          "name.format": "error"}
-_ORDER = {"road_proposals": 0, "roads": 1}  # a group is told from its newest member: the proposal
+_DIVISION = "\0"  # marks, among the distinct names, a name of a division itself
+_ORDER = {"road_proposals": 0, "roads": 1, "place_names": 2}  # a group is told from its newest member: the proposal
 
 
-CLASHES = ("name.duplicate", "name.same-specific", "name.homophone")
-SINGLE = ("name.format", "name.forbidden-word", "name.nonstandard-char")  # rules of one name alone
+_CLASHES = ("name.duplicate", "name.same-specific", "name.homophone")
+_SINGLE = ("name.forbidden-word", "name.nonstandard-char", "name.format")
 
 
 def check(data, rules=frozenset(RULES)) -> list[Finding]:
-    """The findings of the chosen ``rules`` of this family (the others are not run)."""
-    local = _local(data)
-    out = findings(data, _members(data), rules, local)
-    if "name.protected" in rules:
-        out += protected(data, local)
-    return out
-
-
-def _local(data) -> dict:
-    from diming.geonames.name_index import stems
-    from diming.geonames.namecheck import local_rules
-
-    local = local_rules(data.settings)
-    local["regions"] = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
-    # division names whose stem added to a name still makes the same name (see rules._core)
-    local["stems"] = stems(data.project, local["regions"])
-    return local
-
-
-def keys_of(data, names: list, local: dict, *, single: bool = True):
-    """The clash keys of these distinct names: from the project's name index, where each name was
-    keyed once when it was first written; computed here when the index cannot be used now."""
-    from diming.geonames.name_index import computed_keys, name_keys
-
-    return (name_keys(data.project, names, local, local["stems"], single=single)
-            or computed_keys(names, local, local["stems"], single=single))
-
-
-def findings(data, members, rules, local) -> list[Finding]:
-    """The clash and single-name findings of the chosen ``rules`` among ``members`` (every
-    member of a group each member belongs to must be there: :func:`_members` of the whole
-    project, or what :mod:`diming.incremental` closes over)."""
+    """The chosen ``rules`` of this family: a rule not asked for is not worked out."""
     import numpy as np
     import pandas as pd
 
-    rules = set(rules)
-    if not len(members) or not rules & {*CLASHES, *SINGLE}:
+    from diming.geonames.namecheck import local_rules
+    from diming.geonames.rules import region_stems
+
+    local = local_rules(data.settings)
+    regions = list(data.layer("admin_areas")["name"])
+    # division names whose stem added to a name still makes the same name (see rules.shorter_forms)
+    local["stems"] = region_stems(regions)
+    members = _members(data)
+    if not len(members):
         return []
-    name_of, distinct = pd.factorize(members["name"].to_numpy(dtype=object), use_na_sentinel=False)
-    keys = keys_of(data, list(distinct), local, single=bool(rules & set(SINGLE)))
+    if not rules & {*_CLASHES, *_SINGLE}:
+        return _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions) \
+            if "name.protected" in rules else []
+    # a division's own name is described apart (marked), without the region-name rule: see _describe
+    spelt = members["name"].to_numpy(dtype=object).copy()
+    divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
+    spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
+    name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
+    # the single-name rules are those of naming a road: run only on names a road or proposal carries
+    of_roads = np.zeros(len(distinct), dtype=bool)
+    if rules & set(_SINGLE):
+        of_roads[name_of[members["layer"].to_numpy() != "place_names"]] = True
+    named = _describe(list(distinct), local, of_roads)
     scope_of = _codes(members["scope"])
-    groups = []
-    if "name.duplicate" in rules:
-        groups += [("name.duplicate", "error", rows, "重名") for rows in _groups(_pair(scope_of, keys.same[name_of]))]
-    if "name.same-specific" in rules:
-        has_core = keys.core[name_of] != keys.blank
-        shared_core = np.where(has_core, _pair(scope_of, keys.core[name_of]), -1)
-        several = _varies(shared_core, keys.same[name_of]) & has_core  # the 专名 is shared by different names
-        same_specific = _groups(np.where(several, shared_core, -1), skip=-1)
-        cores = sorted({int(keys.core[name_of[rows[0]]]) for rows in same_specific})
-        specifics = dict(zip(cores, keys.term(cores)))
-        groups += [("name.same-specific", local["same_specific_severity"], rows,
-                    f"专名 {specifics[int(keys.core[name_of[rows[0]]])]} 相同、通名不同") for rows in same_specific]
+    specific, specifics = pd.factorize(named["specific"].to_numpy(dtype=object), use_na_sentinel=False)
+    # per distinct name: its 专名, and its (专名, modifier, 通名), as integers; the shorter forms of its 专名
+    # that are the 专名 of some name, as (distinct name, 专名 code) pairs
+    tail = _pair(_codes(named["modifier"]), _codes(named["generic"]))
+    whole = _codes(_pair(specific, tail))
+    owner = np.repeat(np.arange(len(named)), named["shorter"].map(len).to_numpy())
+    form = pd.Index(specifics).get_indexer([f for forms in named["shorter"] for f in forms])
+    owner, form = owner[form >= 0], form[form >= 0]
+    # the same name: the same 专名, modifier and 通名 in a scope, or one 专名 a shorter form of the other
+    same = _linked(_pair(scope_of, whole[name_of]), scope_of, name_of, owner, form, specific, tail)
+    # gazetteer names get the clash rules only
+    results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
+    flagged = _single_name(members, results, local["width_rule"]) if rules & set(_SINGLE) else []
+    norms = named["norm"].to_numpy()
+    groups = [("name.duplicate", "error", rows,
+               "重名" if len({norms[name_of[r]] for r in rows}) == 1 else "仅差地区名或“新”“大”，视为重名")
+              for rows in _groups(same)]
+    # the same 专名 (or one a shorter form of the other) held by names that are not all the same name
+    kin = _linked(_pair(scope_of, specific[name_of]), scope_of, name_of, owner, form, specific)
+    has_specific = (named["specific"] != "").to_numpy()[name_of]
+    several = _varies(kin, same) & has_specific
+    groups += [("name.same-specific", local["same_specific_severity"], rows, _specifics_text(specifics, specific,
+                                                                                              name_of[rows]))
+               for rows in _groups(np.where(several, kin, -1), skip=-1)]
     if "name.homophone" in rules:
-        groups += _homophones(keys, name_of, scope_of, local["overrides"])
+        groups += _homophones(named, name_of, scope_of, same, local["overrides"])
     # a proposal and the road it became are one road: a group of just the two is no clash
     one = _entities(members)
-    groups = [g for g in groups if len(set(one[g[2]])) > 1]
-    flagged = []
-    if rules & set(SINGLE):
-        results = np.fromiter(keys.rules, dtype=object, count=len(keys.rules))  # one per distinct name
-        flagged = _single_name(members, results[name_of], local["width_rule"])
+    groups = [g for g in groups if g[0] in rules and len(set(one[g[2]])) > 1]
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
     layer, ids, names, geoms = columns
     out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), names[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
+    if "name.protected" in rules:
+        out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
     return out
 
 
-def protected(data, local) -> list[Finding]:
-    """``name.protected``: the open proposals against the heritage list."""
-    members = _members(data, layers=("road_proposals",))
-    return _protected(data, members, local["overrides"], local["regions"])
+def _gazetteer(data):
+    """Gazetteer names in use (现今地名): key, name, category and first division code, without
+    geometry (read for the few a finding is about, as for roads)."""
+    from diming.geonames.gazetteer_checks import names_of
+
+    names = names_of(data)  # None: a project from before the gazetteer
+    if names is None:
+        return None
+    current = (names["in_use"].fillna("current") == "current").to_numpy()
+    frame = names.loc[current, ["place_id", "name", "category", "district"]].reset_index(drop=True)
+    # a name across divisions (跨行政区) lists their codes; its scope is that of the first
+    several = frame["district"].str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if several.any():  # few do: split just those (a national gazetteer has millions of names)
+        frame.loc[several, "district"] = frame.loc[several, "district"].str.split(",", n=1).str[0].str.strip()
+    return frame
 
 
-def _scope(codes, scope: str):
+def _members(data):
+    """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope, whether
+    it names a division itself, link (a road's proposal, a proposal's road) and geometry, one row
+    each. The scope is the category group and division (geonames.categories)."""
+    import numpy as np
     import pandas as pd
 
-    # the same scopes as diming.geonames.namecheck.in_scope: county = first 6 digits, city = first 4
-    digits = {"district": None, "county": 6, "city": 4}[scope]
-    return codes if digits is None else pd.Series(codes, dtype=object).str[:digits].to_numpy(dtype=object)
+    from diming.geonames.categories import DIVISION_CATEGORIES, scope_keys
 
-
-def _members(data, layers=("roads", "road_proposals"), frames=None):
-    """Roads in use and open proposals: layer, id, name, scope, link (a road's proposal, a
-    proposal's road) and geometry, one row each. ``frames``: the features of each layer to take,
-    when not all of them (as read by CheckData.roads_in_use and open_proposals)."""
-    import pandas as pd
-
-    frames = frames or {"roads": data.roads_in_use, "road_proposals": data.open_proposals}
-    out = []
-    for layer, key, link in (("roads", "road_id", "proposal_id"), ("road_proposals", "proposal_id", "road_id")):
-        frame = frames[layer]() if layer in layers else ()
-        if not len(frame):
+    frames = []
+    for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use()),
+                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals()),
+                                    ("place_names", "place_id", None, _gazetteer(data))):
+        if frame is None or not len(frame):
             continue
-        out.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
+        kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None
+        frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
                                     "name": frame["name"].to_numpy(dtype=object),
                                     "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
                                     if "width_m" in frame else float("nan"),
-                                    "scope": _scope(data.divisions_of(frame, layer), data.settings["duplicate_scope"]),
+                                    "scope": scope_keys(data.divisions_of(frame, layer), kinds, data.settings),
+                                    "division": np.isin(kinds, DIVISION_CATEGORIES) if kinds is not None else False,
                                     "link": frame[link].to_numpy(dtype=object) if link in frame else None,
                                     "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
-    if not out:
-        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "link", "geometry"])
-    return pd.concat(out, ignore_index=True)
+    if not frames:
+        return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "division", "link", "geometry"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _entities(members):
@@ -152,6 +160,78 @@ def _entities(members):
         at = naming.index.get_indexer(ids[roads])
         entity[roads[at >= 0]] = naming.to_numpy()[at[at >= 0]]
     return entity
+
+
+def _describe(names: list, local, single):
+    """Per distinct name, in order: normalised form, 专名 and its shorter forms, modifier, 通名,
+    toneless readings and the single-name rule findings (for the names flagged in ``single``). At
+    national scale this per-name Python is most of the check, so each step is a cached look-up per
+    character or per name."""
+    import pandas as pd
+
+    from diming.geonames.normalize import normalize
+    from diming.geonames.parts import split_name
+    from diming.geonames.pinyin import reading_keys
+    from diming.geonames.rules import check_name, shorter_forms  # the prefix rule, kept in one place
+
+    rows = []
+    for name, ruled in zip(names, single):
+        stems = local["stems"]
+        if name.startswith(_DIVISION):  # the name of a division itself: no division stem to take off
+            name, stems = name[1:], frozenset()
+        norm = normalize(name)
+        specific, modifier, generic = split_name(norm)
+        rows.append((norm, specific, shorter_forms(specific, stems), modifier, generic,
+                     reading_keys(norm, local["overrides"]),
+                     # () for the many clean names: an empty list each would be a million objects to track
+                     (ruled and check_name(name, max_length=local["max_length"],
+                                           extra_forbidden=local["extra_forbidden"])) or ()))
+    return pd.DataFrame(rows, columns=["norm", "specific", "shorter", "modifier", "generic", "readings", "rules"])
+
+
+def _linked(unit, scope_of, name_of, owner, form, specific, tail=None):
+    """Per member, a label shared by the members of ``unit`` (integer keys per member) and of
+    every unit linked to it by the prefix rule: a member whose name (distinct name ``owner``) has
+    the shorter form ``form`` links to the members, in its scope, whose 专名 is that form (and,
+    given ``tail``, whose modifier and 通名 are its own)."""
+    import numpy as np
+    import pandas as pd
+
+    unit = _codes(unit)
+    if not len(owner):
+        return unit
+    short = pd.DataFrame({"name": owner, "form": form})
+    members = pd.DataFrame({"unit": unit, "scope": scope_of, "name": name_of, "specific": specific[name_of]})
+    if tail is not None:
+        members["tail"] = tail[name_of]
+    members = members.drop_duplicates("unit")  # a unit's members share scope, 专名 and tail
+    keys = ["scope", "form"] + (["tail"] if tail is not None else [])
+    longer = members.merge(short, on="name")[["unit", *keys]]
+    edges = longer.merge(members.drop(columns="name").rename(columns={"specific": "form"}), on=keys,
+                         suffixes=("", "_to"))
+    parent = np.arange(unit.max() + 1)
+
+    def find(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    pairs = set(zip(edges["unit"].tolist(), edges["unit_to"].tolist()))
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    for u in {u for pair in pairs for u in pair}:  # every linked unit straight to its root
+        parent[u] = find(u)
+    return parent[unit]
+
+
+def _specifics_text(specifics, specific, names) -> str:
+    """The 专名 of a same-specific group, as its message says it: 专名 新华 相同, or the 专名 that
+    differ only by the prefix rule."""
+    held = sorted(set(specifics[specific[names]]), key=lambda s: (len(s), s))
+    if len(held) == 1:
+        return f"专名 {held[0]} 相同、通名不同"
+    return f"专名 {'、'.join(held)} 仅差地区名或“新”“大”、通名不同"
 
 
 def _codes(values):
@@ -190,15 +270,17 @@ def _groups(keys, skip=None) -> list:
 
 
 def _columns(data, members, rows):
-    """Layer, id, name and geometry of the members, with the geometry of the road ``rows`` a
-    finding is about read now (roads come without it: see CheckData.roads_in_use)."""
+    """Layer, id, name and geometry of the members, with the geometry of the road and gazetteer
+    ``rows`` a finding is about read now (they come without it: see CheckData.roads_in_use)."""
     import numpy as np
 
     layer, ids, names = (members[c].to_numpy(dtype=object) for c in ("layer", "id", "name"))
     geoms = members["geometry"].to_numpy(dtype=object).copy()
     rows = np.unique(np.asarray(rows, dtype=np.int64))
-    rows = rows[layer[rows] == "roads"]
-    geoms[rows] = data.geometries("roads", ids[rows])
+    for unread in ("roads", "place_names"):
+        these = rows[layer[rows] == unread]
+        if len(these):
+            geoms[these] = data.geometries(unread, ids[these])
     return layer, ids, names, geoms
 
 
@@ -215,20 +297,23 @@ def _finding(rule, severity, columns, rows, message) -> Finding:
                    geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
 
 
-def _homophones(keys, name_of, scope_of, overrides) -> list[tuple]:
+def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
-    already the same name by the duplicate rule."""
+    already the same name by the duplicate rule (``same``: per member, its duplicate label)."""
     import numpy as np
 
     from diming.geonames.pinyin import reading_keys
 
     # a unit is one normalised name in one scope; its readings are those of any of its names
-    unit_of = _codes(_pair(scope_of, keys.norm[name_of]))
+    norm = _codes(named["norm"])
+    unit_of = _codes(_pair(scope_of, norm[name_of]))
     first = np.unique(unit_of, return_index=True)[1]
     unit_scope, unit_name = scope_of[first], name_of[first]
     # every reading of every distinct name as an integer, flat, then each unit's taken from its name's
-    per_name, flat = keys.counts, keys.readings
+    readings = named["readings"].to_numpy()
+    per_name = np.fromiter(map(len, readings), dtype=np.int64, count=len(readings))
+    flat = _codes(np.fromiter((r for keys in readings for r in keys), dtype=object, count=per_name.sum()))
     counts = per_name[unit_name]
     units = np.repeat(np.arange(len(unit_name)), counts)
     within = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -251,18 +336,13 @@ def _homophones(keys, name_of, scope_of, overrides) -> list[tuple]:
     root_of = np.full(len(parent), -1)
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
-    firing = [rows for rows in _groups(root_of[unit_of], skip=-1) if len(np.unique(keys.same[name_of[rows]])) >= 2]
-    # the readings all names of a group share, from the integers each name has
-    starts = np.cumsum(keys.counts) - keys.counts
-    shared = [set.intersection(*(set(flat[starts[n]:starts[n] + per_name[n]].tolist()) for n in np.unique(name_of[rows])))
-              for rows in firing]
-    norm_ids = sorted({int(i) for rows in firing for i in keys.norm[name_of[rows]]})
-    reading_ids = sorted(set().union(*shared))
-    text = dict(zip(norm_ids + reading_ids, keys.term(norm_ids + reading_ids)))
     out = []
-    for rows, heard in zip(firing, shared):
-        norms_in = sorted({text[int(i)] for i in keys.norm[name_of[rows]]})
-        heard = {text[i] for i in heard}
+    norms = named["norm"].to_numpy()
+    for rows in _groups(root_of[unit_of], skip=-1):
+        if len(np.unique(same[rows])) < 2:
+            continue
+        norms_in = sorted({norms[n] for n in name_of[rows]})
+        heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
         toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
         how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
         out.append(("name.homophone", "warning", rows, how))

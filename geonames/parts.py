@@ -28,20 +28,24 @@ def split_name(name: str) -> tuple[str, str, str]:
     """(专名, modifier, 通名) of ``name`` after normalisation: 中山东路 -> (中山, 东, 路).
 
     A directional modifier is split off only when a 专名 of two characters or more remains
-    (江南路 stays 江南 + 路); an ordinal one when any 专名 remains (经五路 -> 经, 五, 路).
+    (江南路 stays 江南 + 路); an ordinal one when any 专名 but a lone direction remains (经五路 ->
+    经, 五, 路; 东四街道 -> 东四, 街道); 内/外 after 门 stays in the 专名 (建国门外大街 -> 建国门外, 大街).
     """
     name = normalize(name)
     generic = generic_of(name)
     head = name[: len(name) - len(generic)]
     kinds = modifiers()
     cut = len(head)
-    while cut > 0 and head[cut - 1] in kinds:
+    # a 内 or 外 right after 门 belongs to the 专名: 建国门外 is the place outside the gate
+    # (建国门外大街 Jianguomenwai Dajie, 永定门外街道), not a modifier of the 通名
+    while cut > 0 and head[cut - 1] in kinds and not (head[cut - 1] in "内外" and head[cut - 2:cut - 1] == "门"):
         cut -= 1
     # keep the longest modifier that leaves an acceptable 专名
     while cut < len(head):
         modifier = head[cut:]
         need = 1 if all(kinds[ch] == "ordinal" for ch in modifier) else 2
-        if cut >= need:
+        # an ordinal after a lone direction is a place of its own: 东四 (东四街道, 东四北大街)
+        if cut >= need and not (cut == 1 and kinds.get(head[0]) == "direction"):
             return head[:cut], modifier, generic
         cut += 1
     return head, "", generic

@@ -42,35 +42,25 @@ def parse_overrides(text: str) -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=8)
-def _words(override_items: tuple) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    """Place-reading and override words (an override wins) by their first character, longest first."""
+def _words(override_items: tuple) -> tuple[dict[str, tuple[str, ...]], re.Pattern]:
+    """Place-reading and override words (an override wins) with their readings, and one pattern
+    finding them, a longer word first where one starts another (十里堡 before 十里)."""
     table = {**place_readings(), **dict(override_items)}
-    by_first: dict[str, list] = {}
-    for word in sorted(table, key=len, reverse=True):
-        by_first.setdefault(word[0], []).append((word, table[word]))
-    return by_first
+    ordered = sorted(table, key=len, reverse=True)
+    return table, re.compile("|".join(map(re.escape, ordered)) or r"(?!)")
 
 
 def _segments(name: str, overrides) -> list[tuple[str, tuple[str, ...] | None]]:
     """``name`` cut into (word, fixed reading) for override/place words and (text, None) between."""
-    words = _words(tuple(sorted((overrides or {}).items())))
-    if words.keys().isdisjoint(name):  # most names hold no such word: skip the scan
-        return [(name, None)] if name else []
-    out, i, plain = [], 0, ""
-    while i < len(name):
-        for word, reading in words.get(name[i], ()):
-            if name.startswith(word, i):
-                if plain:
-                    out.append((plain, None))
-                    plain = ""
-                out.append((word, reading))
-                i += len(word)
-                break
-        else:
-            plain += name[i]
-            i += 1
-    if plain:
-        out.append((plain, None))
+    table, pattern = _words(tuple(sorted((overrides or {}).items())))
+    out, at = [], 0
+    for match in pattern.finditer(name):  # one scan in C: most names hold no such word
+        if match.start() > at:
+            out.append((name[at:match.start()], None))
+        out.append((match.group(), table[match.group()]))
+        at = match.end()
+    if at < len(name):
+        out.append((name[at:], None))
     return out
 
 
@@ -89,10 +79,20 @@ def syllables(name: str, overrides=None) -> list[str]:
 
 def _per_char(text: str) -> list[str]:
     """One reading per character, read in context (pypinyin's phrase data); a run of non-Han
-    characters comes back split into its characters."""
+    characters comes back split into its characters. pypinyin reads each word of its own
+    segmentation on its own, so the words' readings are cached: names share most of their words,
+    and spelling a million signs is then mostly segmentation."""
+    from pypinyin.seg.simpleseg import seg
+
+    return [reading for word in seg(text) for reading in _word_readings(word)]
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_readings(word: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
-    return lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True, errors=lambda s: list(s))
+    return tuple(lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True,
+                             errors=lambda s: list(s)))
 
 
 def _toneless(syllable: str) -> str:

@@ -47,13 +47,10 @@ def label(state: str) -> str:
 
 
 def parse_date(value, what: str = "日期") -> dt.date:
-    """A date from a ``date`` or ``YYYY-MM-DD`` text, or a clear error."""
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DimingError(f"{what} {value!r} 不是 YYYY-MM-DD 日期") from None
+    """A date from a ``date`` or a text as imports read dates (:mod:`diming.layers.dates`), or a clear error."""
+    from diming.layers.dates import date_option
+
+    return date_option(value, what)
 
 
 def batch_of(day: dt.date) -> str:
@@ -69,6 +66,9 @@ def check_batch(batch: str) -> str:
 
 def line_geometry(path=None, wkt: str | None = None):
     """The road's line as a MultiLineString in EPSG:4490, from a GeoJSON/GPKG file or WKT (lon/lat)."""
+    import warnings
+
+    import numpy as np
     import shapely
     from shapely.geometry import MultiLineString
 
@@ -76,7 +76,9 @@ def line_geometry(path=None, wkt: str | None = None):
         raise DimingError("道路几何: 给出 --geometry 文件或 --wkt 之一 (exactly one)")
     if wkt is not None:
         try:
-            geom = shapely.from_wkt(wkt)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # GEOS on NaN, refused below
+                geom = shapely.from_wkt(wkt)
         except Exception:
             raise DimingError(f"--wkt: 不是有效的 WKT ({wkt[:40]})") from None
         source = "--wkt"
@@ -97,6 +99,9 @@ def line_geometry(path=None, wkt: str | None = None):
         source = str(path)
     if geom is None or geom.is_empty or geom.geom_type not in ("LineString", "MultiLineString"):
         raise DimingError(f"{source}: 道路几何应为线 (LineString), 得到 {getattr(geom, 'geom_type', None)}")
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        raise DimingError(f"{source}: 坐标含 NaN 或无穷大 (non-finite coordinate)")
+    geom = shapely.force_2d(geom)  # the layers are XY: a Z or M would make the GeoPackage invalid
     minx, miny, maxx, maxy = geom.bounds
     if not (73 <= minx <= maxx <= 136 and 3 <= miny <= maxy <= 54):
         raise DimingError(f"{source}: 坐标不在中国范围内, 应为 CGCS2000 经纬度 (lon, lat)")

@@ -10,13 +10,12 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from diming.geonames.normalize import normalize, to_simplified
+from diming.geonames.normalize import converted, normalize
 from diming.geonames.parts import generic_of, split_name
 from diming.geonames.pinyin import reading_keys
-from diming.geonames.wordlists import forbidden_words, modifiers, street_generics
+from diming.geonames.wordlists import forbidden_words, modifiers, standard_chars, street_generics
 
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def finding(rule: str, severity: str, message: str, related=()) -> dict:
@@ -87,45 +86,69 @@ def check_width(name: str, width, table) -> list[dict]:
 
 
 def _char_findings(name: str) -> list[dict]:
+    """The character rules, judged against the 通用规范汉字表 (2013): a traditional or variant form
+    is an error only where it is not itself in the table and its standard form is (乾, 於 are
+    standard characters: 乾县, 於潜); a level-3 character or one outside the table with no
+    standard form is a warning (生僻字, worth a look)."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
     if all(map(_plain_char, text)):
         return []
     out = []
-    old = [ch for ch in dict.fromkeys(text) if to_simplified(ch) != ch]
+    hidden = [ch for ch in dict.fromkeys(text) if unicodedata.category(ch) == "Cf"]
+    if hidden:
+        codes = "、".join(f"U+{ord(ch):04X}" for ch in hidden)
+        out.append(finding("name.nonstandard-char", "error", f"含不可见的格式字符 (zero-width, BOM …): {codes}"))
+    text = "".join(ch for ch in text if ch not in hidden)
+    old = {ch: standard for ch in dict.fromkeys(text) if (standard := standard_form(ch))}
     if old:
-        fixed = "、".join(f"{ch}→{to_simplified(ch)}" for ch in old)
-        out.append(finding("name.nonstandard-char", "error", f"含繁体字或异体字: {fixed}"))
+        fixed = "、".join(f"{ch}→{standard}" for ch, standard in old.items())
+        out.append(finding("name.nonstandard-char", "error", f"含繁体字或异体字 (不在通用规范汉字表内): {fixed}"))
     mixed = sorted(set(_LATIN_OR_DIGIT.findall(text)))
     if mixed:
         out.append(finding("name.nonstandard-char", "error", f"汉字名称中夹用字母或阿拉伯数字: {''.join(mixed)}"))
     made = [ch for ch in text if unicodedata.category(ch) == "Co"]
     if made:
         out.append(finding("name.nonstandard-char", "error", "含自造字 (private-use character)"))
-    rare = [ch for ch in dict.fromkeys(to_simplified(text)) if _is_rare(ch)]
+    rare = [f"{ch} ({_RARE[level_of(ch)]})" for ch in dict.fromkeys(text)
+            if _is_han(ch) and ch not in old and level_of(ch) in _RARE]
     if rare:
-        out.append(finding("name.nonstandard-char", "warning", f"含生僻字: {''.join(rare)}"))
-    other = [ch for ch in dict.fromkeys(text) if not (_HAN.match(ch) or _LATIN_OR_DIGIT.match(ch) or _is_rare(ch)
+        out.append(finding("name.nonstandard-char", "warning", f"含生僻字: {'、'.join(rare)}"))
+    other = [ch for ch in dict.fromkeys(text) if not (_is_han(ch) or _LATIN_OR_DIGIT.match(ch)
                                                       or unicodedata.category(ch) == "Co")]
     if other:
         out.append(finding("name.nonstandard-char", "error", f"含非汉字符号: {''.join(other)}"))
     return out
 
 
+# the levels worth a warning: 三级字表 holds the characters of special fields (surnames, place
+# names, science), outside the table lie the rare characters of no current standard
+_RARE = {3: "通用规范汉字表三级字, 新命名宜慎用", None: "不在通用规范汉字表内"}
+
+
+def level_of(ch: str) -> int | None:
+    """The level (1, 2, 3) of a character in the 通用规范汉字表, or None outside it."""
+    number = standard_chars().get(ch)
+    return None if number is None else 1 if number <= 3500 else 2 if number <= 6500 else 3
+
+
+def standard_form(ch: str) -> str | None:
+    """The standard form of a traditional or variant character that is not in the 通用规范汉字表
+    (長 -> 长, 峯 -> 峰), when that form is in the table; otherwise None."""
+    table = standard_chars()
+    if ch in table:
+        return None
+    standard = converted(ch)
+    return standard if standard != ch and all(c in table for c in standard) else None
+
+
+def _is_han(ch: str) -> bool:
+    return ch in standard_chars() or unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH")
+
+
 @lru_cache(maxsize=None)
 def _plain_char(ch: str) -> bool:
-    """A common, simplified Han character: nothing for the character rules to say."""
-    return bool(_HAN.match(ch)) and to_simplified(ch) == ch and not _is_rare(ch)
-
-
-def _is_rare(ch: str) -> bool:
-    """A Han character outside GB 2312's 6,763 (the common set): likely 生僻字, worth a look."""
-    if not (unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH")):
-        return False
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return True
-    return False
+    """A level-1 or level-2 character of the 通用规范汉字表: nothing for the character rules to say."""
+    return level_of(ch) in (1, 2)
 
 
 def _entry(record: dict) -> dict:
@@ -137,25 +160,30 @@ def region_stems(regions) -> frozenset[str]:
     return frozenset(region_stem(r) for r in regions) - {""}
 
 
-def clash_keys(name: str, overrides=None, stems=frozenset()) -> tuple[str, str, frozenset[str]]:
-    """What a name clashes on: its normalised form (重名), its 专名 core (the same 专名, with the
-    region/新/大 rule; ``stems`` from :func:`region_stems`) and its toneless readings (同音)."""
+def clash_keys(name: str, overrides=None, stems=frozenset()) -> tuple[str, frozenset[str], frozenset[str]]:
+    """What a name clashes on: its normalised form (重名), its 专名 with the forms the prefix rule
+    relates it to (:func:`shorter_forms`; ``stems`` from :func:`region_stems`) and its toneless
+    readings (同音). Two names can clash only if they share one of these keys."""
     norm = normalize(name)
-    return norm, _core(split_name(norm)[0], stems), reading_keys(norm, overrides)
+    specific = split_name(norm)[0]
+    return norm, frozenset((specific, *shorter_forms(specific, stems))), reading_keys(norm, overrides)
 
 
 def build_index(records, overrides=None, regions=()) -> dict:
     """Look-up tables over other names, each record ``{"layer", "id", "name"}`` (heritage
-    records may add ``"status"``): by normalised name, by 专名, by toneless reading key.
-    ``regions``: names of divisions (青岚市, 桃源镇 …) whose stem added to a name still counts
-    as the same name (local duplicate rule)."""
+    records may add ``"status"``): by normalised name, by 专名, by the shorter forms of the 专名,
+    by toneless reading key. ``regions``: names of divisions (青岚市, 桃源镇 …) whose stem added to a
+    name still counts as the same name (local duplicate rule)."""
     stems = region_stems(regions)
-    index = {"name": {}, "specific": {}, "reading": {}, "overrides": overrides, "stems": stems}
+    index = {"name": {}, "specific": {}, "shorter": {}, "reading": {}, "overrides": overrides, "stems": stems}
     for record in records:
-        norm, core, readings = clash_keys(record["name"], overrides, stems)
+        norm = normalize(record["name"])
+        specific = split_name(norm)[0]
         index["name"].setdefault(norm, []).append(record)
-        index["specific"].setdefault(core, []).append(record)
-        for key in readings:
+        index["specific"].setdefault(specific, []).append(record)
+        for form in shorter_forms(specific, stems):
+            index["shorter"].setdefault(form, []).append(record)
+        for key in reading_keys(norm, overrides):
             index["reading"].setdefault(key, []).append(record)
     return index
 
@@ -173,16 +201,33 @@ def region_stem(region: str) -> str:
     return region if len(region) >= 2 else ""
 
 
-def _core(specific: str, stems=frozenset()) -> str:
-    """The 专名 without a leading division name, 新 or 大: 青岚新华, 新华 and 华 count as one
-    (the local duplicate rule); never cut to nothing. ``stems``: the set of division stems."""
+def shorter_forms(specific: str, stems=frozenset()) -> tuple[str, ...]:
+    """The 专名 with a leading division name (``stems``), a leading 新 or 大, or both dropped:
+    青岚新城子 -> 新城子, 城子; 新城子 -> 城子. What remains has two characters at least, so a 新 or
+    大 that belongs to a two-character 专名 stays (新华, 大同, 大连 are 专名 of their own).
+
+    The local duplicate rule: a name is the same name as another that is one of its shorter forms
+    (新城子 and 城子), not as one that merely shares a shorter form (新城子 and 大城子)."""
+    forms = []
     # look the name's own prefixes up, longest first: a national project has tens of thousands of
     # division names, far too many to try one by one on every name
-    for k in range(len(specific) - 1, 1, -1):
+    for k in range(len(specific) - 2, 1, -1):
         if specific[:k] in stems:
-            specific = specific[k:]
+            forms.append(specific[k:])
             break
-    return specific[1:] if len(specific) >= 2 and specific[0] in "新大" else specific
+    for form in (specific, *forms):
+        if len(form) >= 3 and form[0] in "新大":
+            forms.append(form[1:])
+    return tuple(dict.fromkeys(forms))
+
+
+def related_specifics(specific: str, index: dict) -> list[dict]:
+    """The indexed records whose 专名 is this one, one of its shorter forms, or has it as a
+    shorter form (the prefix rule both ways)."""
+    records = [*index["specific"].get(specific, ()), *index["shorter"].get(specific, ())]
+    for form in shorter_forms(specific, index["stems"]):
+        records += index["specific"].get(form, ())
+    return records
 
 
 def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity: str = "warning") -> list[dict]:
@@ -204,18 +249,19 @@ def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity
             out.append(_protected(r, "同名"))
         else:
             out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 重名", [_entry(r)]))
-    for r in hits(index["specific"].get(_core(specific, index["stems"]), []), seen):
+    for r in hits(related_specifics(specific, index), seen):
         r_spec, r_mod, r_gen = split_name(r["name"])
         if (r_spec, r_mod, r_gen) != (specific, modifier, generic):
             seen.add(id(r))
+            how = "专名相同" if r_spec == specific else f"专名 {r_spec} 与 {specific} 仅差地区名或“新”“大”"
             if r["layer"] == "heritage_names":
-                out.append(_protected(r, "专名相同"))
+                out.append(_protected(r, how))
             elif r_gen == generic and r_mod == modifier:
                 out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 仅差地区名或“新”“大”，视为重名",
                                    [_entry(r)]))
             else:
                 out.append(finding("name.same-specific", same_specific_severity,
-                                   f"与{_label(r)} {r['name']} 专名相同、通名不同", [_entry(r)]))
+                                   f"与{_label(r)} {r['name']} {how}、通名不同", [_entry(r)]))
     mine, mine_toned = reading_keys(norm, overrides), None
     sounding = []
     for key in mine:
@@ -242,7 +288,8 @@ def _protected(record: dict, how: str) -> dict:
     return finding("name.protected", severity, f"与地名保护名录中的 {record['name']} {how}{extra}", [_entry(record)])
 
 
-_LABELS = {"roads": "现有道路", "road_proposals": "在办申报", "heritage_names": "保护名录"}
+_LABELS = {"roads": "现有道路", "road_proposals": "在办申报", "heritage_names": "保护名录",
+           "place_names": "地名录中的地名"}
 
 
 def _label(record: dict) -> str:

@@ -60,3 +60,10 @@ def variants() -> dict[str, str]:
 def polyphones() -> dict[str, tuple[str, ...]]:
     """Polyphonic characters common in place names -> every reading they take there."""
     return {ch: tuple(readings.split()) for ch, readings in _pairs("polyphones.txt").items()}
+
+
+@lru_cache(maxsize=None)
+def standard_chars() -> dict[str, int]:
+    """The 通用规范汉字表 (2013): character -> its number (1-3500 level 1, 3501-6500 level 2,
+    6501-8105 level 3); ``data/tongyong_guifan.txt``, from Unihan's kTGH (see data/README)."""
+    return {ch: int(number) for number, ch in (line.split("\t") for line in _lines("tongyong_guifan.txt"))}

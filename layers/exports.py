@@ -48,6 +48,71 @@ def restore(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
+# --- printing a spreadsheet -----------------------------------------------------------------------
+# Every XLSX diming writes is printed and filed; these give each the same page set-up.
+
+A4 = "9"  # the paper size code of A4 in a sheet's page set-up
+PORTRAIT_WIDTH = 95  # column width units (about one character) that fit across portrait A4
+
+
+def print_setup(sheet, widths, *, header_rows: tuple[int, int], freeze: str) -> None:
+    """Columns ``widths`` wide, printed on A4 (landscape when they are wider than a portrait page),
+    fit to one page wide and as many long as needed, rows ``header_rows`` (first, last) repeated on
+    every page, and the panes frozen at cell ``freeze`` (below the header, right of the key column).
+    Works on write-only sheets too, before their first row is written."""
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.page_setup.paperSize = A4
+    sheet.page_setup.orientation = "landscape" if sum(widths) > PORTRAIT_WIDTH else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # 0: as many pages long as the rows take
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
+    sheet.freeze_panes = freeze
+
+
+def border():
+    """The thin grid every printed table cell gets."""
+    from openpyxl.styles import Border, Side
+
+    side = Side(style="thin", color="808080")
+    return Border(left=side, right=side, top=side, bottom=side)
+
+
+def draw_grid(sheet, first_row: int, last_row: int, columns: int) -> None:
+    """Thin borders on the table from ``first_row`` to ``last_row`` (a sheet kept in memory)."""
+    grid = border()
+    for row in sheet.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
+        for cell in row:
+            cell.border = grid
+
+
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def date_cell(value):
+    """A stored ISO date (``YYYY-MM-DD`` text) as a date, for a cell a spreadsheet sorts and filters
+    as a date (format it with :data:`DATE_FORMAT`); other values unchanged."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
+
+
+def text_width(values, *, least: float = 6, most: float = 50) -> float:
+    """A column width (in characters) for these cell values: a Chinese character counts two."""
+    longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in line)
+                   for v in values if v is not None for line in str(v).split("\n")), default=0)
+    return float(min(most, max(least, longest + 2)))
+
+
 def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> int:
     """Write layer ``layer_name`` to ``dest`` (导出); returns the number of features written.
 
@@ -79,7 +144,15 @@ def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> i
         return len(table)
     import pyogrio
 
+    from diming.layers.gpkg import GDAL_DATASET_OPTIONS
+
+    kinds = set(frame.geometry.dropna().geom_type) if layer.geometry == "GEOMETRY" else set()
+    if suffix == ".shp" and len(kinds) > 1:  # place_names: points, lines and areas in one layer
+        raise DimingError(f"{dest.name}: Shapefile 只能容纳一种几何类型, 图层 {layer_name} 有 {'、'.join(sorted(kinds))}; "
+                          "请导出为 .gpkg、.geojson、.csv 或 .xlsx")
     options = {"encoding": "UTF-8"} if suffix == ".shp" else {}
+    if suffix == ".gpkg":
+        options["dataset_options"] = GDAL_DATASET_OPTIONS
     if suffix in (".shp", ".geojson") and dest.exists():
         dest.unlink()  # GDAL refuses to overwrite these
     with warnings.catch_warnings():
@@ -112,26 +185,35 @@ def _write_xlsx(table, dest, layer):
     book = Workbook(write_only=True)
     sheet = book.create_sheet(layer.alias)
     aliases = {f.name: f.alias for f in layer.fields}
-    sheet.append([aliases.get(c, c) for c in table.columns])  # Chinese headers import back by alias
+    header = [aliases.get(c, c) for c in table.columns]  # Chinese headers import back by alias
+    # widths from the header and the first thousand rows: enough to judge, cheap on a big layer
+    sample = table.head(1000)
+    widths = [text_width([h, *sample[c].tolist()], most=30 if c == "wkt" else 50)
+              for h, c in zip(header, table.columns)]
+    print_setup(sheet, widths, header_rows=(1, 1), freeze="B2")
+    grid = border()
+    sheet.append([text_cell(sheet, h, grid) for h in header])
     for row in table.itertuples(index=False):
-        sheet.append([text_cell(sheet, v) for v in row])
+        sheet.append([text_cell(sheet, v, grid) for v in row])
     book.save(dest)
 
 
-def text_cell(sheet, value):
-    """An XLSX cell value that is stored as data: strings are typed as text, so '=…' is no formula."""
+def text_cell(sheet, value, grid=None):
+    """An XLSX cell that is stored as data: strings are typed as text, so '=…' is no formula;
+    ``grid`` (from :func:`border`) draws its borders."""
     from openpyxl.cell import WriteOnlyCell
 
     if _missing(value):
-        return None
-    if hasattr(value, "item"):
+        value = None
+    elif hasattr(value, "item"):
         value = value.item()
+    cell = WriteOnlyCell(sheet, value=None if isinstance(value, str) else value)
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=None)
         cell.value = value
         cell.data_type = "s"
-        return cell
-    return value
+    if grid is not None:
+        cell.border = grid
+    return cell
 
 
 def _missing(value):

@@ -6,16 +6,33 @@ was. Reading goes through GDAL (pyogrio), which also proves the file stays a Geo
 """
 from __future__ import annotations
 
+import datetime as _dt
 import sqlite3
 import struct
 
 import numpy as np
 import shapely
 
-from diming.layers.schema import Layer
+from diming.layers.schema import Layer, label
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
-USER_VERSION = 10400  # GeoPackage 1.4
+# GeoPackage 1.2, the oldest version with everything diming uses (application_id "GPKG" with the
+# version in user_version, the schema and R-tree extensions as 1.2 names them). It is what GDAL
+# 3.6 itself writes; GDAL before 3.7 warns on every open of a 1.4 file. Older diming wrote 10400.
+USER_VERSION = 10200
+# the same for GeoPackages written through GDAL (exports, the check's error layer): GDAL 3.7 and
+# later write 1.4 unless told
+GDAL_DATASET_OPTIONS = {"VERSION": "1.2"}
+# the DATETIME format the GeoPackage standard prescribes (milliseconds, UTC): also SQLite's
+# strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), which the audit triggers use
+NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+def timestamp() -> str:
+    """Now as a DATETIME value as GeoPackage wants it: ``YYYY-MM-DDTHH:MM:SS.SSSZ`` (UTC)."""
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -186,16 +203,23 @@ def create_layer(con: sqlite3.Connection, layer: Layer, srs_id: int) -> None:
          srs_id if layer.geometry else None),
     )
     for f in layer.fields:
-        constraint = f"{layer.name}_{f.name}" if f.choices else None
-        con.execute("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
-                    "VALUES (?, ?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias, constraint))
-        con.executemany(
-            "INSERT INTO gpkg_data_column_constraints (constraint_name, constraint_type, value) "
-            "VALUES (?, 'enum', ?)", [(constraint, choice) for choice in f.choices])
+        describe_field(con, layer, f)
     if layer.geometry:
         con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
                     (layer.name, layer.geometry, srs_id))
         _create_rtree(con, layer.name)
+
+
+def describe_field(con: sqlite3.Connection, layer: Layer, f) -> None:
+    """The Chinese alias of field ``f`` (``gpkg_data_columns``) and its value list with the Chinese
+    label of each code (``gpkg_data_column_constraints.description``), for GIS programs that read
+    the schema extension rather than a style. Re-running it brings an older file's rows up to date."""
+    constraint = f"{layer.name}_{f.name}" if f.choices else None
+    con.execute("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
+                "VALUES (?, ?, ?, ?, ?)", (layer.name, f.name, f.alias, f.alias, constraint))
+    con.executemany(
+        "INSERT OR REPLACE INTO gpkg_data_column_constraints (constraint_name, constraint_type, value, description) "
+        "VALUES (?, 'enum', ?, ?)", [(constraint, choice, label(choice)) for choice in f.choices])
 
 
 def _create_rtree(con: sqlite3.Connection, name: str) -> None:
@@ -234,4 +258,35 @@ def refresh_extent(con: sqlite3.Connection, name: str) -> None:
     row = con.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(f'rtree_{name}_geom')}"
                       ).fetchone()
     con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?", (*row, name))
+                f"last_change = {NOW_SQL} WHERE table_name = ?", (*row, name))
+
+
+def write_styles(con: sqlite3.Connection, styles: dict[str, tuple[str | None, str]], *, style_name: str,
+                 description: str) -> None:
+    """Store each layer's QML (layer name -> (geometry column or None, QML)) in ``layer_styles``,
+    the table QGIS creates to keep styles in a GeoPackage, as the style named ``style_name``.
+
+    A layer that has no default style yet gets this one as its default. A style of that name
+    already stored is replaced when it differs, and keeps its ``useAsDefault``: an officer who
+    saved her own default style in QGIS keeps it.
+    """
+    # the table as QGIS 3.22 creates it, registered as an attribute table as QGIS does
+    con.execute(f"""CREATE TABLE IF NOT EXISTS layer_styles (
+        id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+        f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+        useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+        update_time DATETIME DEFAULT ({NOW_SQL}))""")
+    con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+                "VALUES ('layer_styles', 'attributes', 'layer_styles', '图层样式 (QGIS)')")
+    stored = {r[0]: (r[1], r[2]) for r in con.execute(
+        "SELECT f_table_name, id, styleQML FROM layer_styles WHERE styleName = ?", (style_name,))}
+    defaults = {r[0] for r in con.execute("SELECT f_table_name FROM layer_styles WHERE useAsDefault")}
+    for table, (geometry_column, qml) in styles.items():
+        if table not in stored:
+            con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                        "styleName, styleQML, useAsDefault, description, owner, update_time) "
+                        f"VALUES ('', '', ?, ?, ?, ?, ?, ?, '', {NOW_SQL})",
+                        (table, geometry_column or "", style_name, qml, int(table not in defaults), description))
+        elif stored[table][1] != qml:
+            con.execute(f"UPDATE layer_styles SET styleQML = ?, description = ?, update_time = {NOW_SQL} WHERE id = ?",
+                        (qml, description, stored[table][0]))

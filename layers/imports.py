@@ -1,31 +1,40 @@
-"""Importing a file into a project layer: map fields, validate every row, then write in one go.
+"""Importing a file into a project layer: map fields, validate every row, write in one transaction.
 
-Nothing is written unless every row passes; the errors found are all reported, one line each,
-naming file, row, field and reason.
+The file is read as a stream (see :mod:`diming.layers.sources`): each batch of rows is validated as
+it arrives and, while every row so far has passed, written at once inside the one transaction the
+import holds, so memory stays flat however large the file. Nothing is kept unless every row passes:
+the first bad row stops the writing (the rows are still all checked, so every problem is reported,
+one line each, naming file, row, field and reason) and the transaction is rolled back.
 """
 from __future__ import annotations
 
-import datetime as dt
+import math
+import re
+import warnings
 from dataclasses import dataclass, field
 
 from diming.errors import DimingError
+from diming.layers.dates import parse_date
 from diming.layers.exports import restore
 from diming.layers.schema import Layer, get_layer
-from diming.layers.sources import Source, read_source
+from diming.layers.sources import Source, Unreadable, read_source
 
 MODES = ("append", "replace", "upsert")
 MAX_REPORTED = 50
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+# C0 controls and DEL, except tab, line feed and carriage return, which multi-line text may hold
+_LATIN1 = re.compile("[\x80-\xff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportFailed(DimingError):
-    """Validation failed; ``errors`` holds every one-line message."""
+    """Validation failed; ``errors`` holds the one-line messages (the first :data:`MAX_REPORTED`
+    of ``count``)."""
 
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        shown = errors[:MAX_REPORTED]
-        more = f"\n… 另有 {len(errors) - MAX_REPORTED} 个错误" if len(errors) > MAX_REPORTED else ""
-        super().__init__("\n".join(shown) + more)
+    def __init__(self, errors: list[str], count: int | None = None):
+        self.errors = errors[:MAX_REPORTED]
+        count = len(errors) if count is None else count
+        more = f"\n… 另有 {count - MAX_REPORTED} 个错误" if count > MAX_REPORTED else ""
+        super().__init__("\n".join(self.errors) + more)
 
 
 @dataclass
@@ -34,21 +43,45 @@ class ImportResult:
     rows: int
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     deleted: int = 0
     fixed: list[str] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
+    defaults: dict[str, int] = field(default_factory=dict)  # field -> rows that got its schema default
+    notices: list[str] = field(default_factory=list)
+
+
+class _Errors:
+    """Every problem counted, the first MAX_REPORTED kept: a file of millions of bad rows must not
+    fill memory with messages."""
+
+    def __init__(self):
+        self.kept, self.count = [], 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.kept) < MAX_REPORTED:
+            self.kept.append(message)
+
+    def fail(self):
+        raise ImportFailed(self.kept, self.count)
 
 
 def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=None, x=None, y=None, crs=None,
-                 fields: dict | None = None, mode: str = "append", fix: bool = False, by=None) -> ImportResult:
+                 fields: dict | None = None, mode: str = "append", fix: bool = False, by=None,
+                 progress=None) -> ImportResult:
     """Import file ``src`` into layer ``layer_name`` of ``project`` (导入).
 
     Source fields map to layer fields by name (case-insensitive), by Chinese alias, or by a
     Shapefile's 10-character truncation; ``fields`` ({target: source}) overrides. ``mode``:
     ``append`` (keys must be new), ``replace`` (the layer's features are replaced), ``upsert``
-    (existing keys updated, new ones added). ``fix`` repairs invalid geometry with make_valid and
-    reports each repair. Raises :class:`ImportFailed` listing every problem; writes nothing then.
+    (existing keys updated where they differ, new ones added). ``fix`` repairs invalid geometry with
+    make_valid and reports each repair. Z and M ordinates are dropped (a marker's elevation goes to
+    its ``elevation`` field when that is empty), with a notice. Raises :class:`ImportFailed` listing
+    every problem; writes nothing then. ``progress(fraction, rows read, rows checked)`` is called as
+    the file is read.
     """
+    from diming.layers.settings import get_settings
     from diming.layers.store import transaction
 
     if layer_name == "road_proposals":
@@ -64,34 +97,126 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
         raise DimingError(f"{layer_name}: 系统图层不能导入 (maintained by diming itself)")
     if mode not in MODES:
         raise DimingError(f"未知导入方式 {mode!r}; 可用: {', '.join(MODES)}")
+    settings = get_settings(project)
     source = read_source(src, source_layer=source_layer, encoding=encoding, x=x, y=y, crs=crs,
-                         geometry=layer.geometry is not None)
+                         geometry=layer.geometry is not None, xlsx_max_part_mb=settings["xlsx_max_part_mb"],
+                         xlsx_max_rows=settings["xlsx_max_rows"])
     mapping, ignored = map_fields(layer, source, fields or {})
-    records, errors, fixed = validate(layer, source, mapping, fix=fix)
-    with transaction(project, by=by) as tx:
-        existing = tx.keys(layer.name)
-        if mode == "append":
-            errors += [f"{source.where(i, layer.key)}: 编号 {r[layer.key]} 已在图层中 (key exists; 用 --mode upsert)"
-                       for i, r in enumerate(records) if r is not None and r[layer.key] in existing]
-        if errors:
-            raise ImportFailed(errors)
-        note = f"导入 {source.path.name}"
-        result = ImportResult(layer.name, len(records), fixed=fixed, ignored_fields=ignored)
+    missing = _missing_fields(layer, source, mapping)
+    if missing:
+        raise ImportFailed(missing)
+    errors = _Errors()
+    result = ImportResult(layer.name, 0, ignored_fields=ignored)
+    note = f"导入 {source.path.name}"
+    flat = _Flattened(layer)
+    with transaction(project, by=by) as tx, _Seen(tx, layer) as seen:
         if mode == "replace":
             result.deleted = tx.delete(layer.name, None, note=note)
-            existing = set()
-        new = [r for r in records if r[layer.key] not in existing]
-        for r in records:
-            if r[layer.key] in existing:
-                tx.update(layer.name, r[layer.key], {k: v for k, v in r.items() if k != layer.key}, note=note)
-                result.updated += 1
-        result.inserted = tx.insert(layer.name, new, note=note)
+        checked = 0
+        for batch in source.batches():
+            if progress:
+                progress(source.progress(), checked + len(batch.numbers), checked)
+            records, problems = check_batch(layer, source, mapping, batch, fix=fix, fixed=result.fixed, flat=flat)
+            checked += len(records)
+            for number, message in seen.clashes(source, batch.numbers, records, mode):
+                problems.append((number, message))
+            for _, message in sorted(problems, key=lambda p: p[0]):
+                errors.add(message)
+            if not errors.count:  # while every row so far is good, write as we go
+                _write(tx, layer, records, mode, note, result)
+                if layer.name == "road_signs":  # a sign installed for a proposal closes its sign step
+                    from diming.geonames.signs import close_sign_steps
+
+                    close_sign_steps(tx, records)
+            if progress:
+                progress(source.progress(), checked, checked)
+        if errors.count:
+            errors.fail()
+        result.rows = checked
+        result.notices = flat.notices()
+        result.defaults = tx.filled(layer.name)
     return result
+
+
+def _write(tx, layer, records, mode, note, result) -> None:
+    """Write one batch: new keys inserted; for upsert, existing keys updated where they differ."""
+    key = layer.key
+    existing = tx.get_many(layer.name, [r[key] for r in records]) if mode == "upsert" else {}
+    new = [r for r in records if r[key] not in existing]
+    defaulted = [f.name for f in layer.fields if f.default is not None]
+    for r in records:
+        if r[key] not in existing:
+            continue
+        before = existing[r[key]]
+        changes = {k: v for k, v in r.items() if k != key and not _same(layer, k, before.get(k), v)}
+        # a feature left without a default value (by another program) gets it: the store fills it
+        if changes or any(before.get(f) in (None, "") for f in defaulted):
+            tx.update(layer.name, r[key], changes, note=note)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    result.inserted += tx.insert(layer.name, new, note=note)
+
+
+def _same(layer, name, stored, value) -> bool:
+    """Whether an upsert leaves field ``name`` as it is (geometry compared as stored, to 1e-8°)."""
+    if name == "geometry":
+        import shapely
+
+        return stored == shapely.to_wkt(value, rounding_precision=8)
+    if isinstance(stored, float) and isinstance(value, (int, float)):
+        return abs(stored - value) < 1e-9
+    return stored == value
+
+
+class _Seen:
+    """Keys met so far in the file, with their row, in a temporary table of the import's connection
+    (not the project, and on disk rather than in memory): duplicates within the file and, for
+    append, keys already in the layer are found a batch at a time."""
+
+    def __init__(self, tx, layer):
+        self.tx, self.layer = tx, layer
+
+    def __enter__(self):
+        if self.layer.key:
+            self.tx.con.execute("CREATE TEMP TABLE import_seen (key TEXT PRIMARY KEY, number INTEGER) WITHOUT ROWID")
+        return self
+
+    def __exit__(self, *exc):
+        if self.layer.key:
+            self.tx.con.execute("DROP TABLE temp.import_seen")
+
+    def clashes(self, source, numbers, records, mode):
+        """(row number, message) for each row whose key repeats an earlier row or, for append, is in the layer."""
+        import json
+
+        key = self.layer.key
+        if not key:
+            return []
+        con = self.tx.con
+        rows = [(r[key], n) for r, n in zip(records, numbers) if r is not None and r.get(key) is not None]
+        keys = json.dumps([k for k, _ in rows], ensure_ascii=False)
+        earlier = dict(con.execute("SELECT key, number FROM temp.import_seen WHERE key IN "
+                                   "(SELECT value FROM json_each(?))", (keys,)))
+        out, first = [], {}
+        for k, n in rows:
+            if k in earlier or k in first:
+                out.append((n, f"{source.at(n, key)}: 编号 {k} 重复, 与{source.label(earlier.get(k, first.get(k)))}相同"))
+            else:
+                first[k] = n
+        con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)", list(first.items()))
+        if mode == "append" and first:
+            layer = self.tx.con.execute(
+                f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?))',
+                (json.dumps(list(first), ensure_ascii=False),))
+            out += [(first[k], f"{source.at(first[k], key)}: 编号 {k} 已在图层中 (key exists; 用 --mode upsert)")
+                    for (k,) in layer]
+        return out
 
 
 def map_fields(layer: Layer, source: Source, overrides: dict) -> tuple[dict, list[str]]:
     """{layer field: source column}, and the source columns nothing maps to."""
-    columns = [str(c) for c in source.frame.columns]
+    columns = [str(c) for c in source.columns]
     lower = {c.lower(): c for c in columns}
     mapping = {}
     for target, given in overrides.items():
@@ -112,52 +237,56 @@ def map_fields(layer: Layer, source: Source, overrides: dict) -> tuple[dict, lis
     return mapping, ignored
 
 
+def _missing_fields(layer, source, mapping) -> list[str]:
+    return [f"{source.path.name}: 字段 {f.name}: 缺少必填字段 (required field {f.alias} missing)"
+            for f in layer.fields if f.required and f.name not in mapping]
+
+
 def _convert(f, value):
     """The value for field ``f``, or raise ValueError with the reason in Chinese."""
-    if isinstance(value, str):
-        value = restore(value.strip())
-        if value == "":
+    if type(value) is str:
+        value = value.strip()
+        if not value:
             return None
-    if value is None:
+        if value[0] == "'":
+            value = restore(value)
+    elif value is None:
         return None
+    elif isinstance(value, Unreadable):
+        raise ValueError(value.reason)
     if f.type == "TEXT":
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # spreadsheets hand codes such as 370211 over as floats
-        text = str(value)
-        if "\ufffd" in text or _misdecoded(text):
+        text = value if type(value) is str else str(value)
+        if not text.isascii() and ("\ufffd" in text or _misdecoded(text)):
             raise ValueError(f"文本无法解码 ({text[:12]!r}…); 试试 --encoding GBK (undecodable text)")
+        refuse_control(text)
         if f.choices and text not in f.choices:
             raise ValueError(f"{text!r} 不是允许的值 ({'/'.join(f.choices)})")
         return text
     if f.type == "INTEGER":
         try:
-            number = float(value) if not isinstance(value, int) else value
+            number = value if isinstance(value, int) else float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{value!r} 不是整数") from None
-        if number != int(number):
+        if not math.isfinite(number) or number != int(number):
             raise ValueError(f"{value!r} 不是整数")
         return int(number)
     if f.type == "REAL":
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{value!r} 不是数字") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} 不是有限的数 (NaN or infinite)")
+        if number < 0 and f.name.endswith("_m"):  # width_m, displacement_m …: metres of something
+            raise ValueError(f"{value!r} 不能为负 (negative length)")
+        return number
     if f.type == "DATE":
-        if isinstance(value, dt.datetime):
-            return value.date().isoformat()
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        text = str(value)
-        for fmt in _DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(text, fmt).date().isoformat()
-            except ValueError:
-                continue
-        try:  # GIS drivers hand dates over as timestamps
-            return dt.datetime.fromisoformat(text).date().isoformat()
-        except ValueError:
-            raise ValueError(f"{text!r} 不是日期 (YYYY-MM-DD)") from None
+        return parse_date(value).isoformat()
     if f.type == "DATETIME":
+        import datetime as dt
+
         if isinstance(value, dt.datetime):
             return value.isoformat()
         try:
@@ -167,9 +296,45 @@ def _convert(f, value):
     raise AssertionError(f.type)
 
 
+def refuse_control(text: str) -> None:
+    """ValueError naming the first control character in ``text`` (see :data:`_CONTROL`)."""
+    control = _CONTROL.search(text)
+    if control:
+        raise ValueError(f"含控制字符 U+{ord(control.group()):04X} (第 {control.start() + 1} 个字符; "
+                         "control character)")
+
+
+# what in a text makes _convert look closer: control characters, Latin-1 letters, U+FFFD
+_SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd]")
+
+
+def _convert_column(f, values) -> tuple[list, dict]:
+    """:func:`_convert` over a batch's column: (values, {position: reason}). Plain text — the bulk
+    of any file — is taken in this loop without a call per cell; anything else goes to _convert."""
+    out, bad = [None] * len(values), {}
+    plain = f.type == "TEXT"
+    choices = set(f.choices)
+    suspect = _SUSPECT.search
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if plain and type(value) is str:
+            text = value.strip()
+            if not text:
+                continue
+            if text[0] != "'" and not suspect(text) and (not choices or text in choices):
+                out[i] = text
+                continue
+        try:
+            out[i] = _convert(f, value)
+        except ValueError as exc:
+            bad[i] = str(exc)
+    return out, bad
+
+
 def _misdecoded(text: str) -> bool:
     """GBK bytes read as Latin-1 (an old .dbf without .cpg): no Chinese, but Chinese once re-read."""
-    if not any("\x80" <= ch <= "\xff" for ch in text):
+    if not _LATIN1.search(text):
         return False
     try:
         again = text.encode("latin-1").decode("gbk")
@@ -178,44 +343,119 @@ def _misdecoded(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in again)
 
 
+class _Flattened:
+    """Counts the geometries whose Z or M ordinates were dropped (diming's layers are XY, as their
+    GeoPackage geometry columns declare) and the marker elevations taken from Z."""
+
+    def __init__(self, layer):
+        self.layer, self.dropped, self.elevations = layer, 0, 0
+
+    def notices(self) -> list[str]:
+        if not self.dropped:
+            return []
+        line = f"已去掉 {self.dropped} 个几何的 Z/M 坐标 (图层只存平面坐标; Z/M ordinates dropped)"
+        if self.elevations:
+            line += f"; 其中 {self.elevations} 个的 Z 值写入了空的高程字段 elevation"
+        return [line]
+
+
 _ACCEPTS = {
     "POINT": ({"Point"}, {"MultiPoint"}),
     "MULTILINESTRING": ({"MultiLineString", "LineString"}, set()),
     "MULTIPOLYGON": ({"MultiPolygon", "Polygon"}, set()),
+    # generic geometry (place_names): a point, lines or areas, lines and areas stored as Multi*
+    "GEOMETRY": ({"Point", "MultiLineString", "LineString", "MultiPolygon", "Polygon"}, {"MultiPoint"}),
 }
 
 
-def _geometry(layer, geom, fix):
-    """(geometry as stored, repair note or None), or raise ValueError."""
+def _geometries(layer, geoms, fix, flat, elevations):
+    """The batch's geometries as stored: (list, {position: error}, {position: repair note}).
+
+    Vectorised over the batch; only the odd bad or invalid geometry is looked at on its own.
+    ``elevations`` ({position: value}) receives a Point's Z where the layer has an ``elevation``.
+    """
+    import numpy as np
     import shapely
 
     from diming.layers.crs import inside_china
 
-    if geom is None or geom.is_empty:
-        raise ValueError("几何为空 (empty geometry)")
+    n = len(geoms)
+    out, errors, notes = [None] * n, {}, {}
+    ok = []
+    for i, g in enumerate(geoms):
+        if isinstance(g, Unreadable):
+            errors[i] = (g.field or "geometry", g.reason)
+        elif g is None:
+            errors[i] = ("geometry", "几何为空 (empty geometry)")
+        else:
+            ok.append(i)
+    if not ok:
+        return out, errors, notes
+    index = np.array(ok)
+    arr = np.array([geoms[i] for i in ok], dtype=object)
+    keep = ~shapely.is_empty(arr)
+    for i in index[~keep]:
+        errors[i] = ("geometry", "几何为空 (empty geometry)")
+    index, arr = index[keep], arr[keep]
+    higher = shapely.has_z(arr) | shapely.has_m(arr)
+    if higher.any():
+        if layer.geometry == "POINT" and "elevation" in layer.field_names:
+            z = shapely.get_coordinates(arr[higher], include_z=True)
+            for i, value in zip(index[higher], z[:, 2] if len(z) == higher.sum() else []):
+                if math.isfinite(value):
+                    elevations[i] = float(value)
+        arr[higher] = shapely.force_2d(arr[higher])
+        flat.dropped += int(higher.sum())
     accepted, single_multi = _ACCEPTS[layer.geometry]
-    kind = geom.geom_type
-    if kind in single_multi and len(geom.geoms) == 1:
-        geom, kind = geom.geoms[0], geom.geoms[0].geom_type
-    if kind not in accepted:
-        raise ValueError(f"几何类型 {kind} 不符, 图层要求 {layer.geometry}")
-    minx, miny, maxx, maxy = geom.bounds
-    if not inside_china([minx, maxx], [miny, maxy]).all():
-        raise ValueError(f"坐标超出中国范围 ({minx:.4f}, {miny:.4f}): X/Y 是否颠倒, 或坐标系不对? "
-                         "(swapped axes or wrong CRS)")
-    note = None
-    if not geom.is_valid:
+    kinds = shapely.get_type_id(arr)
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                      "MultiPolygon", "GeometryCollection"], dtype=object)[kinds]
+    for j in np.flatnonzero(np.isin(names, list(single_multi))):
+        if shapely.get_num_geometries(arr[j]) == 1:
+            arr[j] = shapely.get_geometry(arr[j], 0)
+            names[j] = arr[j].geom_type
+    good = np.isin(names, list(accepted))
+    for j in np.flatnonzero(~good):
+        errors[index[j]] = ("geometry", f"几何类型 {names[j]} 不符, 图层要求 {layer.geometry}")
+    coords, owner = shapely.get_coordinates(arr, return_index=True)
+    finite = np.ones(len(arr), dtype=bool)
+    np.logical_and.at(finite, owner, np.isfinite(coords).all(axis=1))
+    for j in np.flatnonzero(good & ~finite):
+        errors[index[j]] = ("geometry", "坐标含 NaN 或无穷大, 或超出源坐标系的范围 (non-finite coordinate)")
+    good &= finite
+    bounds = shapely.bounds(arr)
+    inside = inside_china(bounds[:, 0], bounds[:, 1]) & inside_china(bounds[:, 2], bounds[:, 3])
+    for j in np.flatnonzero(good & ~inside):
+        minx, miny = bounds[j, 0], bounds[j, 1]
+        errors[index[j]] = ("geometry", f"坐标超出中国范围 ({minx:.4f}, {miny:.4f}): X/Y 是否颠倒, 或坐标系不对? "
+                                        "(swapped axes or wrong CRS)")
+    good &= inside
+    valid = np.ones(len(arr), dtype=bool)
+    valid[good] = shapely.is_valid(arr[good])
+    for j in np.flatnonzero(good & ~valid):
+        geom = arr[j]
         reason = shapely.is_valid_reason(geom)
         if not fix:
-            raise ValueError(f"几何无效 ({reason}); 用 --fix 修复")
+            errors[index[j]] = ("geometry", f"几何无效 ({reason}); 用 --fix 修复")
+            good[j] = False
+            continue
         repaired = _keep_dimension(shapely.make_valid(geom), shapely.get_dimensions(geom))
         if repaired.is_empty:
-            raise ValueError(f"几何无效 ({reason}) 且无法修复")
-        note = f"几何无效 ({reason}), 已用 make_valid 修复为 {repaired.geom_type} ({shapely.get_num_geometries(repaired)} 个部分)"
-        geom = repaired
-    if layer.geometry.startswith("MULTI") and not geom.geom_type.startswith("Multi"):
-        geom = {"MULTILINESTRING": shapely.MultiLineString, "MULTIPOLYGON": shapely.MultiPolygon}[layer.geometry]([geom])
-    return geom, note
+            errors[index[j]] = ("geometry", f"几何无效 ({reason}) 且无法修复")
+            good[j] = False
+            continue
+        notes[index[j]] = (f"几何无效 ({reason}), 已用 make_valid 修复为 {repaired.geom_type} "
+                           f"({shapely.get_num_geometries(repaired)} 个部分)")
+        arr[j] = repaired
+    # a single line or polygon stored as the multi kind (any geometry: place_names holds both)
+    for type_id, make, kinds in ((1, shapely.multilinestrings, ("MULTILINESTRING", "GEOMETRY")),
+                                 (3, shapely.multipolygons, ("MULTIPOLYGON", "GEOMETRY"))):
+        single = good & (shapely.get_type_id(arr) == type_id) if layer.geometry in kinds else []
+        if np.any(single):
+            arr[single] = make(arr[single], indices=np.arange(int(single.sum())))
+    for j in np.flatnonzero(good):
+        out[index[j]] = arr[j]
+    return out, errors, notes
 
 
 def _keep_dimension(geom, dimension):
@@ -225,44 +465,69 @@ def _keep_dimension(geom, dimension):
     return shapely.union_all(parts) if parts else shapely.GeometryCollection()
 
 
+def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool = False, fixed=None, flat=None):
+    """Check and convert one batch: (records, [(row number, error)]). A record is None where its row
+    failed; records hold layer field names. Repair notes are appended to ``fixed``."""
+    fields = [layer.field(target) for target in mapping]
+    columns = [_convert_column(f, batch.columns[col]) for f, col in zip(fields, mapping.values())]
+    # the records are made column by column; only the rows with a problem are looked at one by one
+    records = [dict(zip(mapping, row)) for row in zip(*(values for values, _ in columns))] or \
+        [{} for _ in batch.numbers]
+    failed = set()
+    for f, (values, bad) in zip(fields, columns):
+        failed.update(bad)
+        if f.required:
+            failed.update(i for i, v in enumerate(values) if v is None)
+    problems = []
+    for i in sorted(failed):
+        number = batch.numbers[i]
+        for f, (values, bad) in zip(fields, columns):
+            if i in bad:
+                problems.append((number, f"{source.at(number, f.name)}: {bad[i]}"))
+            elif values[i] is None and f.required:
+                problems.append((number, f"{source.at(number, f.name)}: 必填字段为空 (required)"))
+    if layer.geometry:
+        elevations = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GEOS on NaN coordinates, which are refused below
+            stored, errors, notes = _geometries(layer, batch.geometry, fix, flat or _Flattened(layer), elevations)
+        for i, record in enumerate(records):
+            record["geometry"] = stored[i]
+        for i, (name, reason) in errors.items():
+            problems.append((batch.numbers[i], f"{source.at(batch.numbers[i], name)}: {reason}"))
+            failed.add(i)
+        if fixed is not None:
+            fixed += [f"{source.at(batch.numbers[i])}: {note}" for i, note in sorted(notes.items())]
+        for i, value in elevations.items():
+            if records[i].get("elevation") is None:
+                records[i]["elevation"] = value
+                if flat is not None:
+                    flat.elevations += 1
+    for i in failed:
+        records[i] = None
+    return records, problems
+
+
 def validate(layer: Layer, source: Source, mapping: dict, *, fix: bool = False):
-    """Check and convert every row: (records, errors, repair notes). Records hold layer field names."""
-    errors, fixed, records = [], [], []
-    frame = source.frame
-    for f in layer.fields:
-        if f.required and f.name not in mapping:
-            errors.append(f"{source.path.name}: 字段 {f.name}: 缺少必填字段 (required field {f.alias} missing)")
+    """Check and convert every row of a (small) source at once: (records, errors, repair notes), for
+    importers that assign keys themselves (heritage list, applications). ``source.where(i)`` names
+    the ``i``-th record's row afterwards. Duplicate keys within the file are errors."""
+    errors = _missing_fields(layer, source, mapping)
+    fixed, records = [], []
     if errors:
         return [], errors, fixed
-    seen: dict = {}
-    columns = {target: frame[col].tolist() for target, col in mapping.items()}
-    for i in range(len(frame)):
-        record, ok = {}, True
-        for target, values in columns.items():
-            f = layer.field(target)
-            try:
-                value = _convert(f, values[i])
-            except ValueError as exc:
-                errors.append(f"{source.where(i, f.name)}: {exc}")
-                ok = False
-                continue
-            if value is None and f.required:
-                errors.append(f"{source.where(i, f.name)}: 必填字段为空 (required)")
-                ok = False
-            record[target] = value
-        if layer.key and record.get(layer.key) is not None:
-            key = record[layer.key]
-            if key in seen:
-                errors.append(f"{source.where(i, layer.key)}: 编号 {key} 重复, 与{source.row_labels[seen[key]]}相同")
-                ok = False
-            seen.setdefault(key, i)
-        if layer.geometry:
-            try:
-                record["geometry"], note = _geometry(layer, source.geometry[i], fix)
-                if note:
-                    fixed.append(f"{source.where(i)}: {note}")
-            except ValueError as exc:
-                errors.append(f"{source.where(i, 'geometry')}: {exc}")
-                ok = False
-        records.append(record if ok else None)
+    flat, seen = _Flattened(layer), {}
+    for batch in source.batches():
+        rows, problems = check_batch(layer, source, mapping, batch, fix=fix, fixed=fixed, flat=flat)
+        for number, record in zip(batch.numbers, rows):
+            key = record.get(layer.key) if record is not None and layer.key else None
+            if key is not None:
+                if key in seen:
+                    problems.append((number, f"{source.at(number, layer.key)}: 编号 {key} 重复, "
+                                             f"与{source.label(seen[key])}相同"))
+                    record = None
+                seen.setdefault(key, number)
+            records.append(record)
+            source.numbers.append(number)
+        errors += [message for _, message in sorted(problems, key=lambda p: p[0])]
     return records, errors, fixed

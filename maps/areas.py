@@ -1,12 +1,9 @@
 """Administrative areas (行政区域) as the context layer every map draws, with or without a basemap."""
 from __future__ import annotations
 
+from diming.layers.schema import ADMIN_LEVELS, label
+from diming.layers.styles import AREA_OUTLINE, AREA_OUTLINE_WIDTH as OUTLINE, AREA_PALETTE as PALETTE
 from diming.maps.page import Page, area_style, rows, text
-
-LEVEL_NAMES = {"province": "省级", "city": "市级", "county": "县级", "town": "乡级", "village": "村级"}
-# soft fills that tell neighbours apart; the level sets the outline
-PALETTE = ("#8ab6d6", "#f2b880", "#a8d5a2", "#d7a6d9", "#f5e08c", "#9fd8d3")
-OUTLINE = {"province": 3.5, "city": 3.0, "county": 2.5, "town": 1.2, "village": 0.8}
 
 
 def area_names(areas) -> dict[str, str]:
@@ -19,21 +16,21 @@ def add_areas(page: Page, areas, *, name: str = "行政区域", opacity: float =
     styles, props = {}, []
     names = area_names(areas)
     # larger areas first, so the smaller ones drawn over them can still be clicked
-    order = {level: i for i, level in enumerate(LEVEL_NAMES)}
+    order = {level: i for i, level in enumerate(ADMIN_LEVELS)}
     areas = areas.iloc[sorted(range(len(areas)), key=lambda i: order.get(areas["level"].iloc[i], len(order)))]
     parents = set(areas["parent_code"])
     for i, row in enumerate(areas.itertuples(index=False)):
         level = text(row.level)
         key = f"{i % len(PALETTE)}-{level}"
         if key not in styles:
-            style = area_style("#44546a", PALETTE[i % len(PALETTE)], opacity)
+            style = area_style(AREA_OUTLINE, PALETTE[i % len(PALETTE)], opacity)
             style["weight"] = OUTLINE.get(level, 1.5)
             styles[key] = style
         props.append({"k": key, "t": text(row.name), "p": rows(
-            ("区划代码", row.code), ("级别", LEVEL_NAMES.get(level, level)),
+            ("区划代码", row.code), ("级别", label(level)),
             ("上级", names.get(text(row.parent_code), text(row.parent_code))))})
         if row.code in parents:
             props[-1]["nolabel"] = 1  # its parts carry the labels
-    legend = [{"label": name, "shape": "area", "color": "#44546a", "fill": PALETTE[0], "count": len(props)}]
+    legend = [{"label": name, "shape": "area", "color": AREA_OUTLINE, "fill": PALETTE[0], "count": len(props)}]
     return page.add(name, areas.geometry, props, styles, shape="area", legend=legend if props else [],
                     labels=True)

@@ -1,7 +1,9 @@
 """Basemaps (底图): none (offline, the areas are the context), OpenStreetMap, 天地图, or a tile URL.
 
 天地图 serves CGCS2000 tiles; in Web Mercator they line up with WGS84 data to well under a metre,
-so no offset is applied (unlike the GCJ-02 maps of commercial providers).
+so no offset is applied. The tiles of 高德 and 腾讯 (GCJ-02) and 百度 (BD-09) are deliberately
+offset from it by hundreds of metres: the data would be drawn that far from the streets, so
+``--basemap`` help and README warn against them.
 """
 from __future__ import annotations
 

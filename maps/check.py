@@ -1,5 +1,6 @@
 """检查结果图: every finding of ``diming check`` with its geometry (overlaps, gaps, markers off
-their line …), one layer per rule, coloured by severity.
+their line …), one layer per rule named in Chinese (:mod:`diming.rule_names`), coloured by
+severity; an overlap or gap too small to see at the current zoom is also drawn as a ring.
 
 A finding is a dict ``{"rule", "severity", "layer", "id", "name", "message", "related", "lon",
 "lat"}`` (or an object with those attributes) with an optional ``geometry`` (shapely geometry or
@@ -14,14 +15,13 @@ from pathlib import Path
 
 from diming.errors import DimingError
 from diming.maps.areas import add_areas
-from diming.maps.page import Page, area_style, legend_entry, line_style, point_style, rows, text
+from diming.layers.styles import ACCEPTED_COLOUR, SEVERITY_COLOURS
+from diming.maps.page import Page, legend_entry, line_style, rows, text
+from diming.rule_names import SEVERITY_NAMES, rule_name, severity_name
 
-SEVERITIES = {  # severity -> (Chinese label, colour); both spellings are accepted
-    "error": ("错误", "#d50000"), "错误": ("错误", "#d50000"),
-    "warning": ("警告", "#ef6c00"), "警告": ("警告", "#ef6c00"),
-    "info": ("提示", "#1565c0"), "提示": ("提示", "#1565c0"),
-}
-ACCEPTED = ("已认可", "#9e9e9e")
+# least to most important: accepted findings grey, then by severity (the cluster of overlapping
+# findings takes the colour of the most important)
+COLOURS = {"已认可": ACCEPTED_COLOUR, **{severity_name(s): c for s, c in SEVERITY_COLOURS.items()}}
 SHAPES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
           "Polygon": "area", "MultiPolygon": "area"}
 
@@ -72,12 +72,18 @@ def _related(related) -> str:
         if isinstance(r, dict) else text(r) for r in related)
 
 
-def _style(shape: str, colour: str) -> dict:
-    if shape == "point":
-        return point_style(colour, 7)
-    if shape == "line":
-        return line_style(colour, 5)
-    return area_style(colour, colour, 0.45)
+def _style(colour: str) -> dict:
+    """One style for a finding's polygon, line or point (radius)."""
+    return {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": 0.45, "radius": 7}
+
+
+def _severity(finding: dict) -> str:
+    """The Chinese severity of a finding (codes or, from older files, the Chinese names); 已认可 when
+    accepted."""
+    if finding.get("exception_id") or finding.get("accepted"):
+        return "已认可"
+    severity = text(finding.get("severity"))
+    return severity if severity in COLOURS else SEVERITY_NAMES.get(severity, "提示")
 
 
 def check_map(project, output, findings: list[dict], *, basemap: str | None = None,
@@ -93,8 +99,8 @@ def check_map(project, output, findings: list[dict], *, basemap: str | None = No
                 tianditu_key=tianditu_key)
     add_areas(page, read_layer(project, "admin_areas"), opacity=0.08)
     lines = read_layer(project, "boundary_lines")
-    page.add("行政区域界线", lines.geometry, [{"k": "line", "t": text(n), "p": rows(("界线编号", i))}
-                                           for i, n in zip(lines["line_id"], lines["name"])],
+    page.add("行政区域界线", lines.geometry, [{"k": "line", "t": f"{text(i)} {text(n)}".strip(),
+                                            "p": rows(("界线编号", i))} for i, n in zip(lines["line_id"], lines["name"])],
              {"line": line_style("#7f0000", 2, "8 5", 0.7)}, shape="line")
 
     by_rule: dict[str, list[tuple]] = {}
@@ -106,24 +112,29 @@ def check_map(project, output, findings: list[dict], *, basemap: str | None = No
             unplaced += 1
             continue
         by_rule.setdefault(text(finding.get("rule")), []).append((finding, geometry))
+    styles = {label: _style(colour) for label, colour in COLOURS.items()}
     for rule, items in sorted(by_rule.items()):
-        geoms, props, styles, legend = [], [], {}, {}
+        geoms, props, legend = [], [], {}
+        name = rule_name(rule)
         for finding, geometry in items:
-            label, colour = SEVERITIES.get(text(finding.get("severity")), SEVERITIES["info"])
-            if finding.get("exception_id") or finding.get("accepted"):
-                label, colour = ACCEPTED
+            label = _severity(finding)
             shape = SHAPES.get(geometry.geom_type, "area")
-            key = f"{label}-{shape}"
-            styles[key] = _style(shape, colour)
-            legend.setdefault(key, [label, shape, 0])[2] += 1
-            props.append({"k": key, "t": text(finding.get("message")) or rule, "p": rows(
-                ("规则", rule), ("严重程度", label), ("图层", finding.get("layer")), ("编号", finding.get("id")),
+            legend.setdefault(label, {}).setdefault(shape, 0)
+            legend[label][shape] += 1
+            props.append({"k": label, "t": text(finding.get("message")) or name, "p": rows(
+                ("规则", name), ("规则代码", rule if name != rule else ""),
+                ("严重程度", severity_name(text(finding.get("severity")))),
+                ("认可", f"已认可 {text(finding.get('exception_id'))}".strip() if label == "已认可" else ""),
+                ("图层", finding.get("layer")), ("编号", finding.get("id")),
                 ("名称", finding.get("name")), ("说明", finding.get("message")),
                 ("相关要素", _related(finding.get("related") or [])))})
             geoms.append(geometry)
-        page.add(f"检查: {rule}", geoms, props, styles, shape="area",
-                 legend=[legend_entry(f"{rule} ({label})", styles[key], shape, count)
-                         for key, (label, shape, count) in legend.items()])
+        entries = []
+        for label in reversed(COLOURS):  # most important first
+            if label in legend:
+                shape = max(legend[label], key=legend[label].get)
+                entries.append(legend_entry(f"{name} ({label})", styles[label], shape, sum(legend[label].values())))
+        page.add(f"检查: {name}", geoms, props, styles, shape="area", legend=entries, small=True)
     note = f"{unplaced} 条检查结果没有位置, 未画出" if unplaced else None
     if not findings:
         note = "检查未发现问题"

@@ -1,11 +1,10 @@
 """地名保护名录图: protected names (地名保护名录) with their meaning, origin and history."""
 from __future__ import annotations
 
+from diming.layers.schema import label
+from diming.layers.styles import HERITAGE_COLOURS as CATEGORY_COLOURS, HERITAGE_RADIUS
 from diming.maps.areas import add_areas
 from diming.maps.page import Page, point_style, rows, text
-
-CATEGORY_COLOURS = {"地名文化遗产": "#b71c1c", "历史地名": "#8d6e63", "其他": "#5e35b1"}
-STATUS_NAMES = {"in_use": "使用中", "historical": "历史地名(已不使用)", "delisted": "已移出名录"}
 
 
 def heritage_map(project, output, *, basemap: str | None = None, tianditu_key: str | None = None,
@@ -29,7 +28,7 @@ def heritage_map(project, output, *, basemap: str | None = None, tianditu_key: s
             ("名录编号", h.heritage_id), ("罗马字母拼写", h.pinyin), ("类别", h.category), ("批次", h.batch),
             ("保护级别", h.level), ("含义", h.meaning), ("来历", h.origin), ("沿革", h.history),
             ("历史文化价值", h.value), ("位置", h.location), ("公布日期", h.listed_on),
-            ("状态", STATUS_NAMES.get(text(h.status), h.status)))})
-    styles = {c: point_style(colour, 8) for c, colour in CATEGORY_COLOURS.items()}
+            ("状态", label(text(h.status))))})
+    styles = {c: point_style(colour, HERITAGE_RADIUS) for c, colour in CATEGORY_COLOURS.items()}
     page.add("地名保护名录", heritage.geometry, props, styles, shape="point", labels=True)
     return page.save(output)

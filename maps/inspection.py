@@ -6,11 +6,9 @@ import json
 
 from diming.errors import DimingError
 from diming.maps.areas import add_areas, area_names
-from diming.maps.page import Page, line_style, point_style, rows, text
-
-CONDITION_COLOURS = {
-    "完好": "#2e7d32", "损坏": "#ef6c00", "丢失": "#c62828", "移位": "#6a1b9a", "新设": "#1565c0", "未检": "#757575",
-}
+from diming.layers.styles import (BOUNDARY_COLOUR, BOUNDARY_DASH, BOUNDARY_WIDTH, CONDITION_COLOURS, MARKER_RADIUS,
+                                  dash_css)
+from diming.maps.page import LAT, LON, Page, line_style, point_style, rows, text
 
 
 def _round_lines(project, round_id: str) -> tuple[str, set[str] | None]:
@@ -87,12 +85,13 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
     page = Page(title, basemap=basemap or get_settings(project)["basemap"], tianditu_key=tianditu_key)
     add_areas(page, areas, name="界线两侧行政区域", opacity=0.25)
 
-    line_props = [{"k": "line", "t": text(r.name), "p": rows(
+    line_props = [{"k": "line", "t": f"{text(r.line_id)} {text(r.name)}".strip(), "p": rows(
         ("界线编号", r.line_id), ("左侧", f"{names.get(text(r.left_code), '')} {text(r.left_code)}".strip()),
         ("右侧", f"{names.get(text(r.right_code), '')} {text(r.right_code)}".strip()),
         ("走向说明", r.description), ("协议书", r.agreement))} for r in lines.itertuples(index=False)]
-    page.add("行政区域界线", lines.geometry, line_props, {"line": line_style("#b71c1c", 3.5, "10 6")},
-             shape="line")
+    # with --line the view is that line and its markers, not the whole of both areas
+    page.add("行政区域界线", lines.geometry, line_props, {"line": line_style(BOUNDARY_COLOUR, BOUNDARY_WIDTH, dash_css(BOUNDARY_DASH))},
+             shape="line", labels=True, focus=bool(line_id))
 
     line_names = {text(i): text(n) for i, n in zip(lines["line_id"], lines["name"])}
     latest = _latest(inspections)
@@ -105,14 +104,12 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
             condition = text(record and record["condition"]) or text(m.condition) or "未检"
         if condition not in CONDITION_COLOURS:
             condition = "未检"
-        point = m.geometry
         pairs = [
             ("界桩编号", m.marker_id), ("界线", line_names.get(text(m.line_id), text(m.line_id))),
             ("界桩类型", m.marker_type), ("材质", m.material), ("现状", condition),
             ("登记X(北)", m.x), ("登记Y(东)", m.y),
             ("平面坐标系", f"EPSG:{text(m.plane_crs)}" if text(m.plane_crs) else ""),
-            ("经度", f"{point.x:.6f}" if point is not None else ""),
-            ("纬度", f"{point.y:.6f}" if point is not None else ""),
+            ("经度", LON), ("纬度", LAT),
             ("位置", m.location), ("埋设日期", m.installed_on),
         ]
         if record:
@@ -125,6 +122,6 @@ def inspection_map(project, output, *, round_id: str | None = None, line_id: str
         else:
             pairs.append(("最近检查", "无记录"))
         props.append({"k": condition, "t": text(m.marker_id), "p": rows(*pairs)})
-    styles = {c: point_style(colour) for c, colour in CONDITION_COLOURS.items()}
-    page.add("界桩", markers.geometry, props, styles, shape="point")
+    styles = {c: point_style(colour, MARKER_RADIUS) for c, colour in CONDITION_COLOURS.items()}
+    page.add("界桩", markers.geometry, props, styles, shape="point", labels=True, focus=bool(line_id))
     return page.save(output)

@@ -1,10 +1,16 @@
-"""One map page: a folium map with canvas GeoJSON layers, a title, a legend, a scale bar and a
-layer control, written as a single self-contained HTML file.
+"""One map page: a folium map with canvas layers, a title, a legend, a scale bar and a layer
+control, written as a single self-contained HTML file.
 
-Project values never reach the page as HTML: each feature carries a title ``t`` and popup rows
-``p`` as JSON data (labels once per layer) (``<``, ``>`` and ``&`` escaped so nothing can close the script element), and
-``static/map.js`` puts them on the page with ``textContent``. folium's own tooltips and GeoJSON
-popups insert HTML and are not used.
+Every layer travels in one compact form (read by ``static/map.js``): each per-feature value is a
+column — a plain array, or its distinct values once with each feature's index into them (``{"d",
+"i"}``, no ``"i"`` when all are the same) — popup labels once per layer, coordinates as integers on
+the layer's grid, each the difference from the position before it: a marker takes 30 to 60
+bytes. Popups are built from the columns when a feature is clicked; longitude and latitude
+(:data:`LON`, :data:`LAT`) from the drawn position.
+
+Project values never reach the page as HTML: they are JSON data (``<``, ``>`` and ``&`` escaped so
+nothing can close the script element), and ``static/map.js`` puts them on the page with
+``textContent``. folium's own tooltips and GeoJSON popups insert HTML and are not used.
 """
 from __future__ import annotations
 
@@ -16,12 +22,19 @@ from pathlib import Path
 from diming.errors import DimingError
 
 # Coordinates are rounded to 1e-6° (about 0.1 m) for points and 1e-5° (about 1 m) for lines and
-# areas: finer than a screen can show, and it roughly halves the file.
-POINT_GRID = 1e-6
-SHAPE_GRID = 1e-5
-# Features labelled on the map itself (not only on hover) when a layer has at most this many.
-LABEL_LIMIT = 60
+# areas: finer than a screen can show.
+POINT_SCALE = 1_000_000
+SHAPE_SCALE = 100_000
 CHINA_CENTRE = (35.0, 105.0)
+GEOMETRY_TYPES = {"Point": "P", "MultiPoint": "P", "LineString": "L", "MultiLineString": "L", "LinearRing": "L",
+                  "Polygon": "A", "MultiPolygon": "A"}
+
+
+class Derived(str):
+    """A popup value the page computes from the feature's drawn position instead of storing it."""
+
+
+LON, LAT = Derived("lon"), Derived("lat")  # a point's longitude and latitude, six decimals
 
 
 def script_json(value) -> str:
@@ -50,8 +63,9 @@ def text(value) -> str:
 
 
 def rows(*pairs) -> list[list[str]]:
-    """Popup rows ``[label, value]``, leaving out empty values."""
-    return [[label, text(value)] for label, value in pairs if text(value) != ""]
+    """Popup rows ``[label, value]``, leaving out empty values (:data:`LON`, :data:`LAT` kept)."""
+    return [[label, value if isinstance(value, Derived) else text(value)] for label, value in pairs
+            if text(value) != ""]
 
 
 def point_style(color: str, radius: float = 6) -> dict:
@@ -118,22 +132,118 @@ def _frame_class():
     return _Frame
 
 
-def _shared_labels(props: list[dict]) -> tuple[list[str], list[dict]]:
-    """Popup labels once per layer, and each feature's rows as values in the labels' order: with
-    20,000 markers, repeating the labels would make a third of the file."""
+def column(values: list):
+    """One per-feature value of a layer as a column for ``map.js``: the values themselves, or the
+    distinct values and each feature's index into them, whichever is shorter; a column of
+    :data:`LON` or :data:`LAT` is ``{"f": "lon"}`` (computed on click)."""
+    derived = {v for v in values if isinstance(v, Derived)}
+    if derived:
+        if len(derived) > 1 or len(derived) != len(set(values)):
+            raise ValueError(f"a column mixes a position field with other values: {sorted(set(values))[:3]}")
+        return {"f": str(derived.pop())}
+    distinct: dict = {}
+    index = [distinct.setdefault(v, len(distinct)) for v in values]
+    if len(distinct) <= 1:
+        return {"d": list(distinct)}
+    plain = sum(len(str(v)) for v in values) + 3 * len(values)
+    coded = sum(len(str(v)) + 3 for v in distinct) + sum(len(str(i)) + 1 for i in index)
+    return {"d": list(distinct), "i": index} if coded < plain else list(values)
+
+
+def _popup_columns(props: list[dict], titles: list, categories: list) -> tuple[list[str], list]:
+    """The popup labels of a layer (each once) and one column of values per label ('' where a
+    feature has none); a column equal to the titles or the categories is ``{"f": "t"}`` or
+    ``{"f": "k"}`` (the marker number is its title, its condition its category)."""
     fields: dict[str, int] = {}
     for p in props:
         for label, _ in p["p"]:
             fields.setdefault(label, len(fields))
-    out = []
-    for p in props:
-        values = [""] * len(fields)
+    columns = [[""] * len(props) for _ in fields]
+    for n, p in enumerate(props):
         for label, value in p["p"]:
-            values[fields[label]] = value
-        while values and values[-1] == "":
-            values.pop()
-        out.append({**p, "p": values})
-    return list(fields), out
+            columns[fields[label]][n] = value
+    return list(fields), [{"f": "t"} if c == titles else {"f": "k"} if c == categories else column(c)
+                          for c in columns]
+
+
+def _deltas(coords, scale: int) -> list[str]:
+    """Coordinates (n × 2) as integers on the grid, each x and y the difference from the one before,
+    as JSON number strings."""
+    import numpy as np
+
+    ints = np.rint(np.asarray(coords, dtype=float).reshape(-1, 2) * scale).astype(np.int64)
+    return np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().astype(str).tolist()
+
+
+def _nested(geom) -> tuple[str, object, object]:
+    """A geometry's type code (P, L, A), its coordinate counts (points, per part, per ring) and the
+    geometry they count (a collection's parts of its highest dimension)."""
+    import shapely
+
+    kind = GEOMETRY_TYPES.get(geom.geom_type)
+    if kind is None:  # a collection: its parts of the highest dimension
+        parts = shapely.get_parts(geom)
+        while (shapely.get_num_geometries(parts) > 1).any() or any(g.geom_type.startswith("Multi") for g in parts):
+            parts = shapely.get_parts(parts)
+        parts = [g for g in parts if not g.is_empty]
+        top = max(shapely.get_dimensions(parts))
+        parts = [g for g in parts if shapely.get_dimensions(g) == top]
+        geom = (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)[top](parts)
+        kind = "PLA"[top]
+    if kind == "P":
+        return kind, len(shapely.get_coordinates(geom)), geom
+    if kind == "L":
+        return kind, [len(shapely.get_coordinates(part)) for part in shapely.get_parts(geom)], geom
+    return kind, [[len(ring.coords) for ring in (polygon.exterior, *polygon.interiors)]
+                  for polygon in shapely.get_parts(geom)], geom
+
+
+def _geometry_json(geoms, scale: int) -> tuple[str, list | None, object]:
+    """The ``g`` member of a layer (all points: one flat array; else one nested array per feature),
+    each feature's type code (None for a layer of points) and the geometries drawn (a collection
+    as its parts of the highest dimension)."""
+    import numpy as np
+    import shapely
+
+    if all(g.geom_type == "Point" for g in geoms):
+        return "[" + ",".join(_deltas(shapely.get_coordinates(geoms), scale)) + "]", None, geoms
+    nested = [_nested(g) for g in geoms]
+    drawn = np.empty(len(nested), dtype=object)
+    drawn[:] = [g for _, _, g in nested]
+    tokens = iter(_deltas(shapely.get_coordinates(drawn), scale))
+
+    def flat(count):
+        return "[" + ",".join(next(tokens) for _ in range(2 * count)) + "]"
+
+    out = []
+    for kind, counts, _ in nested:
+        if kind == "P":
+            out.append(flat(counts))
+        elif kind == "L":
+            out.append("[" + ",".join(flat(c) for c in counts) + "]")
+        else:
+            out.append("[" + ",".join("[" + ",".join(flat(c) for c in rings) + "]" for rings in counts) + "]")
+    return "[" + ",".join(out) + "]", [kind for kind, _, _ in nested], drawn
+
+
+def _parsed(json_text: str) -> str:
+    """A JavaScript expression for JSON data: ``JSON.parse('…')``, which a browser reads about twice
+    as fast as the same data written as a literal. ``json_text`` is :func:`script_json` output, so
+    it holds no ``<`` and cannot close the script element."""
+    return "JSON.parse('" + json_text.replace("\\", "\\\\").replace("'", "\\'") + "')"
+
+
+def _anchors(geoms, kinds: list[str]):
+    """Where a feature's label, small-shape ring and popup go: a line's middle, a point inside an
+    area, a point itself."""
+    import numpy as np
+    import shapely
+
+    anchors = shapely.point_on_surface(geoms)
+    lines = np.array([k == "L" for k in kinds], dtype=bool)
+    if lines.any():
+        anchors[lines] = shapely.line_interpolate_point(geoms[lines], 0.5, normalized=True)
+    return shapely.get_coordinates(anchors)
 
 
 class Page:
@@ -149,20 +259,25 @@ class Page:
 
         self.title = title
         self.tiles = tile_layers(basemap or "none", tianditu_key)
-        self.layers: list[tuple[str, str]] = []  # (name, spec JSON)
+        self.layers: list[tuple[str, str]] = []  # (name, the JavaScript expression of its data)
         self.legend: list[dict] = []
         self.counts: dict[str, int] = {}
         self.bounds: list[tuple[float, float, float, float]] = []
+        self.focus: list[tuple[float, float, float, float]] = []
 
     def add(self, name: str, geoms, props: list[dict], styles: dict[str, dict], *, shape: str,
-            legend: list[dict] | None = None, labels: bool = False) -> int:
+            legend: list[dict] | None = None, labels: bool = False, focus: bool = False,
+            small: bool = False) -> int:
         """Add a layer of features (shapely geometries) with properties ``{"k", "t", "p"}``
         (category, title, popup rows; ``"nolabel": 1`` keeps one feature's title off the map).
 
-        ``styles`` maps each category ``k`` to a Leaflet path style. ``legend`` defaults to one
-        row per category in ``styles`` that occurs, with its count. ``labels`` writes each title on
-        the map (areas and lines at their centre, points to their right) when the layer has at most
-        ``LABEL_LIMIT`` features; otherwise titles show on hover. Empty layers are left out.
+        ``styles`` maps each category ``k`` to a Leaflet path style, least important first: where
+        points overlap on screen they are drawn as one cluster in the colour of the most important.
+        ``legend`` defaults to one row per category in ``styles`` that occurs, with its count.
+        ``labels`` writes titles on the map wherever they fit without overlapping (otherwise they
+        show on hover). The map is fitted to the layers added with ``focus`` (to all when none is).
+        ``small`` also draws areas and lines too small to see at the current zoom as a ring.
+        ``shape`` (point, line, area) sets the coordinate grid. Empty layers are left out.
         """
         import numpy as np
         import shapely
@@ -174,17 +289,29 @@ class Page:
         self.counts[name] = len(props)
         if not len(props):
             return 0
-        fields, props = _shared_labels(props)
-        grid = POINT_GRID if shape == "point" else SHAPE_GRID
-        rounded = shapely.set_precision(geoms, grid)
-        self.bounds.append(tuple(shapely.total_bounds(rounded)))
-        features = ",".join(
-            '{"type":"Feature","geometry":' + g + ',"properties":' + script_json(p) + "}"
-            for g, p in zip(shapely.to_geojson(rounded), props))
-        label = ("right" if shape == "point" else "center") if labels and len(props) <= LABEL_LIMIT else False
-        spec = ('{"data":{"type":"FeatureCollection","features":[' + features + ']},"styles":'
-                + script_json(styles) + ',"fields":' + script_json(fields) + ',"labels":' + json.dumps(label) + "}")
-        self.layers.append((name, spec))
+        bounds = tuple(shapely.total_bounds(geoms))
+        self.bounds.append(bounds)
+        if focus:
+            self.focus.append(bounds)
+        scale = POINT_SCALE if shape == "point" else SHAPE_SCALE
+        categories = list(styles)
+        number = {k: n for n, k in enumerate(categories)}
+        titles = [p["t"] for p in props]
+        fields, columns = _popup_columns(props, titles, [p["k"] for p in props])
+        spec = {"name": name, "n": len(props), "scale": scale, "styles": [styles[k] for k in categories],
+                "cats": categories, "k": column([number[p["k"]] for p in props]),
+                "t": column(titles), "fields": fields, "cols": columns}
+        if labels:
+            spec["labels"] = True
+            spec["nolabel"] = [n for n, p in enumerate(props) if p.get("nolabel")]
+        if small:
+            spec["small"] = True
+        geometry, kinds, drawn = _geometry_json(geoms, scale)
+        parts = [script_json(spec)[:-1], ',"g":', geometry]
+        if kinds is not None:
+            anchors = _anchors(drawn, kinds)
+            parts += [',"gt":', script_json(column(kinds)), ',"a":[', ",".join(_deltas(anchors, scale)), "]"]
+        self.layers.append((name, _parsed("".join(parts) + "}")))
         if legend is None:
             used: dict[str, int] = {}
             for p in props:
@@ -215,22 +342,21 @@ class Page:
         figure.add_child(fmap)
         for tile in self.tiles:
             tile.add_to(fmap)
-        layer_class = _feature_layer_class()
-        for name, spec in self.layers:
-            layer_class(name, spec).add_to(fmap)
         if not self.layers and note is None:
             note = "没有可显示的要素"
         frame = {"title": self.title, "date": f"生成日期 {dt.date.today().isoformat()}", "legend": self.legend}
         if note:
             frame["note"] = note
+        fitted = self.focus or self.bounds
+        if fitted:
+            frame["bounds"] = [[min(b[1] for b in fitted), min(b[0] for b in fitted)],
+                               [max(b[3] for b in fitted), max(b[2] for b in fitted)]]
+        # the frame first: the layers are then drawn once, in the fitted view
         _frame_class()(script_json(frame)).add_to(fmap)
+        layer_class = _feature_layer_class()
+        for name, spec in self.layers:
+            layer_class(name, spec).add_to(fmap)
         folium.LayerControl(collapsed=False).add_to(fmap)
-        if self.bounds:
-            west = min(b[0] for b in self.bounds)
-            south = min(b[1] for b in self.bounds)
-            east = max(b[2] for b in self.bounds)
-            north = max(b[3] for b in self.bounds)
-            fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=16)
         page = figure.render()
         with replacing(output) as partial:
             partial.write_text(page, encoding="utf-8")

@@ -6,21 +6,14 @@ from typing import Callable
 
 from diming.geonames.proposals import label as state_label
 from diming.maps.areas import add_areas, area_names
+from diming.layers.schema import label as code_label
+from diming.layers.styles import (CLASH_COLOUR, PROPOSAL_GROUP_LINES, ROAD_COLOUR, ROAD_WIDTH, dash_css,
+                                  proposal_group)
 from diming.maps.page import Page, legend_entry, line_style, rows, text
 
 # the map groups the twelve states into four colours; the popup gives the exact state
-STATE_GROUPS = {
-    "办理中": ("draft", "submitted", "in_review", "public_notice"),
-    "已批准": ("approved", "filed", "announced"),
-    "路名牌": ("sign_ordered", "sign_installed", "sign_verified"),
-    "未批准或撤回": ("rejected", "withdrawn"),
-}
-GROUP_STYLES = {
-    "办理中": line_style("#1e88e5", 5),
-    "已批准": line_style("#2e7d32", 5),
-    "路名牌": line_style("#00897b", 5),
-    "未批准或撤回": line_style("#8d8d8d", 4, "6 6"),
-}
+GROUP_STYLES = {group: line_style(colour, width, dash_css(dash))
+                for group, (colour, width, dash) in PROPOSAL_GROUP_LINES.items()}
 # (project, proposals) -> {proposal_id: [why its name clashes, …]}
 ClashFinder = Callable[[object, object], dict[str, list[str]]]
 
@@ -66,14 +59,14 @@ def proposals_map(project, output, *, basemap: str | None = None, tianditu_key: 
 
     road_props = [{"k": "road", "t": text(r.name), "p": rows(
         ("道路编号", r.road_id), ("罗马字母拼写", r.pinyin), ("所属政区", names.get(text(r.district), r.district)),
-        ("使用状态", "已撤销" if text(r.status) == "cancelled" else "使用中"), ("起点", r.start_desc),
+        ("使用状态", code_label(text(r.status))), ("起点", r.start_desc),
         ("终点", r.end_desc), ("宽度(米)", r.width_m), ("批准日期", r.approved_on), ("含义", r.meaning),
         ("来历", r.origin), ("曾用名", r.former_names))} for r in roads.itertuples(index=False)]
-    page.add("现有道路", roads.geometry, road_props, {"road": line_style("#6d6d6d", 2, opacity=0.8)}, shape="line")
+    page.add("现有道路", roads.geometry, road_props, {"road": line_style(ROAD_COLOUR, ROAD_WIDTH, opacity=0.8)}, shape="line")
 
     def proposal_props(r):
         state = text(r.status)
-        group = next((g for g, states in STATE_GROUPS.items() if state in states), "办理中")
+        group = proposal_group(state)
         label = f"{text(r.name)} {text(r.pinyin)}".strip()
         return {"k": group, "t": label, "p": rows(
             ("申报编号", r.proposal_id), ("拟用名称", r.name), ("罗马字母拼写", r.pinyin),
@@ -85,7 +78,7 @@ def proposals_map(project, output, *, basemap: str | None = None, tianditu_key: 
 
     props = [proposal_props(r) for r in proposals.itertuples(index=False)]
     clash_rows = proposals["proposal_id"].isin(set(clashing))
-    halo = line_style("#d50000", 12, opacity=0.45)
+    halo = line_style(CLASH_COLOUR, 12, opacity=0.45)
     page.add("名称冲突", proposals.geometry[clash_rows], [p for p, c in zip(props, clash_rows) if c],
              {g: halo for g in GROUP_STYLES}, shape="line",
              legend=[legend_entry("名称冲突", halo, "line", int(clash_rows.sum()))] if clash_rows.any() else [])

@@ -37,6 +37,7 @@ class Page:
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     load_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the page's main-thread CPU time until drawn (open_page(cpu=True))
     _browser: "Browser | None" = None
 
     def evaluate(self, expression: str):
@@ -148,8 +149,10 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def open_page(browser: Browser, path, *, settle: float = 0.5) -> Page:
-    """Load file ``path`` in a new tab with every http(s)/ws request blocked and recorded."""
+def open_page(browser: Browser, path, *, settle: float = 0.5, cpu: bool = False) -> Page:
+    """Load file ``path`` in a new tab with every http(s)/ws request blocked and recorded; ``cpu``
+    also measures the main thread's CPU time (unlike the wall time, not inflated by other work on
+    the machine)."""
     target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     browser.session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for method in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
@@ -158,6 +161,8 @@ def open_page(browser: Browser, path, *, settle: float = 0.5) -> Page:
                  session=True)
     browser.call("Emulation.setDeviceMetricsOverride",
                  {"width": 1200, "height": 800, "deviceScaleFactor": 1, "mobile": False}, session=True)
+    if cpu:
+        browser.call("Performance.enable", {"timeDomain": "threadTicks"}, session=True)
     started = time.monotonic()
     url = Path(path).resolve().as_uri()
     browser.call("Page.navigate", {"url": url}, session=True)
@@ -165,8 +170,11 @@ def open_page(browser: Browser, path, *, settle: float = 0.5) -> Page:
     # the canvas renderer draws on the next animation frames
     browser.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     load_seconds = time.monotonic() - started
-    browser.drain(settle)
     page = Page(load_seconds=load_seconds, _browser=browser)
+    if cpu:
+        metrics = browser.call("Performance.getMetrics", session=True)["metrics"]
+        page.cpu_seconds = next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+    browser.drain(settle)
     _collect(browser, page, url)
     return page
 
@@ -193,44 +201,71 @@ def _collect(browser: Browser, page: Page, url: str) -> None:
 
 
 # What the map drew: the Leaflet map, each overlay's feature count by its name in the layer
-# control, the legend rows and the title.
+# control, how many features are on screen (shapes, and the points each drawn symbol stands for),
+# the labels, the legend rows and the title.
 SUMMARY_JS = """(() => {
-  const values = Object.values(window);
-  const map = values.find(v => v instanceof L.Map);
+  const map = Object.values(window).find(v => v instanceof L.Map);
   // folium declares the layer control with let: reach it by its name in the page's script
   const name = [...document.scripts].map(s => s.text.match(/let (layer_control_\\w+) = L\\.control\\.layers/))
                                     .find(Boolean)[1];
   const control = eval(name);
   const layers = {};
-  control._layers.forEach(o => { if (o.overlay) layers[o.name] = o.layer.getLayers().length; });
-  let drawn = 0;
-  map.eachLayer(l => { if (l.feature && !(l instanceof L.LayerGroup) && l._renderer) drawn += 1; });
-  return {container: !!document.querySelector('.leaflet-container'), drawn: drawn, layers: layers,
+  control._layers.forEach(o => { if (o.overlay) layers[o.name] = o.layer.size; });
+  let drawn = 0, symbols = 0, clusters = 0;
+  (map._dm ? map._dm.layers : []).forEach(layer => {
+    if (!map.hasLayer(layer)) return;
+    layer._shapes.forEach(p => { if (p._renderer) drawn += 1; });
+    Object.values(layer._drawn).forEach(s => {
+      symbols += 1;
+      if (s._dmCluster.members.length > 1) clusters += 1;
+      s._dmCluster.members.forEach(m => { if (!m.ring) drawn += 1; });
+    });
+  });
+  const attribution = document.querySelector('.leaflet-control-attribution');
+  return {container: !!document.querySelector('.leaflet-container'), drawn: drawn, symbols: symbols,
+          clusters: clusters, layers: layers, zoom: map.getZoom(),
+          labels: [...document.querySelectorAll('.leaflet-dm-labels-pane span')].map(e => e.textContent),
           legend: [...document.querySelectorAll('.dm-legend-row')].map(e => e.textContent),
           title: document.querySelector('.dm-title-main').textContent,
           date: document.querySelector('.dm-title-date').textContent,
           scale: !!document.querySelector('.leaflet-control-scale'),
+          attribution: attribution ? attribution.innerHTML : null,
           control: document.querySelector('.leaflet-control-layers').textContent};
 })()"""
 
-# Open every feature's popup and tooltip in turn; the text they showed and how many elements other
-# than diming's own markup they held (an injected <img> would be one).
+# Open every feature's popup (built from the layer's columns) and the hover tooltip of every shape
+# and drawn symbol, through the layers' own event handlers; the text they showed and how many
+# elements other than diming's own markup they held (an injected <img> would be one).
 OPEN_ALL_JS = """(() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   const texts = []; let foreign = 0;
   const own = new Set(['DIV', 'TABLE', 'TBODY', 'TR', 'TH', 'TD', 'SPAN', 'A']);
-  map.eachLayer(l => {
-    if (!l.feature || l instanceof L.LayerGroup) return;
-    for (const kind of ['Popup', 'Tooltip']) {
-      l['open' + kind]();
-      const el = l['get' + kind]().getElement();
-      texts.push(el.textContent);
-      el.querySelectorAll('*').forEach(e => { if (!own.has(e.tagName)) foreign += 1; });
-      l['close' + kind]();
+  const take = el => {
+    texts.push(el.textContent);
+    el.querySelectorAll('*').forEach(e => { if (!own.has(e.tagName)) foreign += 1; });
+  };
+  map._dm.layers.forEach(layer => {
+    for (let i = 0; i < layer.size; i++) {
+      take(layer.open(i).getElement());
+      map.closePopup();
     }
+    const targets = layer._shapes.concat(Object.values(layer._drawn));
+    targets.forEach(t => {
+      t.fire('mouseover', {latlng: t.getLatLng ? t.getLatLng() : t.getBounds().getCenter()}, true);
+      take(layer._tip.getElement());
+      t.fire('mouseout', {}, true);
+    });
   });
   return {texts: texts, foreign: foreign};
 })()"""
+
+
+def click(page: Page, x: float, y: float) -> None:
+    """A real left click (mouse pressed and released) at viewport pixel (x, y)."""
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        page._browser.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                                        "clickCount": 0 if kind == "mouseMoved" else 1},
+                           session=True)
 
 
 def collect(page: Page) -> None:

@@ -300,7 +300,8 @@ def test_json_schema(messy, run):
 def test_text_output_grouped_with_summary(messy, run):
     result = run(messy, "check")
     assert result.exit_code == 1
-    assert "marker.off-line (1)" in result.output and "[错误] boundary_markers 9101001Q" in result.output
+    assert "界桩偏离界线 marker.off-line (1)" in result.output and "[错误] 界桩 9101001Q:" in result.output
+    assert "boundary_markers" not in result.output and "error" not in result.output
     assert result.output.strip().splitlines()[-1] == "共 2 项: 错误 1, 警告 1, 提示 0, 已认可 0"
 
 

@@ -13,6 +13,18 @@ SEEDED = {
     ("proposal.overlaps-road", ("云帆路", "枫安大道")),
     ("area.overlap", ("望湖镇", "松林街道")),
     ("marker.off-line", ("9103005Q", "松阳区—鹤山县界线")),
+    # road signs (diming/geonames/demo_signs.py)
+    ("sign.wrong-name", ("海宴路", "海晏路")),
+    ("sign.wrong-pinyin", ("海安路", "海安路")),
+    ("sign.far-from-road", ("海燕路", "海燕路")),
+    ("sign.cancelled-road", ("旧港路", "旧港路")),
+    ("sign.damaged", ("状元街", "状元街")),
+    ("road.no-sign", ("望江路",)),
+    # the gazetteer (diming/geonames/demo_gazetteer.py)
+    ("name.duplicate", ("琴书庄", "琴书庄")),
+    ("name.duplicate", ("雷鼓山", "雷鼓山")),
+    ("name.homophone", tuple(sorted(("红旗庄", "宏旗庄")))),
+    ("place.missing-meaning", ("星辰桥",)),
 }
 # the proposal 壮园街 also sounds like the road 状元街 in use (the road of the listed name): a real
 # homophone that follows from the seeded data, reported as namecheck reports it
@@ -41,3 +53,15 @@ def test_demo_writes_the_check_report(tmp_path):
     assert report["summary"]["error"] >= 7
     assert (tmp_path / "out" / "check.txt").read_text(encoding="utf-8").strip().splitlines()[-1].startswith("共")
     assert any(line.startswith("项目检查") for line in lines)
+    for name in ("路牌巡查记录表.pdf", "路牌巡查记录表.xlsx", "路牌维护清单.xlsx", "路牌巡查报告.pdf",
+                 "异常道路摸排报告.xlsx", "异常道路摸排报告.pdf", "map-signs.html"):
+        assert (tmp_path / "out" / name).is_file(), name
+
+
+def test_demo_survey_finds_one_of_each_abnormality(demo_project):
+    from diming.geonames.survey import CODES, classify
+
+    found = classify(demo_project)
+    assert sorted(a["code"] for a in found) == sorted(CODES)
+    assert {a["name"] for a in found if a["code"].startswith("survey.")} == {
+        None, "枫安大道、枫泰大道", "海口路", "云安大道", "金港大道"}

@@ -1,3 +1,7 @@
+import shutil
+import subprocess
+
+import pytest
 import shapely
 
 from diming.layers.crs import to_metric
@@ -11,6 +15,7 @@ def test_demo_project_contents(demo_project):
     assert 30 <= counts["boundary_markers"] <= 60
     assert 150 <= counts["roads"] <= 400
     assert counts["road_proposals"] >= 5 and counts["heritage_names"] >= 5
+    assert 200 <= counts["place_names"] <= 400
 
 
 def test_demo_seeded_geometry_problems(demo_project):
@@ -46,3 +51,11 @@ def test_demo_cli_writes_project(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "diming.gpkg").is_file()
     assert "boundary_markers" in result.output
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) not installed")
+    pdfs = sorted((tmp_path / "out").glob("*.pdf"))
+    assert len(pdfs) >= 6
+    for pdf in pdfs:  # every document diming prints embeds every font it names
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
+        emb = fonts[0].index("emb")
+        assert fonts[2:] and all(line[emb:emb + 3] == "yes" for line in fonts[2:]), (pdf.name, fonts)

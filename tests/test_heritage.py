@@ -1,8 +1,10 @@
 """The heritage protection list: add, import, list, show, export."""
+import datetime
 import json
 
 import openpyxl
 import pytest
+from printed import assert_prints
 from shapely.geometry import Point
 
 from diming.errors import DimingError
@@ -63,7 +65,7 @@ def test_show_lists_roads_with_the_same_or_a_similar_name(demo_project, run):
 
 def test_export_publishable_xlsx_and_layer(project, run, tmp_path):
     add_entry(project, "鼓楼", Point(120.2, 36.1), category="地名文化遗产", batch="第一批",
-              meaning="=HYPERLINK(\"http://x\")")
+              meaning="=HYPERLINK(\"http://x\")", listed_on="2021-06-30")
     out = tmp_path / "list.xlsx"
     assert run(project, "heritage", "export", "--output", out).exit_code == 0
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
@@ -71,6 +73,8 @@ def test_export_publishable_xlsx_and_layer(project, run, tmp_path):
     record = dict(zip(rows[1], rows[2]))
     assert record["标准地名"] == "鼓楼" and record["罗马字母拼写"] == "Gulou" and record["状态"] == "在用"
     assert record["含义"] == "'=HYPERLINK(\"http://x\")" and record["经度"] == 120.2
+    assert record["公布日期"] == datetime.datetime(2021, 6, 30)  # a date cell, not text
+    assert_prints(openpyxl.load_workbook(out).active, header_rows="2:2", freeze="C3", landscape=True, grid_row=3)
     assert export_list(project, tmp_path / "list.geojson") == 1
     data = json.loads((tmp_path / "list.geojson").read_text())
     assert data["features"][0]["properties"]["name"] == "鼓楼"

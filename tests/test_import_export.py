@@ -7,6 +7,7 @@ import numpy as np
 import openpyxl
 import pytest
 import shapely
+from printed import assert_prints
 
 from diming.errors import DimingError
 from diming.layers import store
@@ -70,8 +71,11 @@ def test_csv_export_neutralises_formulas_and_imports_back(project, tmp_path):
     export_layer(project, "heritage_names", xlsx_path)
     row = next(csv.DictReader(open(csv_path, encoding="utf-8-sig")))
     assert row["meaning"] == "'" + nasty and row["history"] == "'-1年"
-    cell = openpyxl.load_workbook(xlsx_path).active["G2"]
+    sheet = openpyxl.load_workbook(xlsx_path).active
+    cell = sheet["G2"]
     assert cell.value == nasty and cell.data_type == "s"  # text, not a formula
+    assert_prints(sheet, header_rows="1:1", freeze="B2", landscape=True, grid_row=2)
+    assert sheet.column_dimensions["B"].width == 10 and sheet.column_dimensions["G"].width > 20  # 标准地名; the formula
     other = store.init_project(tmp_path / "o.gpkg")
     import_layer(other, "heritage_names", csv_path)
     assert store.read_layer(other, "heritage_names").loc[0, "meaning"] == nasty

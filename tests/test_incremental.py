@@ -238,3 +238,35 @@ def test_cli_check_changed(project, run):
         == full(project)
     only = json.loads(run(project, "check", "--changed", "--rules", "name.duplicate", "--format", "json").output)
     assert {f["rule"] for f in only["findings"]} <= {"name.duplicate"}
+
+
+def test_edits_of_the_gazetteer_signs_and_fields_give_the_full_checks_findings(demo_project):
+    from diming import incremental
+    from diming.layers.store import BULK_ROWS, read_layer
+
+    run_check(demo_project)
+    places = read_layer(demo_project, "place_names", geometry=False)
+    signs = read_layer(demo_project, "road_signs", geometry=False)
+    roads = read_layer(demo_project, "roads", geometry=False)
+    assert len(places) and len(signs)
+    road_name = roads["name"][roads["status"] == "in_use"].iloc[0]
+    edits = [
+        lambda tx: tx.update("place_names", places["place_id"].iloc[0], {"name": road_name}),
+        lambda tx: tx.update("place_names", places["place_id"].iloc[1], {"meaning": None}),
+        lambda tx: tx.update("road_signs", signs["sign_id"].iloc[0], {"text": "别的路"}),
+        lambda tx: tx.update("road_signs", signs["sign_id"].iloc[1], {"condition": "损坏"}),
+        # a streamed import's batch: the R-tree trigger is set aside, the check's queue still sees it
+        lambda tx: tx.insert("roads", [{"road_id": f"B{i:04d}", "name": f"{road_name[:-1]}{i}路", "status": "in_use",
+                                        "geometry": random_road(random.Random(i), None, i)}
+                                       for i in range(BULK_ROWS)]),
+    ]
+    for edit_one in edits:
+        with transaction(demo_project, by="t") as tx:
+            edit_one(tx)
+        assert incremental._stored(demo_project)[2]  # queued, and followed rather than checked in full
+        assert changed(demo_project) == full(demo_project)
+    con = connect(demo_project)  # as a desktop GIS writes: a value no rule selects on
+    con.execute("UPDATE roads SET status = '用着' WHERE road_id = ?", (roads["road_id"].iloc[0],))
+    con.close()
+    assert changed(demo_project) == full(demo_project)
+    assert '"field.invalid"' in "".join(full(demo_project))

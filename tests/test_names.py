@@ -16,7 +16,7 @@ def rules_of(findings):
 
 def test_normalize_makes_one_name_of_traditional_spaced_and_full_width():
     assert normalize("長江路") == normalize("长 江 路") == normalize("长　江路") == "长江路"
-    assert normalize("经５路") == "经5路"
+    assert normalize("经５路") == normalize("经5路") == normalize("经五路") == "经五路"
     assert normalize("") == ""
 
 
@@ -50,8 +50,9 @@ def test_spell_per_1984_rules(name, spelled):
     assert spell(name) == spelled
 
 
-def test_letters_and_digits_mixed_in_stay_as_written():
-    assert spell("经5路") == "Jing5 Lu"
+def test_letters_stay_as_written_and_digits_read_as_numerals():
+    assert spell("经5路") == spell("经五路") == "Jingwu Lu"
+    assert spell("经5路", ordinal=True) == "Jing 5 Lu"
     assert spell("长江A路") == "ChangjiangA Lu"
 
 
@@ -130,7 +131,9 @@ OTHERS = [
     ("海口路", [("name.duplicate", "error")]),
     ("海口 路", [("name.duplicate", "error")]),
     ("海口街", [("name.same-specific", "warning")]),
-    ("华路", [("name.duplicate", "error")]),  # 新 dropped
+    ("新海口路", [("name.duplicate", "error")]),  # 新 added
+    ("大海口路", [("name.duplicate", "error")]),  # 大 added
+    ("华路", []),  # the 新 of the two-character 专名 新华 belongs to it
     ("海燕路", [("name.homophone", "warning")]),
     ("崇阳路", [("name.homophone", "warning")]),  # polyphone 重 read chóng
     ("状元街", [("name.protected", "error")]),

@@ -5,6 +5,7 @@ import json
 
 import openpyxl
 import pytest
+from printed import assert_prints
 from shapely.geometry import MultiLineString, Point
 
 from diming.errors import DimingError
@@ -210,6 +211,8 @@ def test_batch_sheet(names_project, run, tmp_path):
     assert body[0]["检查结论"] == "通过" and body[1]["检查结论"] == "有错误"
     assert "保护名录中的 状元街" in body[1]["检查问题"]
     assert sheet.data_validations.dataValidation[0].formula1 == '"同意,不同意,修改后再议"'
+    assert isinstance(body[0]["登记日期"], dt.datetime) and body[0]["登记日期"].date() == D(2024, 8, 1)
+    assert_prints(sheet, header_rows="2:2", freeze="C3", landscape=True, grid_row=3)
     assert run(names_project, "road", "batch", "2023H1", "--output", out).exit_code == 1
     assert run(names_project, "road", "batch", "2024-2", "--output", out).exit_code == 1
 
@@ -244,7 +247,7 @@ def test_import_application_form(names_project, run, tmp_path):
     assert "bad.xlsx: 第 2 行, 字段 width_m" in result.output
     assert "bad.xlsx: 第 3 行, 字段 name" in result.output
     assert "bad.xlsx: 第 4 行, 字段 geometry" in result.output
-    assert "bad.xlsx: 第 5 行: 宽度 -5.0 应为正数" in result.output
+    assert "bad.xlsx: 第 5 行, 字段 width_m: -5 不能为负" in result.output
     assert len(read_layer(names_project, "road_proposals")) == 2  # nothing half-written
 
 

@@ -52,7 +52,7 @@ def test_write_read_round_trip_and_audit(project):
     assert [r["action"] for r in log] == ["insert", "update", "delete"]
     assert log[0]["by"] == "李四" and log[0]["after"]["name"] == "长江路"
     assert log[0]["after"]["geometry"].startswith("MULTILINESTRING")
-    assert log[1]["before"]["status"] is None and log[1]["after"]["status"] == "cancelled"
+    assert log[1]["before"]["status"] == "in_use" and log[1]["after"]["status"] == "cancelled"  # in_use: the default
     assert log[1]["note"] == "道路拆除"
     assert log[2]["before"]["road_id"] == "R1"
 
@@ -110,7 +110,7 @@ def test_cli_init_and_layers(tmp_path, run):
     rows = json.loads(result.output)
     assert {r["layer"] for r in rows} == set(LAYERS)
     missing = run(tmp_path / "nope.gpkg", "layers")
-    assert missing.exit_code == 1 and "nope.gpkg" in missing.output and "\n" == missing.output[-1]
+    assert missing.exit_code == 2 and "nope.gpkg" in missing.output and "\n" == missing.output[-1]  # no project: 2
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -144,3 +144,29 @@ def test_project_from_environment_and_log(project, tmp_path):
     assert "周七" in log.output and "settings/sign_verify_days" in log.output
     rows = json.loads(runner.invoke(main, ["log", "--format", "json"]).output)
     assert rows[-1]["after"] == {"key": "sign_verify_days", "value": "30"}
+
+
+def test_bulk_insert_fills_the_spatial_index_as_the_trigger_would(project, tmp_path):
+    points = [shapely.Point(120 + i * 1e-3, 36 + (i % 7) * 1e-3) for i in range(store.BULK_ROWS + 5)]
+    rows = [{"marker_id": f"M{i}", "line_id": "9101", "geometry": p} for i, p in enumerate(points)]
+    rows[3]["geometry"] = None
+    few = store.init_project(tmp_path / "few.gpkg")
+    with store.transaction(project) as tx:
+        tx.insert("boundary_markers", rows)  # one batch: the index filled from the bounds at hand
+    with store.transaction(few) as tx:
+        for i in range(0, len(rows), 100):  # small batches: the index's own trigger
+            tx.insert("boundary_markers", rows[i:i + 100])
+
+    def index(path):
+        con = sqlite3.connect(path)
+        try:
+            triggers = con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetchall()
+            return con.execute("SELECT * FROM rtree_boundary_markers_geom ORDER BY id").fetchall(), triggers
+        finally:
+            con.close()
+
+    assert index(project) == index(few) and len(index(project)[0]) == len(rows) - 1
+    near = store.read_layer(project, "boundary_markers", boxes=[(120.0095, 35.99, 120.0105, 36.1)])
+    assert sorted(near.marker_id) == ["M10"]
+    if VALIDATOR.exists():
+        subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(project)], check=True)

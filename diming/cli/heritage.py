@@ -1,6 +1,6 @@
 import click
 
-from diming.cli.options import echo_json, source_options, text_or_json
+from diming.cli.options import DATE, echo_json, source_options, text_or_json
 
 
 @click.group()
@@ -22,7 +22,7 @@ def cli():
 @click.option("--location", help="位置描述.")
 @click.option("--district", help="所属政区代码.")
 @click.option("--status", type=click.Choice(["in_use", "historical", "delisted"]), default="in_use", show_default=True)
-@click.option("--listed-on", help="公布日期 YYYY-MM-DD.")
+@click.option("--listed-on", type=DATE, help="公布日期 YYYY-MM-DD.")
 @click.pass_obj
 def add(obj, name, lon, lat, **fields):
     """列入名录: 标准地名 NAME at --lon/--lat."""
@@ -40,12 +40,14 @@ def add(obj, name, lon, lat, **fields):
 @click.pass_obj
 def import_(obj, src, source_layer, encoding, x, y, crs):
     """导入名录条目 (CSV, XLSX, GeoJSON, GPKG); keys and pinyin filled in where missing."""
+    from diming.cli.import_ import echo_defaults
     from diming.geonames.heritage import import_entries
 
     result = import_entries(obj["project"], src, by=obj["by"], source_layer=source_layer, encoding=encoding,
                             x=x, y=y, crs=crs)
     if result.ignored_fields:
         click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
+    echo_defaults(result)
     click.echo(f"heritage_names: 新增 {result.inserted}")
 
 

@@ -1,6 +1,6 @@
 import click
 
-from diming.cli.options import echo_json, text_or_json
+from diming.cli.options import DATE, echo_json, text_or_json
 
 
 @click.group()
@@ -22,8 +22,8 @@ def _split(text):
 @click.option("--name", required=True, help="轮次名称, e.g. 第七轮2024年度.")
 @click.option("--lines", help="界线编号, comma separated (L1,L2,…).")
 @click.option("--counties", help="或: 这些区划的全部界线 (every line of these division codes, comma separated).")
-@click.option("--starts", help="开始日期 YYYY-MM-DD (default: 1 January of YEAR).")
-@click.option("--ends", help="结束日期 YYYY-MM-DD (default: 31 December of YEAR).")
+@click.option("--starts", type=DATE, help="开始日期 YYYY-MM-DD (default: 1 January of YEAR).")
+@click.option("--ends", type=DATE, help="结束日期 YYYY-MM-DD (default: 31 December of YEAR).")
 @click.pass_obj
 def round_new(obj, year, name, lines, counties, starts, ends):
     """新建联检轮次 (open a round for YEAR)."""
@@ -46,12 +46,17 @@ def round_close(obj, round_id):
 
 
 @round_.command("list")
+@text_or_json
 @click.pass_obj
-def round_list(obj):
+def round_list(obj, fmt):
     """列出联检轮次及进度 (rounds with markers inspected / total)."""
     from diming.boundaries.inspection import list_rounds
 
-    for r in list_rounds(obj["project"]):
+    rounds = list_rounds(obj["project"])
+    if fmt == "json":
+        echo_json(rounds)
+        return
+    for r in rounds:
         click.echo(f"{r['round_id']:<8} {r['name']}  {r['status']}  {r['starts_on']}—{r['ends_on']}  "
                    f"已检 {r['inspected']}/{r['total']}")
 
@@ -78,7 +83,8 @@ def round_show(obj, round_id, fmt):
 @click.option("--round", "round_id", required=True, help="联检轮次编号.")
 @click.option("--line", "line_id", help="界线编号; without it, one file per line of the round into --output (a folder).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "gpx", "kml"]), default="pdf", show_default=True)
-@click.option("--output", "-o", required=True, type=click.Path(), help="输出文件 (or folder without --line).")
+@click.option("--output", "-o", required=True, type=click.Path(),
+              help="输出文件; without --line a folder (its name without a file extension).")
 @click.pass_obj
 def fieldsheet(obj, round_id, line_id, fmt, output):
     """界桩检查记录表 (field sheet): PDF to print, XLSX to fill in, GPX/KML for GPS and map apps."""
@@ -102,7 +108,10 @@ def import_(obj, round_id, file):
 
     counts = import_results(obj["project"], round_id, file, by=obj["by"])
     click.echo(f"{file}: {counts['rows']} 条记录; 新增 {counts['added']}, 更新 {counts['changed']}, "
-               f"未变 {counts['unchanged']}")
+               f"未变 {counts['unchanged']}" + (f"; 新设界桩 {counts['new_markers']}" if counts["new_markers"] else ""))
+    if counts["displaced"]:
+        click.echo(f"位移超过容差 {counts['tolerance_m']:g} 米的界桩 {len(counts['displaced'])} 个: " + "、".join(
+            f"{d['marker_id']} {d['displacement_m']:.2f} 米" for d in counts["displaced"]))
 
 
 @cli.command("report")

@@ -7,7 +7,8 @@ def _common(command):
         click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
                      help="输出的 HTML 文件 (self-contained, opens offline)."),
         click.option("--basemap", default=None,
-                     help="底图: none (默认, 离线), osm, tianditu, 或 XYZ 瓦片地址模板; 默认取项目设置 basemap."),
+                     help="底图: none (默认, 离线), osm, tianditu, 或 XYZ 瓦片地址模板; 默认取项目设置 basemap. "
+                          "注意: 高德/腾讯瓦片 (GCJ-02) 和百度瓦片 (BD-09) 相对 CGCS2000 数据偏移数百米, 不要用作底图."),
         click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None,
                      help="天地图密钥 (tianditu key); also $TIANDITU_KEY."),
         click.option("--title", default=None, help="地图标题 (map title)."),
@@ -57,6 +58,26 @@ def heritage(obj, output, basemap, tianditu_key, title):
     from diming.maps.heritage import heritage_map
 
     _report(heritage_map(obj["project"], output, basemap=basemap, tianditu_key=tianditu_key, title=title))
+
+
+@cli.command()
+@_common
+@click.pass_obj
+def signs(obj, output, basemap, tianditu_key, title):
+    """路名牌分布图: road signs coloured by condition, on their roads."""
+    from diming.maps.signs import signs_map
+
+    _report(signs_map(obj["project"], output, basemap=basemap, tianditu_key=tianditu_key, title=title))
+
+
+@cli.command()
+@_common
+@click.pass_obj
+def gazetteer(obj, output, basemap, tianditu_key, title):
+    """地名录图: gazetteer names by category, rural names by campaign state."""
+    from diming.maps.gazetteer import gazetteer_map
+
+    _report(gazetteer_map(obj["project"], output, basemap=basemap, tianditu_key=tianditu_key, title=title))
 
 
 @cli.command()

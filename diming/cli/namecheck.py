@@ -8,13 +8,15 @@ from diming.cli.options import echo_json, text_or_json
 @click.option("--district", help="所属政区代码 (division code; limits the duplicate scope).")
 @click.option("--ordinal", is_flag=True, help="名称中的数字是序数 (经五路 -> Jing 5 Lu).")
 @click.option("--width", type=float, help="路宽 (米), for the optional generic_width_rule setting.")
+@click.option("--category", help="地名类别 (code or class, e.g. 21500, 群众自治组织); compared within its scope. "
+                                 "Default: a road.")
 @text_or_json
 @click.pass_obj
-def cli(obj, name, district, ordinal, width, fmt):
+def cli(obj, name, district, ordinal, width, category, fmt):
     """检查拟用名称 NAME: rules, duplicates, homophones, heritage list. Exit 1 on any error."""
     from diming.geonames.namecheck import has_errors, namecheck
 
-    result = namecheck(obj["project"], name, district=district, ordinal=ordinal, width=width)
+    result = namecheck(obj["project"], name, district=district, ordinal=ordinal, width=width, category=category)
     if fmt == "json":
         echo_json(result)
     else:

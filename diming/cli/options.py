@@ -10,6 +10,21 @@ text_or_json = click.option("--format", "fmt", type=click.Choice(["text", "json"
                             show_default=True)
 
 
+class DateText(click.ParamType):
+    """A date option, validated as the import validates dates (:mod:`diming.layers.dates`) and
+    handed on as ISO ``YYYY-MM-DD``; a bad one is a one-line error naming the option."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        from diming.layers.dates import date_option
+
+        return date_option(value, param.opts[0] if param else "日期").isoformat()
+
+
+DATE = DateText()
+
+
 def echo_json(value) -> None:
     """``value`` as indented JSON with Chinese kept readable, the form every ``--format json`` prints."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))

@@ -1,6 +1,6 @@
 import click
 
-from diming.cli.options import echo_json, text_or_json
+from diming.cli.options import DATE, echo_json, text_or_json
 
 
 @click.group()
@@ -58,7 +58,7 @@ def _print_findings(findings):
 @click.argument("key")
 @click.option("--to", "to", required=True, help="目标状态: submitted, in_review, public_notice, approved, filed, "
               "announced, sign_ordered, sign_installed, sign_verified, rejected, withdrawn.")
-@click.option("--date", "on", help="办理日期 YYYY-MM-DD (default: today).")
+@click.option("--date", "on", type=DATE, help="办理日期 YYYY-MM-DD (default: today).")
 @click.option("--assessment", help="综合评估报告 (reference).")
 @click.option("--expert-review", help="专家论证报告 (reference).")
 @click.option("--consultation", help="征求意见报告 (reference).")
@@ -87,7 +87,7 @@ def advance(obj, key, to, on, assessment, expert_review, consultation, authority
 @click.option("--district", help="只看此政区 (code prefix).")
 @click.option("--batch", help="只看此批次, e.g. 2024H2.")
 @click.option("--overdue", is_flag=True, help="只看逾期的.")
-@click.option("--today", help="按此日期计算逾期 (default: today).")
+@click.option("--today", type=DATE, help="按此日期计算逾期 (default: today).")
 @text_or_json
 @click.pass_obj
 def list_(obj, state, district, batch, overdue, today, fmt):
@@ -133,21 +133,26 @@ def show(obj, key, fmt):
 
 
 @cli.command()
-@click.option("--today", help="按此日期计算 (default: today).")
+@click.option("--today", type=DATE, help="按此日期计算 (default: today).")
 @text_or_json
 @click.pass_obj
 def overdue(obj, today, fmt):
-    """逾期事项: 备案/公告超过 15 天, 公示期满未办, 公告后路牌未验收."""
+    """逾期事项: 备案/公告超过 15 天, 公示期满未办, 公告后路牌未验收, 上报市局的路牌逾期未修复."""
     from diming.geonames.proposals import label, overdue as overdue_
+    from diming.geonames.signs import repairs_overdue
 
     items = overdue_(obj["project"], today=_day(today))
+    repairs = repairs_overdue(obj["project"], today=_day(today))
     if fmt == "json":
-        echo_json(items)
+        echo_json(items + repairs)
         return
     for i in items:
         click.echo(f"{i['proposal_id']}  {i['name']:<8} {label(i['status']):<6} {i['what']} 应于 {i['due']}, "
                    f"已逾期 {i['days_late']} 天")
-    click.echo(f"共 {len(items)} 项逾期")
+    for i in repairs:
+        click.echo(f"{i['sign_id']}  {i['name']:<8} 巡查 {i['patrol_id']} {i['what']} 应于 {i['due']}, "
+                   f"已逾期 {i['days_late']} 天")
+    click.echo(f"共 {len(items) + len(repairs)} 项逾期")
 
 
 @cli.command()
@@ -181,7 +186,7 @@ def rename(obj, road_id, new_name, reason, override, measures):
 @cli.command()
 @click.argument("road_id")
 @click.option("--reason", required=True, help="销名原因.")
-@click.option("--date", "on", help="销名日期 (default: today).")
+@click.option("--date", "on", type=DATE, help="销名日期 (default: today).")
 @click.option("--override", is_flag=True, help="保护名录中的名称确需销名.")
 @click.option("--measures", help="保护措施 (required with --override).")
 @click.pass_obj
@@ -210,3 +215,75 @@ def adjust(obj, road_id, reason, start, end, geometry_file, wkt):
     record = adjust_road(obj["project"], road_id, reason=reason, start=start, end=end, geometry=geometry,
                          by=obj["by"])
     click.echo(f"{road_id} {record['name']}: 起点 {record['start_desc'] or '-'}, 终点 {record['end_desc'] or '-'}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--today", help="按此日期登记 (default: today).")
+@text_or_json
+@click.pass_context
+def survey(ctx, today, fmt):
+    """异常道路摸排: match road_survey to the gazetteer, classify, bring the rectification register up to date."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from diming.geonames.survey import run_survey
+    from diming.rule_names import rule_name
+
+    result = run_survey(ctx.obj["project"], by=ctx.obj["by"], today=_day(today))
+    found = result["abnormalities"]
+    if fmt == "json":
+        echo_json({"added": result["added"], "closed": result["closed"], "open": result["open"],
+                   "abnormalities": [{k: v for k, v in a.items() if k != "geometry"} for a in found]})
+        return
+    for a in found:
+        click.echo(f"{a['rectification_id']}  {rule_name(a['code'])} {a['code']}  {a['description']}")
+    click.echo(f"共 {len(found)} 处异常; 新登记 {result['added']}, 复查已整治 {result['closed']}, "
+               f"台账待整治/整治中 {result['open']}")
+
+
+@survey.command("list")
+@click.option("--status", help="只看此整治状态: 待整治 整治中 已整治 不需整治.")
+@click.option("--district", help="只看此政区 (code prefix).")
+@text_or_json
+@click.pass_obj
+def survey_list(obj, status, district, fmt):
+    """整治台账 (the rectification register)."""
+    from diming.geonames.survey import register
+    from diming.rule_names import rule_name
+
+    records = register(obj["project"], status=status, district=district)
+    if fmt == "json":
+        echo_json(records)
+        return
+    for r in records:
+        click.echo(f"{r['rectification_id']}  {r['district'] or '-':<10} {rule_name(r['code']):<5} {r['status']:<5} "
+                   f"{r['name'] or ''}  {r['unit'] or ''} {r['due_on'] or ''} {r['action'] or ''}")
+    click.echo(f"共 {len(records)} 条")
+
+
+@survey.command("update")
+@click.argument("rectification_id")
+@click.option("--status", help="整治状态: 待整治 整治中 已整治 不需整治.")
+@click.option("--reason", help="不需整治的理由.")
+@click.option("--unit", help="责任单位.")
+@click.option("--due", "due_on", help="整治期限 YYYY-MM-DD.")
+@click.option("--action", help="整治措施: 命名 更名 设牌 改牌 注销.")
+@click.option("--notes", help="备注.")
+@click.option("--date", "on", help="完成日期 (default: today).")
+@click.pass_obj
+def survey_update(obj, rectification_id, status, reason, unit, due_on, action, notes, on):
+    """更新整治台账 RECTIFICATION_ID (audited)."""
+    from diming.geonames.survey import update_rectification
+
+    r = update_rectification(obj["project"], rectification_id, status=status, reason=reason, unit=unit,
+                             due_on=due_on, action=action, notes=notes, on=on, by=obj["by"])
+    click.echo(f"{rectification_id}: {r['status']}  {r['unit'] or ''} {r['due_on'] or ''} {r['action'] or ''}")
+
+
+@survey.command("report")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="报告文件: .xlsx or .pdf.")
+@click.pass_obj
+def survey_report(obj, output):
+    """异常道路摸排整治报告: counts by category and division, and the register."""
+    from diming.geonames.survey_report import write_survey_report
+
+    click.echo(f"已写出 {write_survey_report(obj['project'], output)}")
