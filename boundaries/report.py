@@ -162,22 +162,8 @@ def _detail_tables(data):
     ]
 
 
-def md_text(value) -> str:
-    """Project text as Markdown shows it, never as markup: HTML is escaped (a viewer would run a
-    <script> or an <img onerror>), and so are the characters Markdown acts on (links, emphasis, code,
-    table cells)."""
-    import html
-    import re
-
-    text = html.escape("" if value is None else str(value), quote=False).replace("\n", " ")
-    return re.sub(r"([\\`*_\[\]|#!~])", r"\\\1", text)
-
-
 def _md(data, path) -> None:
-    def md_table(header, rows):
-        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(md_text(v) for v in row) + " |" for row in rows]
-        return out
+    from diming.layers.exports import md_table, md_text
 
     rnd = data["round"]
     lines = [f"# {md_text(_title(data))}", "",

@@ -205,7 +205,7 @@ def export_form(project, output) -> int:
 
 
 def write_form(rows: list[dict], output) -> None:
-    from diming.layers.exports import neutralise, replacing, text_cell
+    from diming.layers.exports import border, neutralise, print_setup, replacing, text_cell, text_width
 
     output = Path(output)
     columns = headers()
@@ -222,9 +222,12 @@ def write_form(rows: list[dict], output) -> None:
 
             book = Workbook(write_only=True)
             sheet = book.create_sheet("地名登记表")
-            sheet.append(columns)
+            print_setup(sheet, [text_width([c, *(r.get(c) for r in rows[:1000])], most=40) for c in columns],
+                        header_rows=(1, 1), freeze="C2")  # 地名代码 and 标准名称 stay in view
+            grid = border()
+            sheet.append([text_cell(sheet, c, grid) for c in columns])
             for r in rows:
-                sheet.append([text_cell(sheet, r.get(c) or None) for c in columns])
+                sheet.append([text_cell(sheet, r.get(c) or None, grid) for c in columns])
             book.save(partial)
 
 

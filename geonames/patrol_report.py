@@ -14,6 +14,7 @@ NOT_PATROLLED = "未巡查"
 SUMMARY_HEADER = ["政区代码", "政区名称", "路牌总数", "已巡查", *SIGN_CONDITIONS, NOT_PATROLLED]
 MAINTENANCE_HEADER = ["序号", "政区代码", "政区名称", "道路名称", "路牌编号", "路牌类型", "牌面名称", "经度", "纬度",
                       "现状", "处理", "巡查日期", "巡查人", "照片", "备注", "修复日期"]
+MAINTENANCE_WIDTHS = (6, 10, 12, 14, 14, 10, 14, 12, 12, 8, 10, 12, 10, 16, 24, 12)
 
 
 def patrol_report(project, patrol_id: str) -> dict:
@@ -93,65 +94,41 @@ def write_maintenance(project, patrol_id: str, output) -> int:
     if output.suffix.lower() != ".xlsx":
         raise DimingError(f"{output}: 维护清单只能是 .xlsx")
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    from diming.layers.exports import neutralise, replacing
+    from diming.layers.exports import replacing, table_sheet
 
     data = patrol_report(project, patrol_id)
     book = Workbook()
     ws = book.active
     ws.title = "维护清单"
-    ws.append([neutralise(f"路名牌维护清单 {data['patrol']['patrol_id']} {data['patrol']['name']}")])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"报送: 市地名管理部门    报送日期: {data['made_on']}    共 {len(data['maintenance'])} 块"])
-    ws.append(MAINTENANCE_HEADER)
-    for c in ws[3]:
-        c.font = Font(bold=True)
-    for row in data["maintenance"]:
-        ws.append([neutralise(v) for v in row])
-    for col, width in zip("ABCDEFGHIJKLMNOP", (6, 10, 12, 14, 14, 10, 14, 12, 12, 8, 10, 12, 10, 16, 24, 12)):
-        ws.column_dimensions[col].width = width
+    table_sheet(ws, [f"路名牌维护清单 {data['patrol']['patrol_id']} {data['patrol']['name']}",
+                     f"报送: 市地名管理部门    报送日期: {data['made_on']}    共 {len(data['maintenance'])} 块"],
+                MAINTENANCE_HEADER, data["maintenance"], MAINTENANCE_WIDTHS)
     with replacing(output) as partial:
         book.save(partial)
     return len(data["maintenance"])
 
 
 def _md(data, path) -> None:
-    def cell(value):
-        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+    from diming.layers.exports import md_table, md_text
 
-    def md_table(header, rows):
-        return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows])
-
-    lines = [f"# {_title(data)}", "", _intro(data), "", "## 路牌状况汇总", ""] + md_table(SUMMARY_HEADER, _summary_rows(data))
+    lines = [f"# {md_text(_title(data))}", "", md_text(_intro(data)), "", "## 路牌状况汇总", ""]
+    lines += md_table(SUMMARY_HEADER, _summary_rows(data))
     lines += ["", "## 维护清单", ""] + (md_table(MAINTENANCE_HEADER, data["maintenance"]) if data["maintenance"] else ["无。"])
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _xlsx(data, path) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    from diming.layers.exports import neutralise
+    from diming.layers.exports import table_sheet
 
     book = Workbook()
     ws = book.active
     ws.title = "汇总"
-    ws.append([neutralise(_title(data))])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_intro(data)])
-    ws.append(SUMMARY_HEADER)
-    for c in ws[3]:
-        c.font = Font(bold=True)
-    for row in _summary_rows(data):
-        ws.append([neutralise(v) for v in row])
-    sheet = book.create_sheet("维护清单")
-    sheet.append(MAINTENANCE_HEADER)
-    for c in sheet[1]:
-        c.font = Font(bold=True)
-    for row in data["maintenance"]:
-        sheet.append([neutralise(v) for v in row])
+    table_sheet(ws, [_title(data), _intro(data)], SUMMARY_HEADER, _summary_rows(data),
+                [12, 16, *[9] * (len(SUMMARY_HEADER) - 2)])
+    table_sheet(book.create_sheet("维护清单"), [], MAINTENANCE_HEADER, data["maintenance"], MAINTENANCE_WIDTHS)
     book.save(path)
 
 

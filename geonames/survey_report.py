@@ -74,30 +74,16 @@ def _intro(data) -> str:
 
 def _xlsx(data, path) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    from diming.layers.exports import neutralise
+    from diming.layers.exports import table_sheet
 
     book = Workbook()
     ws = book.active
     ws.title = "汇总"
-    ws.append([TITLE])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_intro(data)])
     header, rows = _summary(data)
-    ws.append(header)
-    for c in ws[3]:
-        c.font = Font(bold=True)
-    for row in rows:
-        ws.append([neutralise(v) for v in row])
-    sheet = book.create_sheet("整治台账")
-    sheet.append(LIST_HEADER)
-    for c in sheet[1]:
-        c.font = Font(bold=True)
-    for row in data["rows"]:
-        sheet.append([neutralise(v) for v in row])
-    for col, width in zip("ABCDEFGHIJKLM", (10, 10, 12, 12, 14, 48, 12, 10, 16, 12, 10, 12, 20)):
-        sheet.column_dimensions[col].width = width
+    table_sheet(ws, [TITLE, _intro(data)], header, rows, [12, 16, *[10] * (len(header) - 2)])
+    table_sheet(book.create_sheet("整治台账"), [], LIST_HEADER, data["rows"],
+                (10, 10, 12, 12, 14, 48, 12, 10, 16, 12, 10, 12, 20))
     book.save(path)
 
 

@@ -90,6 +90,46 @@ def draw_grid(sheet, first_row: int, last_row: int, columns: int) -> None:
             cell.border = grid
 
 
+def table_sheet(sheet, lines: list[str], header: list[str], rows, widths, *, freeze_column: str = "C") -> None:
+    """A printable table on ``sheet`` (kept in memory): the ``lines`` above it (the first as the
+    title), a bold header repeated on every printed page, the rows neutralised, wrapped and gridded,
+    A4 fit to one page wide, the panes frozen below the header and right of the key columns."""
+    from openpyxl.styles import Alignment, Font
+
+    for line in lines:
+        sheet.append([neutralise(line)])
+    if lines:
+        sheet["A1"].font = Font(bold=True, size=14)
+    header_row = len(lines) + 1
+    sheet.append(header)
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([neutralise(v) for v in row])
+    for row in sheet.iter_rows(min_row=header_row + 1):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    draw_grid(sheet, header_row, max(sheet.max_row, header_row), len(header))
+    print_setup(sheet, list(widths), header_rows=(header_row, header_row), freeze=f"{freeze_column}{header_row + 1}")
+
+
+def md_text(value) -> str:
+    """Project text as Markdown shows it, never as markup: HTML is escaped (a viewer would run a
+    <script> or an <img onerror>), and so are the characters Markdown acts on (links, emphasis, code,
+    table cells)."""
+    import html
+    import re
+
+    text = html.escape("" if value is None else str(value), quote=False).replace("\n", " ")
+    return re.sub(r"([\\`*_\[\]|#!~])", r"\\\1", text)
+
+
+def md_table(header, rows) -> list[str]:
+    """A Markdown table, every cell through :func:`md_text`."""
+    out = ["| " + " | ".join(md_text(h) for h in header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(md_text(v) for v in row) + " |" for row in rows]
+
+
 DATE_FORMAT = "yyyy-mm-dd"
 
 

@@ -51,6 +51,13 @@ def test_demo_cli_writes_project(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "diming.gpkg").is_file()
     assert "boundary_markers" in result.output
+    from openpyxl import load_workbook
+
+    for xlsx in sorted((tmp_path / "out").rglob("*.xlsx")):  # every sheet diming writes prints on A4
+        for sheet in load_workbook(xlsx).worksheets:
+            assert sheet.page_setup.paperSize in (9, "9"), (xlsx.name, sheet.title)
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth in (1, "1")
+            assert sheet.print_title_rows and sheet.freeze_panes, (xlsx.name, sheet.title)
     if shutil.which("pdffonts") is None:
         pytest.skip("pdffonts (poppler-utils) not installed")
     pdfs = sorted((tmp_path / "out").glob("*.pdf"))

@@ -598,3 +598,29 @@ def test_proposals_stay_above_the_roads_when_layers_are_switched(filled, tmp_pat
         click(page, *page.evaluate(toggle + "('现有道路')"))
         settle(page)
     assert page.evaluate(order) == ["行政区域", "现有道路", "名称冲突", "道路命名申报"]
+
+
+@needs_chromium
+def test_signs_and_gazetteer_maps_draw_offline_and_keep_names_as_text(demo_project, tmp_path, browser):
+    from diming.maps.gazetteer import gazetteer_map
+    from diming.maps.signs import signs_map
+
+    with transaction(demo_project, by="测试") as tx:  # project text with markup, in both maps
+        tx.update("road_signs", read_first_key(demo_project, "road_signs", "sign_id"), {"text": EVIL})
+        tx.update("place_names", read_first_key(demo_project, "place_names", "place_id"), {"meaning": EVIL})
+    for write in (signs_map, gazetteer_map):
+        result = write(demo_project, tmp_path / f"{write.__name__}.html")
+        page = open_page(browser, result["output"])
+        summary = page.evaluate(SUMMARY_JS)
+        assert summary["container"] and summary["scale"] and summary["drawn"] > 20, write.__name__
+        assert summary["attribution"] == "Leaflet"
+        opened = page.evaluate(OPEN_ALL_JS)
+        collect(page)
+        assert opened["foreign"] == 0 and page.requests == [] and page.errors == [] and page.dialogs == []
+        assert any(EVIL in t for t in opened["texts"]), write.__name__  # shown as the literal text
+
+
+def read_first_key(project, layer, key):
+    from diming.layers.store import read_layer
+
+    return read_layer(project, layer, columns=[key], geometry=False)[key].iloc[0]

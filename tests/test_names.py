@@ -253,3 +253,15 @@ def test_namecheck_scope_in_sql_counts_names_without_district_and_follows_the_se
     assert namecheck(project, "黄河路", district="379901")["findings"] == []
     set_setting(project, "duplicate_scope", "city")
     assert rules_of(namecheck(project, "黄河路", district="379901")["findings"]) == [("name.duplicate", "error")]
+
+
+@pytest.mark.parametrize("name, spelled", [
+    ("青岚市", "Qinglan Shi"), ("云溪区", "Yunxi Qu"), ("鹤山县", "Heshan Xian"), ("望湖山", "Wanghu Shan"),
+    ("青溪河", "Qingxi He"), ("凤凰岭", "Fenghuang Ling"), ("泰山", "Tai Shan"), ("青山湖", "Qingshan Hu"),
+    ("石门村", "Shimen Cun"), ("金枣屯", "Jinzaotun"),  # a natural village is one word (自然村镇名称)
+    ("湖滨路", "Hubin Lu"), ("中山东路", "Zhongshan Donglu"),
+])
+def test_gazetteer_names_spelled_specific_and_generic_apart(name, spelled):
+    from diming.geonames.pinyin import spell
+
+    assert spell(name) == spelled

@@ -195,3 +195,13 @@ def test_patrol_kml_descriptions_are_plain_text(project, run, patrol, tmp_path):
     assert not any("<" in d for d in descriptions)
     styles = [e.get("id") for e in kml.iter("{http://www.opengis.net/kml/2.2}Style")]
     assert styles  # placemarks are styled by their latest condition
+
+
+def test_patrol_report_markdown_shows_project_text_as_text(project, run, patrol, tmp_path):
+    payload = "<img src=x onerror=alert(1)>"
+    with transaction(project, by="测试") as tx:
+        tx.update("road_signs", "S1", {"text": payload})
+    _results(project, patrol, ("S1", "2026-03-02", "损毁", "上报市局"))
+    assert run(project, "sign", "patrol", "report", patrol, "-o", tmp_path / "r.md").exit_code == 0
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
