@@ -306,7 +306,7 @@ def main():
     her_geoms = shapely.line_interpolate_point(road_lines[her_pick], 0.5, normalized=True)
     signs, sign_geoms, patrol_records = road_signs(rng, road_lines, road_names, args.signs)
     survey, survey_geoms = survey_lines(rng, road_lines, road_names, road_district, args.survey)
-    places, place_geoms = gazetteer(rng, towns, tcodes, args.places)
+    places, place_geoms = gazetteer(rng, towns, tcodes, args.places) if args.places else ({}, [])
     print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
 
     init_project(args.path, overwrite=True)
@@ -330,7 +330,8 @@ def main():
                                     "starts_on": "2024-01-01", "ends_on": "2024-12-31", "status": "active"}])
         tx.con.executemany("INSERT INTO sign_patrol_records (record_id, patrol_id, sign_id, patrolled_on, condition, "
                            "action) VALUES (?, ?, ?, ?, ?, ?)", patrol_records)
-        bulk_insert(tx, "place_names", places, place_geoms)
+        if args.places:
+            bulk_insert(tx, "place_names", places, place_geoms)
         tx.log("bulk-load", note=f"benchmarks/make_national.py: {args.roads} roads, {len(towns)} towns, "
                                  f"{int(keep.sum())} markers, {args.signs} signs, {args.survey} survey lines, "
                                  f"{len(place_geoms)} gazetteer names")
