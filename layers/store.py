@@ -276,9 +276,6 @@ def _plain(value):
     return value
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(…, ensure_ascii=False), without its per-call set-up
-
-
 def _now() -> str:
     return gpkg.timestamp()
 
@@ -367,33 +364,60 @@ class Transaction:
         wkts = shapely.to_wkt(list(geoms), rounding_precision=8) if layer.geometry else []
         cols = [gpkg.quote(n) for n in names] + (["geom"] if layer.geometry else [])
         sql = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        values, audit = [], []
-        now = _now()
-        for i, r in enumerate(rows):
-            attrs = [_plain(r.get(n)) for n in names]
-            values.append(attrs + ([blobs[i]] if layer.geometry else []))
-            after = dict(zip(names, attrs))
-            if layer.geometry:
-                after["geometry"] = wkts[i]
-            key = after.get(layer.key) if layer.key else None
-            audit.append((now, self.by, action, name, None if key is None else str(key),
-                          None, _JSON.encode(after), note))
+        values = [[_plain(r.get(n)) for n in names] for r in rows]
+        if layer.geometry:
+            for row, blob in zip(values, blobs):
+                row.append(blob)
+        table = gpkg.quote(name)
+        before = self.con.execute(f"SELECT coalesce(max(fid), 0) FROM {table}").fetchone()[0]
         try:
             if layer.geometry and len(rows) >= BULK_ROWS:
-                self._bulk_insert(name, sql, values, geoms)
+                fids = self._bulk_insert(name, sql, values, geoms, before)
             else:
                 self.con.executemany(sql, values)
+                fids = self._new_fids(name, before, len(values))
         except sqlite3.IntegrityError as exc:
             raise DimingError(f"{name}: 写入失败 ({exc})") from None
-        self.con.executemany("INSERT INTO audit_log (at, by, action, layer, key, before, after, note) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", audit)
+        self._audit_inserted(layer, names, fids, wkts, action, note)
         self._touched.add(name)
         return len(rows)
 
-    def _bulk_insert(self, name: str, sql: str, values: list, geoms) -> None:
+    def _new_fids(self, name: str, before: int, count: int) -> list[int]:
+        """The fids the rows just inserted got (all above ``before``, in insertion order)."""
+        fids = [r[0] for r in self.con.execute(f"SELECT fid FROM {gpkg.quote(name)} WHERE fid > ? ORDER BY fid",
+                                               (before,))]
+        if len(fids) != count:
+            raise AssertionError(f"{name}: {len(fids)} new rows for {count} inserted")
+        return fids
+
+    def _audit_inserted(self, layer, names: list[str], fids: list[int], wkts, action: str, note) -> None:
+        """One audit row per inserted feature, its record as JSON built by SQLite from the row just
+        written (json_object, no Python per row), with the geometry as WKT from ``wkts``. A REAL
+        is written with 15 digits where they give the stored value back, else with 17."""
+        pairs = []
+        for n in names:
+            column = f"t.{gpkg.quote(n)}"
+            if next(f for f in layer.fields if f.name == n).type == "REAL":
+                column = (f"CASE WHEN typeof({column}) = 'real' AND CAST(printf('%!.15g', {column}) AS REAL) "
+                          f"<> {column} THEN json(printf('%!.17g', {column})) ELSE {column} END")
+            pairs += [f"'{n}'", column]
+        if layer.geometry:
+            pairs += ["'geometry'", "json_extract(p.value, '$[1]')"]
+            rows = json.dumps([[f, w] for f, w in zip(fids, wkts.tolist())], ensure_ascii=False)
+        else:
+            rows = json.dumps([[f] for f in fids])
+        key = f"CAST(t.{gpkg.quote(layer.key)} AS TEXT)" if layer.key else "NULL"
+        self.con.execute(
+            "INSERT INTO audit_log (at, by, action, layer, key, before, after, note) "
+            f"SELECT ?, ?, ?, ?, {key}, NULL, json_object({', '.join(pairs)}), ? "
+            f"FROM json_each(?) p JOIN {gpkg.quote(layer.name)} t ON t.fid = json_extract(p.value, '$[0]') "
+            "ORDER BY p.key", (_now(), self.by, action, layer.name, note, rows))
+
+    def _bulk_insert(self, name: str, sql: str, values: list, geoms, before: int) -> list[int]:
         """Insert many features with the R-tree filled from the bounds already at hand: the index's
         insert trigger, which decodes each blob again through four SQL functions, is set aside for
-        the batch and put back, all inside the transaction (5× faster for a batch of points)."""
+        the batch and put back, all inside the transaction (5× faster for a batch of points).
+        Returns the new fids."""
         import numpy as np
         import shapely
 
@@ -402,21 +426,18 @@ class Transaction:
                                (trigger,)).fetchone()
         if row is None:  # no spatial index in this file: nothing to keep current
             self.con.executemany(sql, values)
-            return
-        table = gpkg.quote(name)
-        before = self.con.execute(f"SELECT coalesce(max(fid), 0) FROM {table}").fetchone()[0]
+            return self._new_fids(name, before, len(values))
         self.con.execute(f"DROP TRIGGER {gpkg.quote(trigger)}")
         self.con.executemany(sql, values)
         self.con.execute(row[0])
-        fids = [r[0] for r in self.con.execute(f"SELECT fid FROM {table} WHERE fid > ? ORDER BY fid", (before,))]
-        if len(fids) != len(values):
-            raise AssertionError(f"{name}: {len(fids)} new rows for {len(values)} inserted")
+        fids = self._new_fids(name, before, len(values))
         geoms = np.asarray(geoms, dtype=object)
         indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         bounds = shapely.bounds(geoms[indexed])
         self.con.executemany(f"INSERT OR REPLACE INTO {gpkg.quote(f'rtree_{name}_geom')} VALUES (?, ?, ?, ?, ?)",
                              zip(np.asarray(fids)[indexed].tolist(), bounds[:, 0].tolist(), bounds[:, 2].tolist(),
                                  bounds[:, 1].tolist(), bounds[:, 3].tolist()))
+        return fids
 
     def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
         """Change fields (and ``geometry``) of the feature with this key; returns the record before.

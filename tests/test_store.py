@@ -170,3 +170,16 @@ def test_bulk_insert_fills_the_spatial_index_as_the_trigger_would(project, tmp_p
     assert sorted(near.marker_id) == ["M10"]
     if VALIDATOR.exists():
         subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(project)], check=True)
+
+
+def test_insert_audit_holds_the_record_as_written(project):
+    rows = [{"marker_id": f"M{i}", "line_id": "9101", "elevation": e, "x": 0.1 + 0.2, "geometry": shapely.Point(120, 36)}
+            for i, e in enumerate([123.4, 1e20, None])]
+    with store.transaction(project) as tx:
+        tx.insert("boundary_markers", rows)
+    logged = [r["after"] for r in store.audit_rows(project, layer="boundary_markers")]
+    assert [r["marker_id"] for r in logged] == ["M0", "M1", "M2"]
+    # every REAL back exactly as stored (0.30000000000000004 needs 17 digits), geometry as WKT
+    assert [(r["elevation"], r["x"], r["geometry"]) for r in logged] == \
+        [(123.4, 0.1 + 0.2, "POINT (120 36)"), (1e20, 0.1 + 0.2, "POINT (120 36)"), (None, 0.1 + 0.2, "POINT (120 36)")]
+    assert logged[0]["line_id"] == "9101" and "material" not in logged[0]  # the fields written, no others
