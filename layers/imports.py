@@ -176,6 +176,7 @@ class _Seen:
 
     def __init__(self, tx, layer):
         self.tx, self.layer = tx, layer
+        self.held = None  # whether the layer held features before this import's first write
 
     def __enter__(self):
         if self.layer.key:
@@ -205,7 +206,10 @@ class _Seen:
             else:
                 first[k] = n
         con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)", list(first.items()))
-        if mode == "append" and first:
+        if self.held is None:
+            self.held = con.execute(f'SELECT EXISTS (SELECT 1 FROM "{self.layer.name}")').fetchone()[0]
+        # a layer empty before the import holds only keys of this file, all in import_seen
+        if mode == "append" and first and self.held:
             layer = self.tx.con.execute(
                 f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?))',
                 (json.dumps(list(first), ensure_ascii=False),))
@@ -476,8 +480,8 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
     failed = set()
     for f, (values, bad) in zip(fields, columns):
         failed.update(bad)
-        if f.required:
-            failed.update(i for i, v in enumerate(values) if v is None)
+        if f.required and None in values:
+            failed.update([i for i, v in enumerate(values) if v is None])
     problems = []
     for i in sorted(failed):
         number = batch.numbers[i]
