@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 import warnings
 from dataclasses import dataclass, field
 
@@ -315,10 +316,19 @@ _SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd]")
 def _convert_column(f, values) -> tuple[list, dict]:
     """:func:`_convert` over a batch's column: (values, {position: reason}). Plain text — the bulk
     of any file — is taken in this loop without a call per cell; anything else goes to _convert."""
-    out, bad = [None] * len(values), {}
     plain = f.type == "TEXT"
     choices = set(f.choices)
     suspect = _SUSPECT.search
+    if plain and set(map(type, values)) == {str}:
+        # the whole column at once: no cell with a leading quote, a suspect character or a value
+        # outside the choices (line feeds join the cells: multi-line text may hold them anyway)
+        texts = list(map(str.strip, values))
+        joined = "\n".join(texts)
+        if not suspect(joined) and not joined.startswith("'") and "\n'" not in joined and \
+                (not choices or set(texts) <= choices | {""}):
+            return [t or None for t in texts], {}
+    out, bad = [None] * len(values), {}
+    iso = f.type == "DATE"
     for i, value in enumerate(values):
         if value is None:
             continue
@@ -329,6 +339,14 @@ def _convert_column(f, values) -> tuple[list, dict]:
             if text[0] != "'" and not suspect(text) and (not choices or text in choices):
                 out[i] = text
                 continue
+        elif iso and type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-" \
+                and value.isascii():
+            try:  # the usual ISO date: itself, once checked to be a day of the calendar
+                date.fromisoformat(value)
+                out[i] = value
+                continue
+            except ValueError:
+                pass
         try:
             out[i] = _convert(f, value)
         except ValueError as exc:
