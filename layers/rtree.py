@@ -117,8 +117,8 @@ def _tiles(level, per_node) -> np.ndarray:
     """Sort-Tile-Recursive order: vertical slices of whole nodes by x centre, by y centre within each."""
     count = -(-len(level) // per_node)
     slices = int(np.ceil(np.sqrt(count)))
-    x = (level["minx"].astype(np.float64) + level["maxx"]) / 2
-    y = (level["miny"].astype(np.float64) + level["maxy"]) / 2
+    x = level["minx"] + level["maxx"]  # twice the centre, in 32 bits: enough to order by
+    y = level["miny"] + level["maxy"]
     by_x = np.argsort(x, kind="stable")
     slice_of = np.empty(len(level), dtype=np.int64)
     slice_of[by_x] = np.arange(len(level)) // (slices * per_node)
@@ -128,10 +128,13 @@ def _tiles(level, per_node) -> np.ndarray:
 def _blobs(level, count, per_node, size) -> np.ndarray:
     """The ``count`` node blobs (one a row) of ``level`` cut into nodes of ``per_node`` cells."""
     raw = np.zeros((count, size), dtype=np.uint8)
-    cells_bytes = np.zeros(count * per_node * _CELL.itemsize, dtype=np.uint8)
     # big-endian, as SQLite reads them (numpy may have brought the cells to native order)
-    cells_bytes[:len(level) * _CELL.itemsize] = level.astype(_CELL, copy=False).view(np.uint8)
-    raw[:, 4:4 + per_node * _CELL.itemsize] = cells_bytes.reshape(count, -1)
+    cells = level.astype(_CELL, copy=False).view(np.uint8).reshape(len(level), _CELL.itemsize)
+    full, rest = divmod(len(level), per_node)
+    width = per_node * _CELL.itemsize
+    raw[:full, 4:4 + width] = cells[:full * per_node].reshape(full, width)
+    if rest:
+        raw[full, 4:4 + rest * _CELL.itemsize] = cells[full * per_node:].reshape(-1)
     filled = np.full(count, per_node, dtype=">u2")
     filled[-1] = len(level) - per_node * (count - 1)
     raw[:, 2:4] = filled.view(np.uint8).reshape(count, 2)
