@@ -21,7 +21,7 @@ from diming.layers.gpkg import quote
 
 # rtree.c: RNDTOWARDS and RNDAWAY, the factors its rtreeValueDown / rtreeValueUp round with
 _TOWARDS, _AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0
-_CELL = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
+CELL = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
 _SHADOW = {"_node": ["nodeno", "data"], "_rowid": ["rowid", "nodeno"], "_parent": ["nodeno", "parentnode"]}
 
 
@@ -42,7 +42,7 @@ def _up(d: np.ndarray) -> np.ndarray:
 def cells(ids, bounds) -> np.ndarray:
     """Index entries for ``ids`` with shapely ``bounds`` (minx, miny, maxx, maxy), as SQLite stores them."""
     bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 4)
-    out = np.empty(len(bounds), dtype=_CELL)
+    out = np.empty(len(bounds), dtype=CELL)
     out["id"] = ids
     out["minx"], out["miny"] = _down(bounds[:, 0]), _down(bounds[:, 1])
     out["maxx"], out["maxy"] = _up(bounds[:, 2]), _up(bounds[:, 3])
@@ -53,6 +53,7 @@ def fill(con: sqlite3.Connection, table: str, entries: np.ndarray) -> None:
     """Add ``entries`` (from :func:`cells`) to R-tree ``table``: packed when the tree is empty."""
     if not len(entries):
         return
+    entries = entries.astype(CELL, copy=False)  # big-endian, as SQLite reads the nodes
     size = _packable(con, table)
     if size is None:
         con.executemany(f"INSERT OR REPLACE INTO {quote(table)} VALUES (?, ?, ?, ?, ?)",
@@ -60,7 +61,7 @@ def fill(con: sqlite3.Connection, table: str, entries: np.ndarray) -> None:
                             entries["maxx"].astype(float).tolist(), entries["miny"].astype(float).tolist(),
                             entries["maxy"].astype(float).tolist()))
         return
-    _pack(con, table, entries, (size - 4) // _CELL.itemsize, size)
+    _pack(con, table, entries, (size - 4) // CELL.itemsize, size)
 
 
 def _packable(con, table) -> int | None:
@@ -79,31 +80,37 @@ def _packable(con, table) -> int | None:
     return None if root is None else root[0]
 
 
-def _pack(con, table, entries, per_node, size) -> None:
+def _pack(con, table, entries, per_node, size, chunk_nodes=4096) -> None:
+    """Write the tree level by level, leaves first; each level in its tiles' order, a chunk of
+    nodes at a time (so that a few million entries need no sorted copy of them all)."""
     node_sql = f"INSERT OR REPLACE INTO {quote(table + '_node')} (nodeno, data) VALUES (?, ?)"
     level, depth, next_no = entries, 0, 2
     while True:
-        level = level[_tiles(level, per_node)]
+        order = _tiles(level, per_node)
         count = -(-len(level) // per_node)
         root = count == 1
-        numbers = np.array([1]) if root else np.arange(next_no, next_no + count)
-        next_no += 0 if root else count
-        owner = np.repeat(numbers, per_node)[:len(level)]
-        # leaf entries are found by id through _rowid; every node but the root has its parent
-        _insert_pairs(con, f"INSERT INTO {quote(table + ('_parent' if depth else '_rowid'))} VALUES (?, ?)",
-                      level["id"], owner)
-        raw = _blobs(level, count, per_node, size)
-        if root:
-            raw[0, 0:2] = np.array([depth], dtype=">u2").view(np.uint8)  # the root holds the tree's depth
-        con.executemany(node_sql, ((int(n), raw[i].tobytes()) for i, n in enumerate(numbers)))
+        up = np.empty(count, dtype=CELL)  # the next level up: one entry per node, its bounding box
+        step = chunk_nodes * per_node
+        for start in range(0, len(level), step):
+            part = level[order[start:start + step]]
+            nodes = -(-len(part) // per_node)
+            first = start // per_node
+            numbers = np.array([1]) if root else np.arange(next_no + first, next_no + first + nodes)
+            # leaf entries are found by id through _rowid; every node but the root has its parent
+            _insert_pairs(con, f"INSERT INTO {quote(table + ('_parent' if depth else '_rowid'))} VALUES (?, ?)",
+                          part["id"], np.repeat(numbers, per_node)[:len(part)])
+            raw = _blobs(part, nodes, per_node, size)
+            if root:
+                raw[0, 0:2] = np.array([depth], dtype=">u2").view(np.uint8)  # the root holds the tree's depth
+            con.executemany(node_sql, ((int(n), raw[i].tobytes()) for i, n in enumerate(numbers)))
+            starts = np.arange(0, len(part), per_node)
+            up["id"][first:first + nodes] = numbers
+            for name, reduce in (("minx", np.minimum), ("miny", np.minimum),
+                                 ("maxx", np.maximum), ("maxy", np.maximum)):
+                up[name][first:first + nodes] = reduce.reduceat(part[name], starts)
         if root:
             return
-        # the next level up: one entry per node, its bounding box
-        starts = np.arange(0, len(level), per_node)
-        up = np.empty(count, dtype=_CELL)
-        up["id"] = numbers
-        for name, reduce in (("minx", np.minimum), ("miny", np.minimum), ("maxx", np.maximum), ("maxy", np.maximum)):
-            up[name] = reduce.reduceat(level[name], starts)
+        next_no += count
         level, depth = up, depth + 1
 
 
@@ -128,13 +135,12 @@ def _tiles(level, per_node) -> np.ndarray:
 def _blobs(level, count, per_node, size) -> np.ndarray:
     """The ``count`` node blobs (one a row) of ``level`` cut into nodes of ``per_node`` cells."""
     raw = np.zeros((count, size), dtype=np.uint8)
-    # big-endian, as SQLite reads them (numpy may have brought the cells to native order)
-    cells = level.astype(_CELL, copy=False).view(np.uint8).reshape(len(level), _CELL.itemsize)
+    cells = level.view(np.uint8).reshape(len(level), CELL.itemsize)
     full, rest = divmod(len(level), per_node)
-    width = per_node * _CELL.itemsize
+    width = per_node * CELL.itemsize
     raw[:full, 4:4 + width] = cells[:full * per_node].reshape(full, width)
     if rest:
-        raw[full, 4:4 + rest * _CELL.itemsize] = cells[full * per_node:].reshape(-1)
+        raw[full, 4:4 + rest * CELL.itemsize] = cells[full * per_node:].reshape(-1)
     filled = np.full(count, per_node, dtype=">u2")
     filled[-1] = len(level) - per_node * (count - 1)
     raw[:, 2:4] = filled.view(np.uint8).reshape(count, 2)

@@ -477,7 +477,7 @@ class Transaction:
 
         pending = self._unindexed.pop(name, None)
         if pending:
-            entries = np.concatenate(pending)
+            entries = np.concatenate(pending, dtype=rtree.CELL)
             pending.clear()  # the parts freed before the index is built
             rtree.fill(self.con, f"rtree_{name}_geom", entries)
 
