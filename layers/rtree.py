@@ -21,6 +21,7 @@ from diming.layers.gpkg import quote
 
 # rtree.c: RNDTOWARDS and RNDAWAY, the factors its rtreeValueDown / rtreeValueUp round with
 _TOWARDS, _AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0
+CHUNK_NODES = 4096  # nodes made and written at a time (5 MB)
 CELL = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
 _SHADOW = {"_node": ["nodeno", "data"], "_rowid": ["rowid", "nodeno"], "_parent": ["nodeno", "parentnode"]}
 
@@ -80,7 +81,7 @@ def _packable(con, table) -> int | None:
     return None if root is None else root[0]
 
 
-def _pack(con, table, entries, per_node, size, chunk_nodes=4096) -> None:
+def _pack(con, table, entries, per_node, size) -> None:
     """Write the tree level by level, leaves first; each level in its tiles' order, a chunk of
     nodes at a time (so that a few million entries need no sorted copy of them all)."""
     node_sql = f"INSERT OR REPLACE INTO {quote(table + '_node')} (nodeno, data) VALUES (?, ?)"
@@ -90,7 +91,7 @@ def _pack(con, table, entries, per_node, size, chunk_nodes=4096) -> None:
         count = -(-len(level) // per_node)
         root = count == 1
         up = np.empty(count, dtype=CELL)  # the next level up: one entry per node, its bounding box
-        step = chunk_nodes * per_node
+        step = CHUNK_NODES * per_node
         for start in range(0, len(level), step):
             part = level[order[start:start + step]]
             nodes = -(-len(part) // per_node)

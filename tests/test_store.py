@@ -200,10 +200,13 @@ def test_insert_audit_holds_the_record_as_written(project):
     assert logged[0]["line_id"] == "9101" and "material" not in logged[0]  # the fields written, no others
 
 
-def test_packed_rtree_finds_what_a_scan_finds():
+@pytest.mark.parametrize("chunk", [2, 4096])
+def test_packed_rtree_finds_what_a_scan_finds(chunk, monkeypatch):
     import numpy as np
 
     from diming.layers import rtree
+
+    monkeypatch.setattr(rtree, "CHUNK_NODES", chunk)  # levels written a chunk of nodes at a time
 
     con = sqlite3.connect(":memory:")
     con.execute("CREATE VIRTUAL TABLE t USING rtree(id, minx, maxx, miny, maxy)")
