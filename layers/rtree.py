@@ -125,11 +125,11 @@ def _tiles(level, per_node) -> np.ndarray:
     """Sort-Tile-Recursive order: vertical slices of whole nodes by x centre, by y centre within each."""
     count = -(-len(level) // per_node)
     slices = int(np.ceil(np.sqrt(count)))
-    x = level["minx"] + level["maxx"]  # twice the centre, in 32 bits: enough to order by
-    y = level["miny"] + level["maxy"]
-    by_x = np.argsort(x, kind="stable")
-    slice_of = np.empty(len(level), dtype=np.int64)
+    by_x = np.argsort(level["minx"] + level["maxx"], kind="stable")  # twice the centre, in 32 bits: enough
+    slice_of = np.empty(len(level), dtype=np.int32)
     slice_of[by_x] = np.arange(len(level)) // (slices * per_node)
+    del by_x
+    y = level["miny"] + level["maxy"]
     return np.lexsort((y, slice_of))
 
 

@@ -477,8 +477,14 @@ class Transaction:
 
         pending = self._unindexed.pop(name, None)
         if pending:
-            entries = np.concatenate(pending, dtype=rtree.CELL)
-            pending.clear()  # the parts freed before the index is built
+            # one array, each part freed as it is copied in: never two copies of a few million entries
+            entries, at = np.empty(sum(map(len, pending)), dtype=rtree.CELL), 0
+            pending.reverse()
+            while pending:
+                part = pending.pop()
+                entries[at:at + len(part)] = part
+                at += len(part)
+            del part
             rtree.fill(self.con, f"rtree_{name}_geom", entries)
 
     def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
