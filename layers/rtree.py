@@ -7,8 +7,9 @@ packing: entries sorted into tiles by x, then by y within a tile, 51 to a node) 
 written straight into the R-tree's three shadow tables, in the layout SQLite's ``rtree`` module
 defines (sqlite.org/src/file/ext/rtree/rtree.c: a node is a 2-byte tree depth, used in the root
 only, a 2-byte cell count and the cells, each a 64-bit id and four 32-bit floats, all big-endian;
-``_rowid`` maps each entry to its leaf, ``_parent`` each node to its parent). Coordinates are rounded outward to 32-bit floats exactly as
-SQLite rounds them, so the entries read back as if inserted one by one; ``rtreecheck()`` passes.
+``_rowid`` maps each entry to its leaf, ``_parent`` each node to its parent). Coordinates are
+rounded outward to 32-bit floats exactly as SQLite rounds them, so the entries read back as if
+inserted one by one; ``rtreecheck()`` passes, and SQLite keeps the tree up itself afterwards.
 An index that already holds entries, or one of another layout, is filled with ordinary inserts.
 """
 from __future__ import annotations
