@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 import warnings
 from dataclasses import dataclass, field
 
@@ -176,6 +177,7 @@ class _Seen:
 
     def __init__(self, tx, layer):
         self.tx, self.layer = tx, layer
+        self.held = None  # whether the layer held features before this import's first write
 
     def __enter__(self):
         if self.layer.key:
@@ -205,7 +207,10 @@ class _Seen:
             else:
                 first[k] = n
         con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)", list(first.items()))
-        if mode == "append" and first:
+        if self.held is None:
+            self.held = con.execute(f'SELECT EXISTS (SELECT 1 FROM "{self.layer.name}")').fetchone()[0]
+        # a layer empty before the import holds only keys of this file, all in import_seen
+        if mode == "append" and first and self.held:
             layer = self.tx.con.execute(
                 f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?))',
                 (json.dumps(list(first), ensure_ascii=False),))
@@ -311,10 +316,19 @@ _SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd]")
 def _convert_column(f, values) -> tuple[list, dict]:
     """:func:`_convert` over a batch's column: (values, {position: reason}). Plain text — the bulk
     of any file — is taken in this loop without a call per cell; anything else goes to _convert."""
-    out, bad = [None] * len(values), {}
     plain = f.type == "TEXT"
     choices = set(f.choices)
     suspect = _SUSPECT.search
+    if plain and set(map(type, values)) == {str}:
+        # the whole column at once: no cell with a leading quote, a suspect character or a value
+        # outside the choices (line feeds join the cells: multi-line text may hold them anyway)
+        texts = list(map(str.strip, values))
+        joined = "\n".join(texts)
+        if not suspect(joined) and not joined.startswith("'") and "\n'" not in joined and \
+                (not choices or set(texts) <= choices | {""}):
+            return [t or None for t in texts], {}
+    out, bad = [None] * len(values), {}
+    iso = f.type == "DATE"
     for i, value in enumerate(values):
         if value is None:
             continue
@@ -325,6 +339,14 @@ def _convert_column(f, values) -> tuple[list, dict]:
             if text[0] != "'" and not suspect(text) and (not choices or text in choices):
                 out[i] = text
                 continue
+        elif iso and type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-" \
+                and value.isascii():
+            try:  # the usual ISO date: itself, once checked to be a day of the calendar
+                date.fromisoformat(value)
+                out[i] = value
+                continue
+            except ValueError:
+                pass
         try:
             out[i] = _convert(f, value)
         except ValueError as exc:
@@ -476,8 +498,8 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
     failed = set()
     for f, (values, bad) in zip(fields, columns):
         failed.update(bad)
-        if f.required:
-            failed.update(i for i, v in enumerate(values) if v is None)
+        if f.required and None in values:
+            failed.update([i for i, v in enumerate(values) if v is None])
     problems = []
     for i in sorted(failed):
         number = batch.numbers[i]

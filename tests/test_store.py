@@ -166,7 +166,81 @@ def test_bulk_insert_fills_the_spatial_index_as_the_trigger_would(project, tmp_p
             con.close()
 
     assert index(project) == index(few) and len(index(project)[0]) == len(rows) - 1
+
+    def check(path):
+        con = sqlite3.connect(path)
+        try:
+            return con.execute("SELECT rtreecheck('rtree_boundary_markers_geom')").fetchone()[0]
+        finally:
+            con.close()
+
+    assert check(project) == check(few) == "ok"  # the packed index is one SQLite keeps up itself
     near = store.read_layer(project, "boundary_markers", boxes=[(120.0095, 35.99, 120.0105, 36.1)])
     assert sorted(near.marker_id) == ["M10"]
     if VALIDATOR.exists():
         subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(project)], check=True)
+    with store.transaction(project) as tx:
+        tx.update("boundary_markers", "M11", {"geometry": shapely.Point(121, 37)})
+        tx.delete("boundary_markers", [f"M{i}" for i in range(0, 600, 2)])
+    assert check(project) == "ok"
+    assert sorted(store.read_layer(project, "boundary_markers", boxes=[(120.99, 36.99, 121.01, 37.01)]).marker_id) \
+        == ["M11"]
+
+
+def test_insert_audit_holds_the_record_as_written(project):
+    rows = [{"marker_id": f"M{i}", "line_id": "9101", "elevation": e, "x": 0.1 + 0.2, "geometry": shapely.Point(120, 36)}
+            for i, e in enumerate([123.4, 1e20, None])]
+    with store.transaction(project) as tx:
+        tx.insert("boundary_markers", rows)
+    logged = [r["after"] for r in store.audit_rows(project, layer="boundary_markers")]
+    assert [r["marker_id"] for r in logged] == ["M0", "M1", "M2"]
+    # every REAL back exactly as stored (0.30000000000000004 needs 17 digits), geometry as WKT
+    assert [(r["elevation"], r["x"], r["geometry"]) for r in logged] == \
+        [(123.4, 0.1 + 0.2, "POINT (120 36)"), (1e20, 0.1 + 0.2, "POINT (120 36)"), (None, 0.1 + 0.2, "POINT (120 36)")]
+    assert logged[0]["line_id"] == "9101" and "material" not in logged[0]  # the fields written, no others
+
+
+@pytest.mark.parametrize("chunk", [2, 4096])
+def test_packed_rtree_finds_what_a_scan_finds(chunk, monkeypatch):
+    import numpy as np
+
+    from diming.layers import rtree
+
+    monkeypatch.setattr(rtree, "CHUNK_NODES", chunk)  # levels written a chunk of nodes at a time
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE t USING rtree(id, minx, maxx, miny, maxy)")
+    rng = np.random.default_rng(7)
+    lower = rng.uniform(-180, 180, (6000, 2))
+    bounds = np.hstack([lower, lower + rng.uniform(0, 0.5, (6000, 2))])  # three levels of nodes
+    con.execute("BEGIN")
+    rtree.fill(con, "t", rtree.cells(np.arange(1, 6001), bounds))
+    assert con.execute("SELECT rtreecheck('t')").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM t_node").fetchone()[0] > 120
+    for box in rng.uniform(-180, 180, (20, 2)):
+        x0, y0 = box
+        found = {r[0] for r in con.execute("SELECT id FROM t WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
+                                           (x0 + 5, x0, y0 + 5, y0))}
+        meets = (bounds[:, 0] <= x0 + 5) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y0 + 5) & (bounds[:, 3] >= y0)
+        assert found == set((np.flatnonzero(meets) + 1).tolist())
+    con.execute("DELETE FROM t WHERE id % 3 = 0")  # SQLite's own deletes rebalance the packed tree
+    con.execute("INSERT INTO t VALUES (9999, 0, 1, 0, 1)")
+    assert con.execute("SELECT rtreecheck('t')").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 4001
+
+
+def test_held_back_index_entries_are_written_before_an_edit_in_the_same_write(project):
+    rows = [{"marker_id": f"M{i}", "line_id": "9101", "geometry": shapely.Point(120 + i * 1e-3, 36)}
+            for i in range(store.BULK_ROWS)]
+    with store.transaction(project) as tx:
+        tx.insert("boundary_markers", rows)
+        tx.update("boundary_markers", "M1", {"geometry": shapely.Point(121, 37)})
+        tx.delete("boundary_markers", ["M2"])
+    con = sqlite3.connect(project)
+    try:
+        assert con.execute("SELECT rtreecheck('rtree_boundary_markers_geom')").fetchone()[0] == "ok"
+        assert con.execute("SELECT count(*) FROM rtree_boundary_markers_geom").fetchone()[0] == store.BULK_ROWS - 1
+        assert con.execute("SELECT minx, miny FROM rtree_boundary_markers_geom r JOIN boundary_markers b "
+                           "ON b.fid = r.id WHERE marker_id = 'M1'").fetchone() == (121, 37)
+    finally:
+        con.close()
