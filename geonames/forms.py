@@ -35,7 +35,7 @@ def import_proposals(project, src, *, source_layer=None, encoding=None, crs=None
     layer = _form_layer()
     source = read_source(src, source_layer=source_layer, encoding=encoding, crs=crs, geometry=True)
     mapping, ignored = map_fields(layer, source, fields or {})
-    rows, errors, fixed = validate(layer, source, mapping, fix=fix)
+    rows, errors, fixed, notices = validate(layer, source, mapping, fix=fix)
     records = []
     for i, row in enumerate(rows):
         if row is None:
@@ -55,4 +55,5 @@ def import_proposals(project, src, *, source_layer=None, encoding=None, crs=None
             record["proposal_id"] = next_key(keys, today.year)
             keys.add(record["proposal_id"])
         inserted = tx.insert("road_proposals", records, action="propose", note=f"导入申请表 {source.path.name}")
-    return ImportResult("road_proposals", len(records), inserted=inserted, fixed=fixed, ignored_fields=ignored)
+    return ImportResult("road_proposals", len(records), inserted=inserted, fixed=fixed, ignored_fields=ignored,
+                        notices=notices)

@@ -76,7 +76,7 @@ def import_entries(project, src, *, by=None, **options):
         dataclasses.replace(f, required=False) if f.name == "heritage_id" else f for f in layer.fields))
     source = read_source(src, **options)
     mapping, ignored = map_fields(relaxed, source, {})
-    rows, errors, fixed = validate(relaxed, source, mapping)
+    rows, errors, fixed, notices = validate(relaxed, source, mapping)
     if errors:
         raise ImportFailed(errors)
     overrides = parse_overrides(get_settings(project)["pinyin_overrides"])
@@ -94,7 +94,7 @@ def import_entries(project, src, *, by=None, **options):
         inserted = tx.insert("heritage_names", rows, note=f"导入 {source.path.name}")
         defaults = tx.filled("heritage_names")
     return ImportResult("heritage_names", len(rows), inserted=inserted, fixed=fixed, ignored_fields=ignored,
-                        defaults=defaults)
+                        defaults=defaults, notices=notices)
 
 
 def entries(project, *, category=None, batch=None, status=None) -> list[dict]:

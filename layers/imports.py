@@ -531,13 +531,13 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
 
 
 def validate(layer: Layer, source: Source, mapping: dict, *, fix: bool = False):
-    """Check and convert every row of a (small) source at once: (records, errors, repair notes), for
-    importers that assign keys themselves (heritage list, applications). ``source.where(i)`` names
+    """Check and convert every row of a (small) source at once: (records, errors, repair notes,
+    notices such as Z/M dropped), for importers that assign keys themselves (heritage list, applications). ``source.where(i)`` names
     the ``i``-th record's row afterwards. Duplicate keys within the file are errors."""
     errors = _missing_fields(layer, source, mapping)
     fixed, records = [], []
     if errors:
-        return [], errors, fixed
+        return [], errors, fixed, []
     flat, seen = _Flattened(layer), {}
     for batch in source.batches():
         rows, problems = check_batch(layer, source, mapping, batch, fix=fix, fixed=fixed, flat=flat)
@@ -552,4 +552,4 @@ def validate(layer: Layer, source: Source, mapping: dict, *, fix: bool = False):
             records.append(record)
             source.numbers.append(number)
         errors += [message for _, message in sorted(problems, key=lambda p: p[0])]
-    return records, errors, fixed
+    return records, errors, fixed, flat.notices()

@@ -87,6 +87,18 @@ def test_z_marker_elevation_kept_and_project_stays_valid(seeded, tmp_path, run):
     _validate(seeded)
 
 
+def test_heritage_and_application_imports_say_they_dropped_z(seeded, tmp_path, run):
+    src = _geojson(tmp_path / "h.geojson", [
+        _feature({"name": "状元街"}, {"type": "Point", "coordinates": [120.1, 36.0, 8.0]})])
+    result = run(seeded, "heritage", "import", src)
+    assert result.exit_code == 0 and "已去掉 1 个几何的 Z/M 坐标" in result.output, result.output
+    form = _csv(tmp_path / "form.csv", '拟用名称,所属政区代码,申请理由,wkt\n松风路,379901,新建道路,'
+                                       '"LINESTRING Z (120.1 36.2 5, 120.2 36.2 6)"\n')
+    result = run(seeded, "import", "road_proposals", form)
+    assert result.exit_code == 0 and "已去掉 1 个几何的 Z/M 坐标" in result.output, result.output
+    _validate(seeded)
+
+
 @pytest.mark.parametrize("wkt", ["LINESTRING Z (120.1 36.2 5, 120.2 36.2 6)", "LINESTRING M (120.1 36.2 5, 120.2 36.2 6)",
                                  "LINESTRING ZM (120.1 36.2 5 1, 120.2 36.2 6 2)"])
 def test_z_and_m_lines_stored_flat(seeded, tmp_path, run, wkt):

@@ -45,6 +45,8 @@ def import_(obj, src, source_layer, encoding, x, y, crs):
 
     result = import_entries(obj["project"], src, by=obj["by"], source_layer=source_layer, encoding=encoding,
                             x=x, y=y, crs=crs)
+    for notice in result.notices:
+        click.echo(notice)
     if result.ignored_fields:
         click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
     echo_defaults(result)
