@@ -9,11 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from diming.errors import DimingError
 from diming.rule_names import rule_name, severity_name
 
 CONDITION_ORDER = ("完好", "损坏", "丢失", "移位", "新设", "未检")
-REPORT_FORMATS = (".pdf", ".xlsx", ".md")
 
 
 def round_report(project, round_id: str) -> dict:
@@ -97,16 +95,10 @@ def _check_findings(project, line_ids, markers) -> list[dict]:
 
 def write_report(project, round_id: str, output) -> Path:
     """Write the round report; the format follows the suffix of ``output`` (.pdf, .xlsx, .md)."""
-    output = Path(output)
-    suffix = output.suffix.lower()
-    if suffix not in REPORT_FORMATS:
-        raise DimingError(f"{output}: 报告格式只能是 {', '.join(REPORT_FORMATS)} (report format from the suffix)")
-    from diming.layers.exports import replacing
+    from diming.layers.exports import write_report_file
 
-    data = round_report(project, round_id)
-    with replacing(output) as partial:
-        {".pdf": _pdf, ".xlsx": _xlsx, ".md": _md}[suffix](data, partial)
-    return output
+    return write_report_file(output, {".pdf": _pdf, ".xlsx": _xlsx, ".md": _md},
+                             lambda: round_report(project, round_id))
 
 
 def _title(data) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 from diming.errors import DimingError
 from diming.layers.schema import SIGN_CONDITIONS
 
-REPORT_FORMATS = (".pdf", ".xlsx", ".md")
 NOT_PATROLLED = "未巡查"
 SUMMARY_HEADER = ["政区代码", "政区名称", "路牌总数", "已巡查", *SIGN_CONDITIONS, NOT_PATROLLED]
 MAINTENANCE_HEADER = ["序号", "政区代码", "政区名称", "道路名称", "路牌编号", "路牌类型", "牌面名称", "经度", "纬度",
@@ -76,16 +75,10 @@ def _intro(data) -> str:
 
 def write_report(project, patrol_id: str, output) -> Path:
     """Write the patrol report; the format follows the suffix of ``output`` (.pdf, .xlsx, .md)."""
-    output = Path(output)
-    suffix = output.suffix.lower()
-    if suffix not in REPORT_FORMATS:
-        raise DimingError(f"{output}: 报告格式只能是 {', '.join(REPORT_FORMATS)} (report format from the suffix)")
-    from diming.layers.exports import replacing
+    from diming.layers.exports import write_report_file
 
-    data = patrol_report(project, patrol_id)
-    with replacing(output) as partial:
-        {".pdf": _pdf, ".xlsx": _xlsx, ".md": _md}[suffix](data, partial)
-    return output
+    return write_report_file(output, {".pdf": _pdf, ".xlsx": _xlsx, ".md": _md},
+                             lambda: patrol_report(project, patrol_id))
 
 
 def write_maintenance(project, patrol_id: str, output) -> int:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from diming.errors import DimingError
 
-REPORT_FORMATS = (".xlsx", ".pdf")
 LIST_HEADER = ["台账编号", "政区代码", "政区名称", "异常类别", "名称", "情况说明", "发现日期", "整治状态", "责任单位",
                "整治期限", "整治措施", "完成日期", "不需整治理由"]
 
@@ -54,16 +52,9 @@ TITLE = "异常道路摸排整治报告"
 
 def write_survey_report(project, output) -> Path:
     """Write the survey report; the format follows the suffix of ``output`` (.xlsx, .pdf)."""
-    output = Path(output)
-    suffix = output.suffix.lower()
-    if suffix not in REPORT_FORMATS:
-        raise DimingError(f"{output}: 报告格式只能是 {', '.join(REPORT_FORMATS)} (report format from the suffix)")
-    from diming.layers.exports import replacing
+    from diming.layers.exports import write_report_file
 
-    data = survey_report(project)
-    with replacing(output) as partial:
-        {".xlsx": _xlsx, ".pdf": _pdf}[suffix](data, partial)
-    return output
+    return write_report_file(output, {".xlsx": _xlsx, ".pdf": _pdf}, lambda: survey_report(project))
 
 
 def _intro(data) -> str:

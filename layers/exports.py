@@ -55,6 +55,20 @@ A4 = "9"  # the paper size code of A4 in a sheet's page set-up
 PORTRAIT_WIDTH = 95  # column width units (about one character) that fit across portrait A4
 
 
+def write_report_file(output, writers: dict, make) -> Path:
+    """Write a report to ``output`` in the format its suffix names (``writers``: suffix ->
+    ``write(data, path)``, in the order the error lists them), whole or not at all; ``make()``
+    gathers the data, only once the suffix is known to be good."""
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in writers:
+        raise DimingError(f"{output}: 报告格式只能是 {', '.join(writers)} (report format from the suffix)")
+    data = make()
+    with replacing(output) as partial:
+        writers[suffix](data, partial)
+    return output
+
+
 def print_setup(sheet, widths, *, header_rows: tuple[int, int], freeze: str) -> None:
     """Columns ``widths`` wide, printed on A4 (landscape when they are wider than a portrait page),
     fit to one page wide and as many long as needed, rows ``header_rows`` (first, last) repeated on
