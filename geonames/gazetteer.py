@@ -27,7 +27,6 @@ FORM = (
     ("地理实体描述", "description"), ("资料来源", "source"), ("登记时间", "registered_on"),
     ("登记人", "registered_by"), ("登记单位", "registered_unit"), ("所在(跨)行政区", "district"),
 )
-USE_LABELS = {"current": "现今地名", "historical": "历史地名"}
 _USE_CODES = {"现今地名": "current", "现今": "current", "历史地名": "historical", "历史": "historical",
               "current": "current", "historical": "historical"}
 _DMS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*°\s*(?:(\d+(?:\.\d+)?)\s*[′']\s*)?(?:(\d+(?:\.\d+)?)\s*[″\"]\s*)?$")
@@ -142,13 +141,13 @@ def form_row(record: dict, geom) -> dict:
     import shapely
 
     from diming.geonames.categories import name_of
-    from diming.layers.schema import get_layer
+    from diming.layers.schema import get_layer, label
 
     layer = get_layer(LAYER)
     row = {}
     for header, field in FORM:
-        if field == "in_use":
-            row[header] = USE_LABELS.get(_text(record.get("in_use")), _text(record.get("in_use")))
+        if field == "in_use":  # 现今地名 / 历史地名, the schema's labels of the codes
+            row[header] = label(_text(record.get("in_use")))
         elif field == "category":
             row[header] = name_of(_text(record.get("category")))
         elif field:
