@@ -7,6 +7,7 @@ are written as text, never as formulas.
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -185,36 +186,68 @@ def export_layer(project, layer_name: str, dest, *, crs: int | None = None) -> i
             frame = frame.to_crs(epsg=int(crs))
         except Exception as exc:
             raise DimingError(f"--crs {crs}: 无法转换 ({exc})") from None
-    dest.parent.mkdir(parents=True, exist_ok=True)
     if suffix in (".csv", ".xlsx"):
         table = frame.copy()
         if layer.geometry:
             table["wkt"] = table.geometry.to_wkt(rounding_precision=8)
             table = table.drop(columns=table.geometry.name)
-        if suffix == ".csv":
-            _write_csv(table, dest)
-        else:
-            _write_xlsx(table, dest, layer)
+        with replacing(dest) as partial:
+            if suffix == ".csv":
+                _write_csv(table, partial)
+            else:
+                _write_xlsx(table, partial, layer)
         return len(table)
-    import pyogrio
-
-    from diming.layers.gpkg import GDAL_DATASET_OPTIONS
-
     kinds = set(frame.geometry.dropna().geom_type) if layer.geometry == "GEOMETRY" else set()
     if suffix == ".shp" and len(kinds) > 1:  # place_names: points, lines and areas in one layer
         raise DimingError(f"{dest.name}: Shapefile 只能容纳一种几何类型, 图层 {layer_name} 有 {'、'.join(sorted(kinds))}; "
                           "请导出为 .gpkg、.geojson、.csv 或 .xlsx")
-    options = {"encoding": "UTF-8"} if suffix == ".shp" else {}
-    if suffix == ".gpkg":
-        options["dataset_options"] = GDAL_DATASET_OPTIONS
-    if suffix in (".shp", ".geojson") and dest.exists():
-        dest.unlink()  # GDAL refuses to overwrite these
+    if suffix == ".shp":
+        with replacing_shapefile(dest) as partial:
+            _write_gis(frame, partial, None, {"encoding": "UTF-8"})
+        return len(frame)
+    from diming.layers.gpkg import GDAL_DATASET_OPTIONS
+
+    with replacing(dest) as partial:
+        if suffix == ".gpkg" and dest.exists():  # the file's other layers stay: the layer is written into a copy
+            shutil.copyfile(dest, partial)
+        _write_gis(frame, partial, layer_name if suffix == ".gpkg" else None,
+                   {"dataset_options": GDAL_DATASET_OPTIONS} if suffix == ".gpkg" else {})
+    return len(frame)
+
+
+def _write_gis(frame, dest: Path, layer_name, options) -> None:
+    import pyogrio
+
     with warnings.catch_warnings():
         # Shapefile field names are cut to 10 characters; import maps them back
         warnings.filterwarnings("ignore", message="Normalized/laundered field name")
-        pyogrio.write_dataframe(frame, dest, layer=layer_name if suffix == ".gpkg" else None,
-                                driver=FORMATS[suffix], **options)
-    return len(frame)
+        pyogrio.write_dataframe(frame, dest, layer=layer_name, driver=FORMATS[dest.suffix.lower()], **options)
+
+
+# the files a Shapefile is made of (the ones GDAL writes, and the indexes other programs add beside them)
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
+
+
+@contextmanager
+def replacing_shapefile(output) -> Iterator[Path]:
+    """:func:`replacing` for a Shapefile and its side files: written in a folder beside
+    ``output``, they replace the old ones (all of them, an old spatial index too) when the block
+    succeeds; a failed write leaves the old Shapefile as it was."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    folder = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    try:
+        yield folder / output.name
+        written = {p.suffix.lower(): p for p in folder.iterdir()}
+        for part in SHAPEFILE_PARTS:
+            if part not in written:
+                output.with_suffix(part).unlink(missing_ok=True)
+        for part, path in written.items():
+            os.replace(path, output.with_suffix(part))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_csv(table, dest):

@@ -271,3 +271,45 @@ def test_output_files_are_replaced_whole_or_not_at_all(tmp_path):
             partial.write_text("写了一半", encoding="utf-8")
             raise RuntimeError("boom")
     assert target.read_text(encoding="utf-8") == "第一版" and sorted(p.name for p in target.parent.iterdir()) == ["report.md"]
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_failed_export_leaves_the_old_file(demo_project, tmp_path, monkeypatch, suffix):
+    """An export that fails halfway (a full disk, an interrupt) leaves the file it was replacing as
+    it was, and no partial file beside it."""
+    from diming.layers import exports
+
+    dest = tmp_path / "out" / f"roads{suffix}"
+    export_layer(demo_project, "roads", dest)
+    before = {p.name: p.read_bytes() for p in dest.parent.iterdir()}
+
+    def fails(frame, partial, *args):
+        partial.write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(exports, "_write_gis", fails)
+    monkeypatch.setattr(exports, "_write_csv", fails)
+    monkeypatch.setattr(exports, "_write_xlsx", fails)
+    with pytest.raises(OSError):
+        export_layer(demo_project, "roads", dest)
+    assert {p.name: p.read_bytes() for p in dest.parent.iterdir()} == before
+
+
+def test_shapefile_export_replaces_every_part(demo_project, tmp_path):
+    """A Shapefile written over an older one replaces all its parts: a spatial index another
+    program left beside the old one goes, since it would index the old features."""
+    dest = tmp_path / "out" / "roads.shp"
+    export_layer(demo_project, "roads", dest)
+    (dest.parent / "roads.qix").write_bytes(b"old index")
+    export_layer(demo_project, "boundary_markers", dest)
+    assert sorted(p.suffix for p in dest.parent.iterdir()) == [".cpg", ".dbf", ".prj", ".shp", ".shx"]
+    assert set(gpd.read_file(dest).geom_type) == {"Point"}
+
+
+def test_gpkg_export_keeps_the_files_other_layers(demo_project, tmp_path):
+    dest = tmp_path / "out.gpkg"
+    export_layer(demo_project, "roads", dest)
+    export_layer(demo_project, "boundary_markers", dest)
+    import pyogrio
+
+    assert {name for name, _ in pyogrio.list_layers(dest)} == {"roads", "boundary_markers"}
