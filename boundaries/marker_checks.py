@@ -59,10 +59,10 @@ def _duplicates(markers, parsed) -> list[Finding]:
     geom_of = dict(zip(markers["marker_id"], markers["geometry"]))
     groups: dict[tuple, list[str]] = {}
     for mid in markers["marker_id"]:
-        groups.setdefault(("id", re.sub(r"\s+", "", mid).upper()), []).append(mid)
+        groups.setdefault(_id_key(mid), []).append(mid)
     for mid, parts in parsed.items():
         if "seq" in parts:
-            groups.setdefault(("seq", parts.get("line"), parts["seq"]), []).append(mid)
+            groups.setdefault(_seq_key(parts), []).append(mid)
     out, seen = [], set()
     for key, ids in groups.items():
         ids = sorted(set(ids))
@@ -78,6 +78,43 @@ def _duplicates(markers, parsed) -> list[Finding]:
                            related=[related("boundary_markers", i) for i in ids[1:]],
                            geometry=shapely.MultiPoint([geom_of[i] for i in ids if geom_of[i] is not None])))
     return out
+
+
+# What marker.duplicate-id compares a marker's id by: the id written without spaces in capitals,
+# and, for an id matching the pattern, the line and sequence number it gives. Two markers clash
+# when they share a key, whatever line they are registered on.
+_SPACE = re.compile(r"\s+")
+
+
+def _id_key(mid: str) -> tuple:
+    return ("id", _SPACE.sub("", mid).upper())
+
+
+def _seq_key(parts: dict) -> tuple:
+    return ("seq", parts.get("line"), parts["seq"])
+
+
+def clash_keys(mid: str, pattern: re.Pattern) -> set[tuple]:
+    """The keys marker.duplicate-id compares id ``mid`` by (``pattern``: the compiled ``marker_id_pattern``)."""
+    m = pattern.fullmatch(mid.strip())
+    parts = m.groupdict() if m else {}
+    return {_id_key(mid), _seq_key(parts)} if "seq" in parts else {_id_key(mid)}
+
+
+def may_clash(keys) -> tuple[str, tuple]:
+    """An SQL condition on ``boundary_markers`` (and its parameters) true for every marker that
+    may have one of ``keys`` (:func:`clash_keys`), and for few others. ``upper()`` folds an id as
+    Python does only within printable ASCII, so an id with any other character (a space, 全角,
+    ß …) is always taken; a line or sequence number is a part of the id, so an id holding both
+    (``instr``). The exact keys of the ids it selects then decide."""
+    import json
+
+    ids = sorted(k[1] for k in keys if k[0] == "id")
+    numbers = sorted({(k[1] or "", k[2] or "") for k in keys if k[0] == "seq"})
+    return ("upper(marker_id) IN (SELECT value FROM json_each(?)) OR marker_id GLOB '*[^!-~]*' OR EXISTS "
+            "(SELECT 1 FROM json_each(?) k WHERE instr(marker_id, json_extract(k.value, '$[0]')) "
+            "AND instr(marker_id, json_extract(k.value, '$[1]')))",
+            (json.dumps(ids, ensure_ascii=False), json.dumps(numbers, ensure_ascii=False)))
 
 
 def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> list[Finding]:

@@ -15,7 +15,8 @@ queued features reach, drops the stored findings of that part and adds the new o
 - areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
   are the parent of;
 - lines: the changed ones and those along a changed area; markers: the changed ones and every
-  marker of a touched line (numbering rules over all markers: they compare ids across lines).
+  marker of a touched line; for the duplicate-number rule (ids compared across lines), the
+  markers sharing an id or a line and sequence number with a changed id, old or new.
 
 Anything the queue cannot localise (a settings change, a new diming, no stored result, a trigger
 dropped by a tool re-creating a table, a change of division names or of the areas of roads that
@@ -371,25 +372,56 @@ def _markers(data, changes):
 
     if "boundary_markers" not in changes and "boundary_lines" not in changes:
         return [], None
+    changed = _keys_of(changes, "boundary_markers")
     touched = (_keys_of(changes, "boundary_lines") | _olds(changes, "boundary_markers", "line_id")
                | set(_read(data, "boundary_markers", "marker_id IN (SELECT value FROM json_each(?))",
-                           (_in(_keys_of(changes, "boundary_markers")),), geometry=False, columns=("line_id",))["line_id"]))
-    everywhere = {"marker.bad-id", "marker.duplicate-id"}  # ids compared across lines: all markers again
-    markers = data.layer("boundary_markers")
-    on_touched = markers[markers["line_id"].isin(touched)]
+                           (_in(changed),), geometry=False, columns=("line_id",))["line_id"]))
+    on_touched = _read(data, "boundary_markers", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
     lines = _read(data, "boundary_lines", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
-    found = marker_checks.check(_Near(data, layers={"boundary_markers": markers}), everywhere)
-    found += marker_checks.check(_Near(data, layers={"boundary_markers": on_touched, "boundary_lines": lines}),
-                                 frozenset(marker_checks.RULES) - everywhere)
-    mine = set(on_touched["marker_id"]) | _keys_of(changes, "boundary_markers")
+    found = marker_checks.check(_Near(data, layers={"boundary_markers": on_touched, "boundary_lines": lines}),
+                                frozenset(marker_checks.RULES) - {"marker.duplicate-id"})
+    clashing, duplicates = _duplicate_ids(data, changed)
+    mine = set(on_touched["marker_id"]) | changed
 
     def drop(f):
-        if f.rule in everywhere:
-            return True
+        if f.rule == "marker.duplicate-id":
+            return bool({f.id, *(r["id"] for r in f.related)} & (clashing | changed))
         if f.rule == "marker.sequence-gap":
             return f.id in touched
         return f.rule in marker_checks.RULES and f.id in mine
-    return found, drop
+    return found + duplicates, drop
+
+
+# past this many clash keys the SQL preselection (one pass over the keys per marker) is slower
+# than taking every marker's id
+_MOST_CLASH_KEYS = 200
+
+
+def _duplicate_ids(data, changed):
+    """marker.duplicate-id compares ids across lines: the markers sharing a clash key with a
+    changed id, old or new (those whose findings may differ), and their findings. Each of those
+    findings is found whole among the markers sharing a key with one of them."""
+    import numpy as np
+
+    from diming.boundaries import marker_checks
+    from diming.layers.settings import marker_pattern
+
+    if not changed:
+        return set(), []
+    pattern = marker_pattern(data.settings["marker_id_pattern"])
+
+    def sharing(keys, geometry):
+        where, params = marker_checks.may_clash(keys) if len(keys) <= _MOST_CLASH_KEYS else (None, ())
+        markers = _read(data, "boundary_markers", where, params, geometry=geometry,
+                        columns=None if geometry else ("marker_id",))
+        return markers[np.array([bool(marker_checks.clash_keys(m, pattern) & keys) for m in markers["marker_id"]],
+                                dtype=bool)]
+
+    keys = {k for mid in changed for k in marker_checks.clash_keys(mid, pattern)}
+    clashing = set(sharing(keys, False)["marker_id"])
+    near = sharing({k for mid in clashing for k in marker_checks.clash_keys(mid, pattern)} | keys, True)
+    found = marker_checks.check(_Near(data, layers={"boundary_markers": near}), frozenset({"marker.duplicate-id"}))
+    return clashing, [f for f in found if {f.id, *(r["id"] for r in f.related)} & clashing]
 
 
 def _inspection(data, changes):
