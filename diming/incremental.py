@@ -9,8 +9,8 @@ queued features reach, drops the stored findings of that part and adds the new o
 
 - names: the whole name family again after an edit of a name layer (roads, proposals, heritage
   list, gazetteer) or the areas (their keys, scopes and the prefix rule reach across a county);
-- the gazetteer, field-value and sign families: whole again after an edit of a layer they read
-  (every layer, for the field values);
+- the gazetteer and sign families: whole again after an edit of a layer they read;
+- field values: the edited rows (a row's values are its own);
 - proposals: the changed ones and those near a changed road or area;
 - areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
   are the parent of;
@@ -43,8 +43,7 @@ WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if 
 # what the families re-run whole read: an edit of one of these layers re-runs the family
 _WHOLE = {"diming.geonames.name_checks": ("roads", "road_proposals", "heritage_names", "place_names", "admin_areas"),
           "diming.geonames.gazetteer_checks": ("place_names",),
-          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records"),
-          "diming.field_checks": tuple(WATCHED)}
+          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records")}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
 # past this many queued changes (a bulk import) the whole check is quicker than following each
 _MOST_CHANGES = 20_000
@@ -89,7 +88,8 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
         con.executemany("INSERT INTO diming_check_result (rule, layer, id, keys, grp, body, geom) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         ((f.rule, f.layer, f.id, json.dumps(f.keys, ensure_ascii=False), f.group,
-                          json.dumps([f.severity, f.name, f.message, f.related, f.measures], ensure_ascii=False), g)
+                          json.dumps([f.severity, f.name, f.message, f.related, f.measures, f.details],
+                                     ensure_ascii=False), g)
                          for f, g in zip(findings, wkb)))
         con.execute("DELETE FROM diming_check_changes WHERE rowid <= ?", (upto,))
         con.execute("DELETE FROM diming_check_meta")
@@ -119,7 +119,7 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_proposals, _areas, _lines, _markers, _inspection):
+    for part in (_proposals, _areas, _lines, _markers, _inspection, _fields):
         found, drop = part(data, changes)
         new += found
         if drop is not None:
@@ -140,7 +140,8 @@ def check_changed(project) -> list[Finding]:
 
 _FAMILY = {"_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
-           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks"}
+           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks",
+           "_fields": "diming.field_checks"}
 
 
 def _stored(project):
@@ -171,9 +172,10 @@ def _stored(project):
     bodies = json.loads("[" + ",".join(r[6] for r in rows) + "]")
     keys = json.loads("[" + ",".join(r[5] for r in rows) + "]")
     findings = []
-    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures), geom, k in \
+    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures, details), geom, k in \
             zip(rows, bodies, geoms, keys):
-        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures, group=group)
+        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures,
+                    details=details, group=group)
         f.__dict__["keys"] = k  # as stored: the same as Finding.keys computes
         findings.append(f)
     changes: dict[str, list] = {}
@@ -422,6 +424,32 @@ def _duplicate_ids(data, changed):
     near = sharing({k for mid in clashing for k in marker_checks.clash_keys(mid, pattern)} | keys, True)
     found = marker_checks.check(_Near(data, layers={"boundary_markers": near}), frozenset({"marker.duplicate-id"}))
     return clashing, [f for f in found if {f.id, *(r["id"] for r in f.related)} & clashing]
+
+
+def _fields(data, changes):
+    """field.invalid tests a row's own values: the changed rows again, by key; a whole layer again
+    when a changed row had or has no key, or a row of it has none now (its finding is named by fid)."""
+    from diming import field_checks
+    from diming.layers.gpkg import quote
+    from diming.layers.store import connect
+
+    only = {}
+    con = connect(data.project)
+    try:
+        for layer, queued in changes.items():
+            if layer not in LAYERS or LAYERS[layer].system:
+                continue
+            key = quote(LAYERS[layer].key)
+            keys = {k for k, _, _ in queued}
+            keyless = None in keys or "" in keys or con.execute(
+                f"SELECT 1 FROM {quote(layer)} WHERE {key} IS NULL OR {key} = '' LIMIT 1").fetchone()
+            only[layer] = None if keyless else set(map(str, keys))
+    finally:
+        con.close()
+    if not only:
+        return [], None
+    found = field_checks.check(data, only=only)
+    return found, lambda f: f.layer in only and (only[f.layer] is None or f.id in only[f.layer])
 
 
 def _inspection(data, changes):

@@ -153,3 +153,25 @@ def test_a_renumbered_marker_reaches_the_other_lines_markers_only_through_its_id
     assert [(f.id, [r["id"] for r in f.related]) for f in found] == [("0002005Q", ["0002005q"])]
     assert max(read) <= 16  # the markers of the two lines at most, of 32
     assert changed(project) == full(project)
+
+
+def test_field_values_are_tested_again_on_the_edited_rows(project):
+    """field.invalid is a row's own: after plain-SQL edits (a value off the list, an emptied
+    key, whose finding is named by the row's fid) the result still equals a full check."""
+    build(project)
+    run_check(project)
+    con = connect(project)
+    con.execute("UPDATE boundary_markers SET condition = '坏了' WHERE marker_id = '0001002Q'")
+    con.close()
+    found = changed(project)
+    assert found == full(project) and '"value": "坏了"' in "".join(found)
+    con = connect(project)
+    con.execute("UPDATE boundary_markers SET marker_id = '' WHERE marker_id = '0002002Q'")
+    con.close()
+    found = changed(project)
+    assert found == full(project) and '"id": "fid ' in "".join(found)
+    con = connect(project)
+    con.execute("UPDATE boundary_markers SET condition = NULL WHERE marker_id = '0001002Q'")
+    con.execute("UPDATE boundary_lines SET name = '' WHERE line_id = '0003'")
+    con.close()
+    assert changed(project) == full(project)
