@@ -101,20 +101,20 @@ def clash_keys(mid: str, pattern: re.Pattern) -> set[tuple]:
     return {_id_key(mid), _seq_key(parts)} if "seq" in parts else {_id_key(mid)}
 
 
-def may_clash(keys) -> tuple[str, tuple]:
+def may_clash(keys) -> tuple[str, list]:
     """An SQL condition on ``boundary_markers`` (and its parameters) true for every marker that
-    may have one of ``keys`` (:func:`clash_keys`), and for few others. ``upper()`` folds an id as
-    Python does only within printable ASCII, so an id with any other character (a space, 全角,
-    ß …) is always taken; a line or sequence number is a part of the id, so an id holding both
-    (``instr``). The exact keys of the ids it selects then decide."""
+    may have one of ``keys`` (:func:`clash_keys`), and for few others; each key is one more term,
+    so this is for a few keys. ``upper()`` folds an id as Python does only within printable ASCII,
+    so an id with any other character (a space, 全角, ß …) is always taken; a line and sequence
+    number are parts of the id, so an id holding both (``instr``). The exact keys of the ids it
+    selects then decide."""
     import json
 
     ids = sorted(k[1] for k in keys if k[0] == "id")
     numbers = sorted({(k[1] or "", k[2] or "") for k in keys if k[0] == "seq"})
-    return ("upper(marker_id) IN (SELECT value FROM json_each(?)) OR marker_id GLOB '*[^!-~]*' OR EXISTS "
-            "(SELECT 1 FROM json_each(?) k WHERE instr(marker_id, json_extract(k.value, '$[0]')) "
-            "AND instr(marker_id, json_extract(k.value, '$[1]')))",
-            (json.dumps(ids, ensure_ascii=False), json.dumps(numbers, ensure_ascii=False)))
+    terms = ["upper(marker_id) IN (SELECT value FROM json_each(?))", "marker_id GLOB '*[^!-~]*'",
+             *["(instr(marker_id, ?) AND instr(marker_id, ?))"] * len(numbers)]
+    return " OR ".join(terms), [json.dumps(ids, ensure_ascii=False), *(v for pair in numbers for v in pair)]
 
 
 def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> list[Finding]:

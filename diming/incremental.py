@@ -394,8 +394,7 @@ def _markers(data, changes):
     return found + duplicates, drop
 
 
-# past this many clash keys the SQL preselection (one pass over the keys per marker) is slower
-# than taking every marker's id
+# past this many clash keys the SQL preselection (a term per key) is slower than taking every marker's id
 _MOST_CLASH_KEYS = 200
 
 
@@ -412,16 +411,21 @@ def _duplicate_ids(data, changed):
         return set(), []
     pattern = marker_pattern(data.settings["marker_id_pattern"])
 
-    def sharing(keys, geometry):
-        where, params = marker_checks.may_clash(keys) if len(keys) <= _MOST_CLASH_KEYS else (None, ())
-        markers = _read(data, "boundary_markers", where, params, geometry=geometry,
-                        columns=None if geometry else ("marker_id",))
-        return markers[np.array([bool(marker_checks.clash_keys(m, pattern) & keys) for m in markers["marker_id"]],
-                                dtype=bool)]
+    def keys_of(ids):
+        return [marker_checks.clash_keys(m, pattern) for m in ids]
 
-    keys = {k for mid in changed for k in marker_checks.clash_keys(mid, pattern)}
-    clashing = set(sharing(keys, False)["marker_id"])
-    near = sharing({k for mid in clashing for k in marker_checks.clash_keys(mid, pattern)} | keys, True)
+    def sharing(keys):
+        where, params = marker_checks.may_clash(keys) if len(keys) <= _MOST_CLASH_KEYS else (None, ())
+        markers = _read(data, "boundary_markers", where, params)
+        return markers, keys_of(markers["marker_id"])
+
+    keys = set().union(*keys_of(changed))
+    near, near_keys = sharing(keys)
+    clashing = {m for m, k in zip(near["marker_id"], near_keys) if k & keys}
+    wider = set().union(keys, *keys_of(clashing))
+    if not wider <= keys:  # a clashing marker has a key of its own: its group too
+        near, near_keys = sharing(wider)
+    near = near[np.array([bool(k & wider) for k in near_keys], dtype=bool)]
     found = marker_checks.check(_Near(data, layers={"boundary_markers": near}), frozenset({"marker.duplicate-id"}))
     return clashing, [f for f in found if {f.id, *(r["id"] for r in f.related)} & clashing]
 
