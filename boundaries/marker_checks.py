@@ -15,13 +15,18 @@ RULES = {"marker.off-line": "error", "marker.unknown-line": "error", "marker.dup
 TYPE_LETTERS = {"Q": "单立", "A": "同号双立", "B": "同号双立", "C": "同号三立", "D": "同号三立", "E": "同号三立"}
 
 
+NUMBERING = frozenset({"marker.bad-id", "marker.duplicate-id", "marker.sequence-gap"})  # rules that parse the ids
+
+
 def check(data, rules=frozenset(RULES)) -> list[Finding]:
-    markers = _columns(data.layer("boundary_markers"), "marker_id", "line_id", "marker_type")
+    markers = _columns(data.layer("boundary_markers", columns=("marker_id", "line_id", "marker_type")),
+                       "marker_id", "line_id", "marker_type")
     lines = _columns(data.layer("boundary_lines"), "line_id", "name")
     pattern = marker_pattern(data.settings["marker_id_pattern"])
     parsed = {}
-    bad = []  # the numbers are parsed for the other rules whether or not marker.bad-id is asked for
-    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]):
+    bad = []  # the numbers are parsed for each numbering rule whether or not marker.bad-id is asked for
+    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]) \
+            if rules & NUMBERING else ():
         m = pattern.fullmatch(mid.strip())
         if not m:
             bad.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
@@ -137,6 +142,10 @@ def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> 
     if not known or "marker.off-line" not in rules:
         return out
     known = np.array(known)
+    # measured in Gauss-Krüger below; most markers stand on their line, and those surely within
+    # the tolerance by their distance in degrees are spared projecting
+    known = known[~_surely_within(markers["geometry"][known], [line_of[k] for k in markers["line_id"][known]],
+                                  tolerance)]
     points = markers["geometry"][known]
     epsgs = feature_epsgs(points)
     points_m = project(points, epsgs)
@@ -157,6 +166,32 @@ def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> 
                            related=[related("boundary_lines", line_id, name_of[line_id])], geometry=foot,
                            measures={"distance_m": round(float(distance[k]), 2)}))
     return out
+
+
+# At most the metres one degree spans, in any direction, in the 3° Gauss-Krüger zone of a point
+# within 3° of its central meridian: 1° of latitude is at most 111,694 m (at the poles), 1° of
+# longitude no more, and the zone's scale there stays under 1.0014.
+_METRES_PER_DEGREE = 112_000.0
+
+
+def _surely_within(points, lines, tolerance):
+    """Whether each point is surely within ``tolerance`` metres of its line as measured in GK: a
+    point ``d`` degrees from the line is at most 112,000·d metres from it there, plus the 5 mm a
+    projected edge departs from its true course (:data:`diming.layers.crs.STRAIGHT_DEGREES`);
+    1 cm is allowed for that. False where the bound does not hold (far from the zone's meridian)."""
+    import numpy as np
+    import shapely
+
+    from diming.layers.crs import feature_epsgs
+
+    points = np.asarray(points, dtype=object)
+    slack = tolerance - 0.01
+    if not len(points) or slack <= 0:
+        return np.zeros(len(points), dtype=bool)
+    lines = np.array(lines, dtype=object)
+    meridian = (feature_epsgs(points) - 4509) * 3.0
+    by_zone = np.abs(shapely.get_x(points) - meridian) <= 3.0
+    return by_zone & (shapely.distance(points, lines) <= slack / _METRES_PER_DEGREE)
 
 
 def _sequence_gaps(markers, lines, parsed) -> list[Finding]:

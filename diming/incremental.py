@@ -325,7 +325,9 @@ class _Near:
         return self._data.areas() if self._areas is None else self._areas
 
     def layer(self, name, *args, **kw):
-        return self._layers[name] if name in self._layers and not args and not kw else self._data.layer(name, *args, **kw)
+        # a layer given whole serves any choice of its columns
+        return self._layers[name] if name in self._layers and not args and set(kw) <= {"columns"} \
+            else self._data.layer(name, *args, **kw)
 
 
 def _proposals(data, changes):
