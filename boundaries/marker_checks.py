@@ -130,22 +130,18 @@ def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> 
 
     line_of = dict(zip(lines["line_id"], lines["geometry"]))
     name_of = dict(zip(lines["line_id"], lines["name"]))
-    out, known = [], []
-    for i, (mid, line_id, geom) in enumerate(zip(markers["marker_id"], markers["line_id"], markers["geometry"])):
-        if line_of.get(line_id) is None:
-            if "marker.unknown-line" in rules:
-                out.append(Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
-                                   f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)",
-                                   geometry=geom))
-        elif geom is not None:
-            known.append(i)
-    if not known or "marker.off-line" not in rules:
+    line_geoms = np.array([line_of.get(k) for k in markers["line_id"]], dtype=object)
+    unknown = np.array([g is None for g in line_geoms], dtype=bool)
+    out = [Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
+                   f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)", geometry=geom)
+           for mid, line_id, geom in zip(markers["marker_id"][unknown], markers["line_id"][unknown],
+                                         markers["geometry"][unknown])] if "marker.unknown-line" in rules else []
+    known = np.flatnonzero(~unknown & ~shapely.is_missing(markers["geometry"]))
+    if not len(known) or "marker.off-line" not in rules:
         return out
-    known = np.array(known)
     # measured in Gauss-Krüger below; most markers stand on their line, and those surely within
     # the tolerance by their distance in degrees are spared projecting
-    known = known[~_surely_within(markers["geometry"][known], [line_of[k] for k in markers["line_id"][known]],
-                                  tolerance)]
+    known = known[~_surely_within(markers["geometry"][known], line_geoms[known], tolerance)]
     points = markers["geometry"][known]
     epsgs = feature_epsgs(points)
     points_m = project(points, epsgs)
