@@ -173,21 +173,22 @@ _METRES_PER_DEGREE = 112_000.0
 def _surely_within(points, lines, tolerance):
     """Whether each point is surely within ``tolerance`` metres of its line as measured in GK: a
     point ``d`` degrees from the line is at most 112,000·d metres from it there, plus the 5 mm a
-    projected edge departs from its true course (:data:`diming.layers.crs.STRAIGHT_DEGREES`);
-    1 cm is allowed for that. False where the bound does not hold (far from the zone's meridian)."""
+    projected edge departs from its true course in China (:data:`diming.layers.crs.STRAIGHT_DEGREES`);
+    1 cm is allowed for that. False where these do not hold: outside China, or far from the zone's
+    meridian."""
     import numpy as np
     import shapely
 
-    from diming.layers.crs import feature_epsgs
+    from diming.layers.crs import feature_epsgs, inside_china
 
     points = np.asarray(points, dtype=object)
     slack = tolerance - 0.01
     if not len(points) or slack <= 0:
         return np.zeros(len(points), dtype=bool)
     lines = np.array(lines, dtype=object)
-    meridian = (feature_epsgs(points) - 4509) * 3.0
-    by_zone = np.abs(shapely.get_x(points) - meridian) <= 3.0
-    return by_zone & (shapely.distance(points, lines) <= slack / _METRES_PER_DEGREE)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    bounded = inside_china(x, y) & (np.abs(x - (feature_epsgs(points) - 4509) * 3.0) <= 3.0)
+    return bounded & (shapely.distance(points, lines) <= slack / _METRES_PER_DEGREE)
 
 
 def _sequence_gaps(markers, lines, parsed) -> list[Finding]:

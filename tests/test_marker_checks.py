@@ -55,8 +55,8 @@ def test_off_line_markers_across_china(project, run):
 
 
 def test_a_marker_far_from_its_zone_is_measured_in_gk_all_the_same(project):
-    """Outside China's zones (here 4° east of the last meridian) the bound on a degree's metres does
-    not hold: such a marker is measured in GK whatever its distance in degrees."""
+    """Outside China (here 140°E, past the last zone's meridian) the bounds do not hold: such a
+    marker is measured in GK whatever its distance in degrees."""
     from diming.boundaries.marker_checks import _surely_within
 
     line = MultiLineString([[(140.0, 40.0), (140.0, 40.1)]])
