@@ -15,13 +15,18 @@ RULES = {"marker.off-line": "error", "marker.unknown-line": "error", "marker.dup
 TYPE_LETTERS = {"Q": "单立", "A": "同号双立", "B": "同号双立", "C": "同号三立", "D": "同号三立", "E": "同号三立"}
 
 
+NUMBERING = frozenset({"marker.bad-id", "marker.duplicate-id", "marker.sequence-gap"})  # rules that parse the ids
+
+
 def check(data, rules=frozenset(RULES)) -> list[Finding]:
-    markers = _columns(data.layer("boundary_markers"), "marker_id", "line_id", "marker_type")
+    markers = _columns(data.layer("boundary_markers", columns=("marker_id", "line_id", "marker_type")),
+                       "marker_id", "line_id", "marker_type")
     lines = _columns(data.layer("boundary_lines"), "line_id", "name")
     pattern = marker_pattern(data.settings["marker_id_pattern"])
     parsed = {}
-    bad = []  # the numbers are parsed for the other rules whether or not marker.bad-id is asked for
-    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]):
+    bad = []  # the numbers are parsed for each numbering rule whether or not marker.bad-id is asked for
+    for mid, mtype, geom in zip(markers["marker_id"], markers["marker_type"], markers["geometry"]) \
+            if rules & NUMBERING else ():
         m = pattern.fullmatch(mid.strip())
         if not m:
             bad.append(Finding("marker.bad-id", "warning", "boundary_markers", mid, None,
@@ -59,10 +64,10 @@ def _duplicates(markers, parsed) -> list[Finding]:
     geom_of = dict(zip(markers["marker_id"], markers["geometry"]))
     groups: dict[tuple, list[str]] = {}
     for mid in markers["marker_id"]:
-        groups.setdefault(("id", re.sub(r"\s+", "", mid).upper()), []).append(mid)
+        groups.setdefault(_id_key(mid), []).append(mid)
     for mid, parts in parsed.items():
         if "seq" in parts:
-            groups.setdefault(("seq", parts.get("line"), parts["seq"]), []).append(mid)
+            groups.setdefault(_seq_key(parts), []).append(mid)
     out, seen = [], set()
     for key, ids in groups.items():
         ids = sorted(set(ids))
@@ -80,6 +85,43 @@ def _duplicates(markers, parsed) -> list[Finding]:
     return out
 
 
+# What marker.duplicate-id compares a marker's id by: the id written without spaces in capitals,
+# and, for an id matching the pattern, the line and sequence number it gives. Two markers clash
+# when they share a key, whatever line they are registered on.
+_SPACE = re.compile(r"\s+")
+
+
+def _id_key(mid: str) -> tuple:
+    return ("id", _SPACE.sub("", mid).upper())
+
+
+def _seq_key(parts: dict) -> tuple:
+    return ("seq", parts.get("line"), parts["seq"])
+
+
+def clash_keys(mid: str, pattern: re.Pattern) -> set[tuple]:
+    """The keys marker.duplicate-id compares id ``mid`` by (``pattern``: the compiled ``marker_id_pattern``)."""
+    m = pattern.fullmatch(mid.strip())
+    parts = m.groupdict() if m else {}
+    return {_id_key(mid), _seq_key(parts)} if "seq" in parts else {_id_key(mid)}
+
+
+def may_clash(keys) -> tuple[str, list]:
+    """An SQL condition on ``boundary_markers`` (and its parameters) true for every marker that
+    may have one of ``keys`` (:func:`clash_keys`), and for few others; each key is one more term,
+    so this is for a few keys. ``upper()`` folds an id as Python does only within printable ASCII,
+    so an id with any other character (a space, 全角, ß …) is always taken; a line and sequence
+    number are parts of the id, so an id holding both (``instr``). The exact keys of the ids it
+    selects then decide."""
+    import json
+
+    ids = sorted(k[1] for k in keys if k[0] == "id")
+    numbers = sorted({(k[1] or "", k[2] or "") for k in keys if k[0] == "seq"})
+    terms = ["upper(marker_id) IN (SELECT value FROM json_each(?))", "marker_id GLOB '*[^!-~]*'",
+             *["(instr(marker_id, ?) AND instr(marker_id, ?))"] * len(numbers)]
+    return " OR ".join(terms), [json.dumps(ids, ensure_ascii=False), *(v for pair in numbers for v in pair)]
+
+
 def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> list[Finding]:
     import numpy as np
     import shapely
@@ -88,18 +130,18 @@ def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> 
 
     line_of = dict(zip(lines["line_id"], lines["geometry"]))
     name_of = dict(zip(lines["line_id"], lines["name"]))
-    out, known = [], []
-    for i, (mid, line_id, geom) in enumerate(zip(markers["marker_id"], markers["line_id"], markers["geometry"])):
-        if line_of.get(line_id) is None:
-            if "marker.unknown-line" in rules:
-                out.append(Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
-                                   f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)",
-                                   geometry=geom))
-        elif geom is not None:
-            known.append(i)
-    if not known or "marker.off-line" not in rules:
+    line_geoms = np.array([line_of.get(k) for k in markers["line_id"]], dtype=object)
+    unknown = np.array([g is None for g in line_geoms], dtype=bool)
+    out = [Finding("marker.unknown-line", "error", "boundary_markers", mid, None,
+                   f"界桩 {mid} 所属界线 {line_id} 不在界线图层中 (marker.unknown-line)", geometry=geom)
+           for mid, line_id, geom in zip(markers["marker_id"][unknown], markers["line_id"][unknown],
+                                         markers["geometry"][unknown])] if "marker.unknown-line" in rules else []
+    known = np.flatnonzero(~unknown & ~shapely.is_missing(markers["geometry"]))
+    if not len(known) or "marker.off-line" not in rules:
         return out
-    known = np.array(known)
+    # measured in Gauss-Krüger below; most markers stand on their line, and those surely within
+    # the tolerance by their distance in degrees are spared projecting
+    known = known[~_surely_within(markers["geometry"][known], line_geoms[known], tolerance)]
     points = markers["geometry"][known]
     epsgs = feature_epsgs(points)
     points_m = project(points, epsgs)
@@ -120,6 +162,33 @@ def _unknown_and_off_line(markers, lines, tolerance, rules=frozenset(RULES)) -> 
                            related=[related("boundary_lines", line_id, name_of[line_id])], geometry=foot,
                            measures={"distance_m": round(float(distance[k]), 2)}))
     return out
+
+
+# At most the metres one degree spans, in any direction, in the 3° Gauss-Krüger zone of a point
+# within 3° of its central meridian: 1° of latitude is at most 111,694 m (at the poles), 1° of
+# longitude no more, and the zone's scale there stays under 1.0014.
+_METRES_PER_DEGREE = 112_000.0
+
+
+def _surely_within(points, lines, tolerance):
+    """Whether each point is surely within ``tolerance`` metres of its line as measured in GK: a
+    point ``d`` degrees from the line is at most 112,000·d metres from it there, plus the 5 mm a
+    projected edge departs from its true course in China (:data:`diming.layers.crs.STRAIGHT_DEGREES`);
+    1 cm is allowed for that. False where these do not hold: outside China, or far from the zone's
+    meridian."""
+    import numpy as np
+    import shapely
+
+    from diming.layers.crs import feature_epsgs, inside_china
+
+    points = np.asarray(points, dtype=object)
+    slack = tolerance - 0.01
+    if not len(points) or slack <= 0:
+        return np.zeros(len(points), dtype=bool)
+    lines = np.array(lines, dtype=object)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    bounded = inside_china(x, y) & (np.abs(x - (feature_epsgs(points) - 4509) * 3.0) <= 3.0)
+    return bounded & (shapely.distance(points, lines) <= slack / _METRES_PER_DEGREE)
 
 
 def _sequence_gaps(markers, lines, parsed) -> list[Finding]:

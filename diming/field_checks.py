@@ -16,18 +16,20 @@ RULES = {"field.invalid": "error"}
 DATE_FORMAT = "YYYY-MM-DD"
 
 
-def check(data, rules=frozenset(RULES)) -> list[Finding]:
+def check(data, rules=frozenset(RULES), *, only=None) -> list[Finding]:
+    """``only``: {layer name: the keys of the features to test, or None for all of it}, the other
+    layers left out (``check --changed``: a value is the row's own, so only edited rows change)."""
     from diming.layers.schema import LAYERS
     from diming.layers.store import stored_fields
 
     out = []
     for layer in LAYERS.values():
-        if layer.system:
+        if layer.system or (only is not None and layer.name not in only):
             continue
         present = set(stored_fields(data.project, layer.name))
         tests = [(f, kind, sql) for f in layer.fields if f.name in present for kind, sql in _tests(f)]
         if tests:
-            out += _findings(data.project, layer, tests, present)
+            out += _findings(data.project, layer, tests, present, None if only is None else only[layer.name])
     return out
 
 
@@ -49,7 +51,10 @@ def _tests(f):
         yield "date", f"(NOT {empty} AND (typeof({column}) != 'text' OR date(julianday({column})) IS NOT {column}))"
 
 
-def _findings(project, layer, tests, present) -> list[Finding]:
+def _findings(project, layer, tests, present, keys=None) -> list[Finding]:
+    """The findings of ``tests`` on ``layer``; ``keys``: of the features with these keys only."""
+    import json
+
     from diming.layers import gpkg
     from diming.layers.store import connect
 
@@ -60,11 +65,14 @@ def _findings(project, layer, tests, present) -> list[Finding]:
     spatial = bool(layer.geometry)
     if spatial:
         columns.append("geom")
-    sql = (f"SELECT {', '.join(columns)} FROM {gpkg.quote(layer.name)} "
-           f"WHERE {' OR '.join(sql for _, _, sql in tests)} ORDER BY fid")
+    where, params = f"({' OR '.join(sql for _, _, sql in tests)})", ()
+    if keys is not None:
+        where += f" AND {gpkg.quote(layer.key)} IN (SELECT value FROM json_each(?))"
+        params = (json.dumps(sorted(map(str, keys)), ensure_ascii=False),)
+    sql = f"SELECT {', '.join(columns)} FROM {gpkg.quote(layer.name)} WHERE {where} ORDER BY fid"
     con = connect(project)
     try:
-        rows = con.execute(sql).fetchall()
+        rows = con.execute(sql, params).fetchall()
     finally:
         con.close()
     geoms = gpkg.decode([r[-1] for r in rows]) if spatial else [None] * len(rows)

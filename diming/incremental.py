@@ -9,13 +9,14 @@ queued features reach, drops the stored findings of that part and adds the new o
 
 - names: the whole name family again after an edit of a name layer (roads, proposals, heritage
   list, gazetteer) or the areas (their keys, scopes and the prefix rule reach across a county);
-- the gazetteer, field-value and sign families: whole again after an edit of a layer they read
-  (every layer, for the field values);
+- the gazetteer and sign families: whole again after an edit of a layer they read;
+- field values: the edited rows (a row's values are its own);
 - proposals: the changed ones and those near a changed road or area;
 - areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
   are the parent of;
 - lines: the changed ones and those along a changed area; markers: the changed ones and every
-  marker of a touched line (numbering rules over all markers: they compare ids across lines).
+  marker of a touched line; for the duplicate-number rule (ids compared across lines), the
+  markers sharing an id or a line and sequence number with a changed id, old or new.
 
 Anything the queue cannot localise (a settings change, a new diming, no stored result, a trigger
 dropped by a tool re-creating a table, a change of division names or of the areas of roads that
@@ -42,8 +43,7 @@ WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if 
 # what the families re-run whole read: an edit of one of these layers re-runs the family
 _WHOLE = {"diming.geonames.name_checks": ("roads", "road_proposals", "heritage_names", "place_names", "admin_areas"),
           "diming.geonames.gazetteer_checks": ("place_names",),
-          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records"),
-          "diming.field_checks": tuple(WATCHED)}
+          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records")}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
 # past this many queued changes (a bulk import) the whole check is quicker than following each
 _MOST_CHANGES = 20_000
@@ -88,7 +88,8 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
         con.executemany("INSERT INTO diming_check_result (rule, layer, id, keys, grp, body, geom) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         ((f.rule, f.layer, f.id, json.dumps(f.keys, ensure_ascii=False), f.group,
-                          json.dumps([f.severity, f.name, f.message, f.related, f.measures], ensure_ascii=False), g)
+                          json.dumps([f.severity, f.name, f.message, f.related, f.measures, f.details],
+                                     ensure_ascii=False), g)
                          for f, g in zip(findings, wkb)))
         con.execute("DELETE FROM diming_check_changes WHERE rowid <= ?", (upto,))
         con.execute("DELETE FROM diming_check_meta")
@@ -118,7 +119,7 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_proposals, _areas, _lines, _markers, _inspection):
+    for part in (_proposals, _areas, _lines, _markers, _inspection, _fields):
         found, drop = part(data, changes)
         new += found
         if drop is not None:
@@ -139,7 +140,8 @@ def check_changed(project) -> list[Finding]:
 
 _FAMILY = {"_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
-           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks"}
+           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks",
+           "_fields": "diming.field_checks"}
 
 
 def _stored(project):
@@ -170,9 +172,10 @@ def _stored(project):
     bodies = json.loads("[" + ",".join(r[6] for r in rows) + "]")
     keys = json.loads("[" + ",".join(r[5] for r in rows) + "]")
     findings = []
-    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures), geom, k in \
+    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures, details), geom, k in \
             zip(rows, bodies, geoms, keys):
-        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures, group=group)
+        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures,
+                    details=details, group=group)
         f.__dict__["keys"] = k  # as stored: the same as Finding.keys computes
         findings.append(f)
     changes: dict[str, list] = {}
@@ -322,7 +325,9 @@ class _Near:
         return self._data.areas() if self._areas is None else self._areas
 
     def layer(self, name, *args, **kw):
-        return self._layers[name] if name in self._layers and not args and not kw else self._data.layer(name, *args, **kw)
+        # a layer given whole serves any choice of its columns
+        return self._layers[name] if name in self._layers and not args and set(kw) <= {"columns"} \
+            else self._data.layer(name, *args, **kw)
 
 
 def _proposals(data, changes):
@@ -371,25 +376,86 @@ def _markers(data, changes):
 
     if "boundary_markers" not in changes and "boundary_lines" not in changes:
         return [], None
+    changed = _keys_of(changes, "boundary_markers")
     touched = (_keys_of(changes, "boundary_lines") | _olds(changes, "boundary_markers", "line_id")
                | set(_read(data, "boundary_markers", "marker_id IN (SELECT value FROM json_each(?))",
-                           (_in(_keys_of(changes, "boundary_markers")),), geometry=False, columns=("line_id",))["line_id"]))
-    everywhere = {"marker.bad-id", "marker.duplicate-id"}  # ids compared across lines: all markers again
-    markers = data.layer("boundary_markers")
-    on_touched = markers[markers["line_id"].isin(touched)]
+                           (_in(changed),), geometry=False, columns=("line_id",))["line_id"]))
+    on_touched = _read(data, "boundary_markers", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
     lines = _read(data, "boundary_lines", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
-    found = marker_checks.check(_Near(data, layers={"boundary_markers": markers}), everywhere)
-    found += marker_checks.check(_Near(data, layers={"boundary_markers": on_touched, "boundary_lines": lines}),
-                                 frozenset(marker_checks.RULES) - everywhere)
-    mine = set(on_touched["marker_id"]) | _keys_of(changes, "boundary_markers")
+    found = marker_checks.check(_Near(data, layers={"boundary_markers": on_touched, "boundary_lines": lines}),
+                                frozenset(marker_checks.RULES) - {"marker.duplicate-id"})
+    clashing, duplicates = _duplicate_ids(data, changed)
+    mine = set(on_touched["marker_id"]) | changed
 
     def drop(f):
-        if f.rule in everywhere:
-            return True
+        if f.rule == "marker.duplicate-id":
+            return bool({f.id, *(r["id"] for r in f.related)} & (clashing | changed))
         if f.rule == "marker.sequence-gap":
             return f.id in touched
         return f.rule in marker_checks.RULES and f.id in mine
-    return found, drop
+    return found + duplicates, drop
+
+
+# past this many clash keys the SQL preselection (a term per key) is slower than taking every marker's id
+_MOST_CLASH_KEYS = 200
+
+
+def _duplicate_ids(data, changed):
+    """marker.duplicate-id compares ids across lines: the markers sharing a clash key with a
+    changed id, old or new (those whose findings may differ), and their findings. Each of those
+    findings is found whole among the markers sharing a key with one of them."""
+    import numpy as np
+
+    from diming.boundaries import marker_checks
+    from diming.layers.settings import marker_pattern
+
+    if not changed:
+        return set(), []
+    pattern = marker_pattern(data.settings["marker_id_pattern"])
+
+    def keys_of(ids):
+        return [marker_checks.clash_keys(m, pattern) for m in ids]
+
+    def sharing(keys):
+        where, params = marker_checks.may_clash(keys) if len(keys) <= _MOST_CLASH_KEYS else (None, ())
+        markers = _read(data, "boundary_markers", where, params)
+        return markers, keys_of(markers["marker_id"])
+
+    keys = set().union(*keys_of(changed))
+    near, near_keys = sharing(keys)
+    clashing = {m for m, k in zip(near["marker_id"], near_keys) if k & keys}
+    wider = set().union(keys, *keys_of(clashing))
+    if not wider <= keys:  # a clashing marker has a key of its own: its group too
+        near, near_keys = sharing(wider)
+    near = near[np.array([bool(k & wider) for k in near_keys], dtype=bool)]
+    found = marker_checks.check(_Near(data, layers={"boundary_markers": near}), frozenset({"marker.duplicate-id"}))
+    return clashing, [f for f in found if {f.id, *(r["id"] for r in f.related)} & clashing]
+
+
+def _fields(data, changes):
+    """field.invalid tests a row's own values: the changed rows again, by key; a whole layer again
+    when a changed row had or has no key, or a row of it has none now (its finding is named by fid)."""
+    from diming import field_checks
+    from diming.layers.gpkg import quote
+    from diming.layers.store import connect
+
+    only = {}
+    con = connect(data.project)
+    try:
+        for layer, queued in changes.items():
+            if layer not in LAYERS or LAYERS[layer].system:
+                continue
+            key = quote(LAYERS[layer].key)
+            keys = {k for k, _, _ in queued}
+            keyless = None in keys or "" in keys or con.execute(
+                f"SELECT 1 FROM {quote(layer)} WHERE {key} IS NULL OR {key} = '' LIMIT 1").fetchone()
+            only[layer] = None if keyless else set(map(str, keys))
+    finally:
+        con.close()
+    if not only:
+        return [], None
+    found = field_checks.check(data, only=only)
+    return found, lambda f: f.layer in only and (only[f.layer] is None or f.id in only[f.layer])
 
 
 def _inspection(data, changes):
