@@ -1,0 +1,84 @@
+"""Reading a CSV for import: runs of plain lines are split on commas a batch at a time
+(layers/sources.py), everything else goes through Python's csv module. Both must give the same
+rows, row numbers and errors, whatever the file holds."""
+import pytest
+import shapely
+
+from diming.errors import DimingError
+from diming.layers import sources, store
+from diming.layers.imports import ImportFailed, import_layer
+
+HEADER = "marker_id,line_id,lon,lat,location\r\n"
+PLAIN = [f"9101{i:03d}Q,9101,120.{i:03d},36.1,山脊{i}号\r\n" for i in range(1, 12)]
+
+FILES = {
+    "plain": HEADER + "".join(PLAIN),
+    "no final line break": HEADER + "".join(PLAIN)[:-2],
+    "LF only": (HEADER + "".join(PLAIN)).replace("\r\n", "\n"),
+    "blank lines": HEADER + "".join(PLAIN[:4]) + "\r\n,,,,\r\n , ,\u3000,,\r\n" + "".join(PLAIN[4:]) + "\r\n\r\n",
+    "short and long rows": HEADER + "".join(PLAIN[:5]) + "9101900Q,9101,120.9\r\n9101901Q,9101,120.9,36.2,甲,乙,丙\r\n"
+    + "".join(PLAIN[5:]),
+    "a quote later on": HEADER + "".join(PLAIN[:7]) + '9101950Q,9101,120.95,36.1,"北侧,\r\n第二行"\r\n'
+    + "".join(PLAIN[7:]),
+    "quoted header": '"marker_id","line_id","lon","lat","location"\r\n' + "".join(PLAIN),
+    "NUL": HEADER + "".join(PLAIN[:8]) + "9101960Q,9101,120.96,36.1,山\x00脊\r\n" + "".join(PLAIN[8:]),
+    "lone CR": HEADER + "".join(PLAIN[:8]) + "9101970Q,9101,120.97,36.1,山\r脊\r\n" + "".join(PLAIN[8:]),
+    "BOM in a later line": HEADER + "".join(PLAIN[:6]) + "\ufeff" + "".join(PLAIN[6:]),
+    "header only": HEADER,
+    "whitespace around values": HEADER + "".join(PLAIN[:3]) + " 9101980Q , 9101 , 120.98 , 36.1 ,\t北\t\r\n",
+}
+
+
+def _read(path, encoding=None, split=True, monkeypatch=None):
+    """The header and every row of ``path`` as (number, row), and the error it ends with, if any
+    (batches may be cut at other rows)."""
+    monkeypatch.setattr(sources, "_SPLITTABLE", sources._SPLITTABLE if split else set())
+    out = []
+    try:
+        header, tables, _ = sources._csv_rows(path, encoding)
+        out.append(header)
+        for numbers, columns in tables:
+            out += zip(numbers, zip(*columns))
+    except DimingError as exc:
+        out.append(str(exc))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+@pytest.mark.parametrize("encoding,bom", [(None, False), (None, True), ("GBK", False), ("GB18030", False)])
+def test_split_lines_read_as_csv_reads_them(tmp_path, monkeypatch, name, encoding, bom):
+    monkeypatch.setattr(sources, "BATCH_ROWS", 4)  # several batches, a run of lines in each
+    path = tmp_path / "m.csv"
+    text = FILES[name].replace("\ufeff", "") if encoding == "GBK" else FILES[name]  # GBK has no U+FEFF
+    data = text.encode(encoding or "utf-8")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    split = _read(path, encoding, True, monkeypatch)
+    assert split == _read(path, encoding, False, monkeypatch)
+    assert split[0] == ["marker_id", "line_id", "lon", "lat", "location"]
+
+
+def test_undecodable_byte_named_by_its_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "BATCH_ROWS", 4)
+    path = tmp_path / "m.csv"
+    path.write_bytes((HEADER + "".join(PLAIN[:6])).encode() + "9101990Q,9101,120.99,36.1,山脊\r\n".encode("gbk"))
+    expected = "m.csv: 第 8 行: 文本无法按 UTF-8 解码 (undecodable text); 试试 --encoding GBK"
+    assert _read(path, None, True, monkeypatch)[-1] == expected
+    assert _read(path, None, False, monkeypatch)[-1] == expected
+
+
+def test_split_file_imports_with_its_row_numbers(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "BATCH_ROWS", 4)
+    path = tmp_path / "m.csv"
+    path.write_text(FILES["blank lines"], encoding="utf-8")
+    result = import_layer(project, "boundary_markers", path, x="lon", y="lat")
+    assert result.inserted == len(PLAIN)
+    markers = store.read_layer(project, "boundary_markers").sort_values("marker_id")
+    assert markers.location.tolist() == [f"山脊{i}号" for i in range(1, 12)]
+    assert shapely.get_x(markers.geometry.values).tolist() == [float(f"120.{i:03d}") for i in range(1, 12)]
+    bad = tmp_path / "bad.csv"
+    rows = "".join(PLAIN[:4]) + "\r\n" + PLAIN[4].replace("36.1", "3б.1") + PLAIN[1]
+    bad.write_text(HEADER + rows, encoding="utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_layer(project, "boundary_markers", bad, x="lon", y="lat", mode="replace")
+    assert info.value.errors == ["bad.csv: 第 7 行, 字段 lat: 坐标 '3б.1' 不是数字",
+                                 "bad.csv: 第 8 行, 字段 marker_id: 编号 9101002Q 重复, 与第 3 行相同"]
