@@ -41,18 +41,14 @@ def encode(geometries, srs_id: int) -> list[bytes | None]:
     """GeoPackage geometry blobs (header with XY envelope + little-endian WKB) for an array of shapely geometries."""
     geometries = np.asarray(geometries, dtype=object)
     wkbs = shapely.to_wkb(geometries, byte_order=1)
-    bounds = shapely.bounds(geometries)
-    empty = shapely.is_empty(geometries)
+    # the envelopes (minx, maxx, miny, maxy) of all, packed at once: 32 bytes each
+    envelopes = np.ascontiguousarray(shapely.bounds(geometries)[:, [0, 2, 1, 3]], dtype="<f8").tobytes()
     srs = struct.pack("<i", srs_id)
-    blobs: list[bytes | None] = []
-    for wkb, box, is_empty in zip(wkbs, bounds, empty):
-        if wkb is None:
-            blobs.append(None)
-        elif is_empty:
-            blobs.append(b"GP\x00\x11" + srs + wkb)  # little endian, no envelope, empty flag
-        else:
-            minx, miny, maxx, maxy = box
-            blobs.append(b"GP\x00\x03" + srs + struct.pack("<4d", minx, maxx, miny, maxy) + wkb)
+    head = b"GP\x00\x03" + srs  # little endian, XY envelope
+    blobs = [None if wkb is None else head + envelopes[at:at + 32] + wkb
+             for at, wkb in zip(range(0, 32 * len(wkbs), 32), wkbs)]
+    for i in np.flatnonzero(shapely.is_empty(geometries)):
+        blobs[i] = b"GP\x00\x11" + srs + wkbs[i]  # no envelope, empty flag
     return blobs
 
 

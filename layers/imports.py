@@ -117,18 +117,16 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
         for batch in source.batches():
             if progress:
                 progress(source.progress(), checked + len(batch.numbers), checked)
-            records, problems = check_batch(layer, source, mapping, batch, fix=fix, fixed=result.fixed, flat=flat)
-            checked += len(records)
-            for number, message in seen.clashes(source, batch.numbers, records, mode):
+            columns, failed, problems = check_columns(layer, source, mapping, batch, fix=fix, fixed=result.fixed,
+                                                      flat=flat)
+            checked += len(batch.numbers)
+            keys = columns.get(layer.key, []) if layer.key else []
+            for number, message in seen.clashes(source, batch.numbers, keys, failed, mode):
                 problems.append((number, message))
             for _, message in sorted(problems, key=lambda p: p[0]):
                 errors.add(message)
             if not errors.count:  # while every row so far is good, write as we go
-                _write(tx, layer, records, mode, note, result)
-                if layer.name == "road_signs":  # a sign installed for a proposal closes its sign step
-                    from diming.geonames.signs import close_sign_steps
-
-                    close_sign_steps(tx, records)
+                _write(tx, layer, columns, len(batch.numbers), mode, note, result)
             if progress:
                 progress(source.progress(), checked, checked)
         if errors.count:
@@ -139,8 +137,13 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     return result
 
 
-def _write(tx, layer, records, mode, note, result) -> None:
-    """Write one batch: new keys inserted; for upsert, existing keys updated where they differ."""
+def _write(tx, layer, columns, count, mode, note, result) -> None:
+    """Write one batch of ``count`` rows, all good: new keys inserted; for upsert, existing keys
+    updated where they differ."""
+    if mode != "upsert" and layer.name != "road_signs" and columns:
+        result.inserted += tx.insert_columns(layer.name, columns, note=note)  # no record made per row
+        return
+    records = [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in range(count)]
     key = layer.key
     existing = tx.get_many(layer.name, [r[key] for r in records]) if mode == "upsert" else {}
     new = [r for r in records if r[key] not in existing]
@@ -157,6 +160,10 @@ def _write(tx, layer, records, mode, note, result) -> None:
         else:
             result.unchanged += 1
     result.inserted += tx.insert(layer.name, new, note=note)
+    if layer.name == "road_signs":  # a sign installed for a proposal closes its sign step
+        from diming.geonames.signs import close_sign_steps
+
+        close_sign_steps(tx, records)
 
 
 def _same(layer, name, stored, value) -> bool:
@@ -188,15 +195,16 @@ class _Seen:
         if self.layer.key:
             self.tx.con.execute("DROP TABLE temp.import_seen")
 
-    def clashes(self, source, numbers, records, mode):
-        """(row number, message) for each row whose key repeats an earlier row or, for append, is in the layer."""
+    def clashes(self, source, numbers, keys, failed, mode):
+        """(row number, message) for each row whose key repeats an earlier row or, for append, is in
+        the layer (``keys`` of the batch's rows numbered ``numbers``, those at ``failed`` aside)."""
         import json
 
         key = self.layer.key
         if not key:
             return []
         con = self.tx.con
-        rows = [(r[key], n) for r, n in zip(records, numbers) if r is not None and r.get(key) is not None]
+        rows = [(k, n) for i, (k, n) in enumerate(zip(keys, numbers)) if k is not None and i not in failed]
         keys = json.dumps([k for k, _ in rows], ensure_ascii=False)
         earlier = dict(con.execute("SELECT key, number FROM temp.import_seen WHERE key IN "
                                    "(SELECT value FROM json_each(?))", (keys,)))
@@ -490,20 +498,29 @@ def _keep_dimension(geom, dimension):
 def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool = False, fixed=None, flat=None):
     """Check and convert one batch: (records, [(row number, error)]). A record is None where its row
     failed; records hold layer field names. Repair notes are appended to ``fixed``."""
+    columns, failed, problems = check_columns(layer, source, mapping, batch, fix=fix, fixed=fixed, flat=flat)
+    records = [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in batch.numbers]
+    for i in failed:
+        records[i] = None
+    return records, problems
+
+
+def check_columns(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool = False, fixed=None, flat=None):
+    """:func:`check_batch` column by column: ({layer field: values}, positions of the rows that
+    failed, [(row number, error)]); ``geometry`` is a column too. No record is made per row: an
+    import that writes a batch hands these columns to the store as they are."""
     fields = [layer.field(target) for target in mapping]
-    columns = [_convert_column(f, batch.columns[col]) for f, col in zip(fields, mapping.values())]
-    # the records are made column by column; only the rows with a problem are looked at one by one
-    records = [dict(zip(mapping, row)) for row in zip(*(values for values, _ in columns))] or \
-        [{} for _ in batch.numbers]
+    converted = [_convert_column(f, batch.columns[col]) for f, col in zip(fields, mapping.values())]
+    columns = {f.name: values for f, (values, _) in zip(fields, converted)}
     failed = set()
-    for f, (values, bad) in zip(fields, columns):
+    for f, (values, bad) in zip(fields, converted):
         failed.update(bad)
         if f.required and None in values:
             failed.update([i for i, v in enumerate(values) if v is None])
     problems = []
     for i in sorted(failed):
         number = batch.numbers[i]
-        for f, (values, bad) in zip(fields, columns):
+        for f, (values, bad) in zip(fields, converted):
             if i in bad:
                 problems.append((number, f"{source.at(number, f.name)}: {bad[i]}"))
             elif values[i] is None and f.required:
@@ -513,21 +530,20 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GEOS on NaN coordinates, which are refused below
             stored, errors, notes = _geometries(layer, batch.geometry, fix, flat or _Flattened(layer), elevations)
-        for i, record in enumerate(records):
-            record["geometry"] = stored[i]
+        columns["geometry"] = stored
         for i, (name, reason) in errors.items():
             problems.append((batch.numbers[i], f"{source.at(batch.numbers[i], name)}: {reason}"))
             failed.add(i)
         if fixed is not None:
             fixed += [f"{source.at(batch.numbers[i])}: {note}" for i, note in sorted(notes.items())]
-        for i, value in elevations.items():
-            if records[i].get("elevation") is None:
-                records[i]["elevation"] = value
-                if flat is not None:
-                    flat.elevations += 1
-    for i in failed:
-        records[i] = None
-    return records, problems
+        if elevations:
+            column = columns.setdefault("elevation", [None] * len(batch.numbers))
+            for i, value in elevations.items():
+                if column[i] is None:
+                    column[i] = value
+                    if flat is not None:
+                        flat.elevations += 1
+    return columns, failed, problems
 
 
 def validate(layer: Layer, source: Source, mapping: dict, *, fix: bool = False):
