@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from diming.errors import DimingError
 from diming.layers.dates import parse_date
 from diming.layers.exports import restore
+from diming.layers import gpkg
 from diming.layers.schema import Layer, get_layer
 from diming.layers.sources import Source, Unreadable, read_source
 
@@ -83,7 +84,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     the file is read.
     """
     from diming.layers.settings import get_settings
-    from diming.layers.store import transaction
+    from diming.layers.store import KeysTaken, transaction
 
     if layer_name == "road_proposals":
         # applications: keys, pinyin and name checks are assigned, so they take their own path
@@ -110,7 +111,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     result = ImportResult(layer.name, 0, ignored_fields=ignored)
     note = f"导入 {source.path.name}"
     flat = _Flattened(layer)
-    with transaction(project, by=by) as tx, _Seen(tx, layer) as seen:
+    with transaction(project, by=by) as tx, _Seen(tx, layer, mode) as seen:
         if mode == "replace":
             result.deleted = tx.delete(layer.name, None, note=note)
         checked = 0
@@ -121,11 +122,19 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
                                                       flat=flat)
             checked += len(batch.numbers)
             keys = columns.get(layer.key, []) if layer.key else []
-            for number, message in seen.clashes(source, batch.numbers, keys, failed, mode):
-                problems.append((number, message))
+            written = False
+            if not errors.count and not problems and seen.by_index(keys):
+                try:  # the layer's key index finds the clashes as the rows go in
+                    result.inserted += tx.insert_columns(layer.name, columns, note=note, new_keys=True)
+                    seen.wrote(batch.numbers)
+                    written = True
+                except KeysTaken:  # part of the batch is written, but the import fails
+                    pass
+            if not written:
+                problems += seen.clashes(source, batch.numbers, keys, failed, mode)
             for _, message in sorted(problems, key=lambda p: p[0]):
                 errors.add(message)
-            if not errors.count:  # while every row so far is good, write as we go
+            if not errors.count and not written:  # while every row so far is good, write as we go
                 _write(tx, layer, columns, len(batch.numbers), mode, note, result)
             if progress:
                 progress(source.progress(), checked, checked)
@@ -140,7 +149,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
 def _write(tx, layer, columns, count, mode, note, result) -> None:
     """Write one batch of ``count`` rows, all good: new keys inserted; for upsert, existing keys
     updated where they differ."""
-    if mode != "upsert" and layer.name != "road_signs" and columns:
+    if _as_columns(layer, mode) and columns:
         result.inserted += tx.insert_columns(layer.name, columns, note=note)  # no record made per row
         return
     records = [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in range(count)]
@@ -166,6 +175,11 @@ def _write(tx, layer, columns, count, mode, note, result) -> None:
         close_sign_steps(tx, records)
 
 
+def _as_columns(layer, mode) -> bool:
+    """Whether a batch is written as its columns: no upsert, no step to close for a road sign."""
+    return mode != "upsert" and layer.name != "road_signs"
+
+
 def _same(layer, name, stored, value) -> bool:
     """Whether an upsert leaves field ``name`` as it is (geometry compared as stored, to 1e-8°)."""
     if name == "geometry":
@@ -178,22 +192,69 @@ def _same(layer, name, stored, value) -> bool:
 
 
 class _Seen:
-    """Keys met so far in the file, with their row, in a temporary table of the import's connection
-    (not the project, and on disk rather than in memory): duplicates within the file and, for
-    append, keys already in the layer are found a batch at a time."""
+    """Keys met so far in the file, with their row: duplicates within the file and, for append, keys
+    already in the layer are found a batch at a time.
 
-    def __init__(self, tx, layer):
-        self.tx, self.layer = tx, layer
-        self.held = None  # whether the layer held features before this import's first write
+    While every row so far is good, a batch written as its columns (see :func:`_as_columns`) whose
+    keys are distinct goes into the layer at once and the layer's unique key index finds any key
+    already there, earlier in the file or before the import (``ON CONFLICT DO NOTHING``, counted):
+    nothing is looked up. Otherwise — an upsert, a batch with a problem, or one the index turned a
+    row away from — the keys are kept in a temporary table of the import's connection (on disk, not
+    in memory), filled first with those of the rows written before, and each batch looked up there.
+    """
+
+    def __init__(self, tx, layer, mode):
+        self.tx, self.layer, self.mode = tx, layer, mode
+        self.table = False  # whether the keys are in temp.import_seen
+        self.before = None  # the layer's highest fid before the import's first write (None: empty)
+        self.written = []  # the row numbers of each batch written by the index's check
 
     def __enter__(self):
-        if self.layer.key:
-            self.tx.con.execute("CREATE TEMP TABLE import_seen (key TEXT PRIMARY KEY, number INTEGER) WITHOUT ROWID")
         return self
 
     def __exit__(self, *exc):
-        if self.layer.key:
+        if self.table:
             self.tx.con.execute("DROP TABLE temp.import_seen")
+
+    def _start(self):
+        if self.written or self.table:
+            return
+        table = gpkg.quote(self.layer.name)
+        self.before = self.tx.con.execute(f"SELECT max(fid) FROM {table}").fetchone()[0]
+
+    def by_index(self, keys) -> bool:
+        """Whether the batch with these keys (all good) can be checked by the key index as it is written."""
+        if self.table or not self.layer.key or not _as_columns(self.layer, self.mode) or len(set(keys)) < len(keys):
+            return False
+        self._start()
+        if not self.written and not _unique_index(self.tx.con, self.layer):
+            return False
+        return True
+
+    def wrote(self, numbers) -> None:
+        import numpy as np
+
+        self.written.append(np.asarray(numbers, dtype=np.int64))
+
+    def _to_table(self) -> None:
+        """Keep the keys in temp.import_seen from now on, starting with those of the rows written."""
+        import numpy as np
+
+        self._start()
+        con = self.tx.con
+        con.execute("CREATE TEMP TABLE import_seen (key TEXT PRIMARY KEY, number INTEGER) WITHOUT ROWID")
+        self.table = True
+        if self.written:
+            numbers = np.concatenate(self.written)
+            self.written = []
+            # the rows written are the first after the layer's rows before, in the file's order
+            rows = con.execute(f"SELECT {gpkg.quote(self.layer.key)} FROM {gpkg.quote(self.layer.name)} "
+                               "WHERE fid > ? ORDER BY fid LIMIT ?", (self._floor(), len(numbers))).fetchall()
+            con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)",
+                            zip((k for (k,) in rows), numbers.tolist()))
+
+    def _floor(self) -> int:
+        return -(2 ** 63) if self.before is None else self.before
 
     def clashes(self, source, numbers, keys, failed, mode):
         """(row number, message) for each row whose key repeats an earlier row or, for append, is in
@@ -203,6 +264,8 @@ class _Seen:
         key = self.layer.key
         if not key:
             return []
+        if not self.table:
+            self._to_table()
         con = self.tx.con
         rows = [(k, n) for i, (k, n) in enumerate(zip(keys, numbers)) if k is not None and i not in failed]
         keys = json.dumps([k for k, _ in rows], ensure_ascii=False)
@@ -215,16 +278,23 @@ class _Seen:
             else:
                 first[k] = n
         con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)", list(first.items()))
-        if self.held is None:
-            self.held = con.execute(f'SELECT EXISTS (SELECT 1 FROM "{self.layer.name}")').fetchone()[0]
-        # a layer empty before the import holds only keys of this file, all in import_seen
-        if mode == "append" and first and self.held:
+        # keys of this file's rows are all in import_seen: those of the layer before are at or below before
+        if mode == "append" and first and self.before is not None:
             layer = self.tx.con.execute(
-                f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?))',
-                (json.dumps(list(first), ensure_ascii=False),))
+                f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?)) '
+                "AND fid <= ?", (json.dumps(list(first), ensure_ascii=False), self.before))
             out += [(first[k], f"{source.at(first[k], key)}: 编号 {k} 已在图层中 (key exists; 用 --mode upsert)")
                     for (k,) in layer]
         return out
+
+
+def _unique_index(con, layer) -> bool:
+    """Whether the layer's table has a unique index on its key alone (as diming makes it)."""
+    for _, index, unique, _, partial in con.execute(f"PRAGMA index_list({gpkg.quote(layer.name)})"):
+        if unique and not partial and \
+                [r[2] for r in con.execute(f"PRAGMA index_info({gpkg.quote(index)})")] == [layer.key]:
+            return True
+    return False
 
 
 def map_fields(layer: Layer, source: Source, overrides: dict) -> tuple[dict, list[str]]:

@@ -299,6 +299,10 @@ def _log(con, by, action, layer, key, before, after, note):
          None if after is None else json.dumps(after, ensure_ascii=False), note))
 
 
+class KeysTaken(Exception):
+    """:meth:`Transaction.insert_columns` with ``new_keys`` met keys already in the layer."""
+
+
 class Transaction:
     """One open write to a project; every method records what it changed in ``audit_log``."""
 
@@ -382,14 +386,18 @@ class Transaction:
             columns["geometry"] = [r.get("geometry") for r in rows]
         return self._insert(layer, columns, len(rows), action, note)
 
-    def insert_columns(self, name: str, columns: dict, *, action: str = "insert", note: str | None = None) -> int:
+    def insert_columns(self, name: str, columns: dict, *, action: str = "insert", note: str | None = None,
+                       new_keys: bool = False) -> int:
         """:meth:`insert` of features given as columns, {field: values} (``geometry`` among them),
-        as an import checks them: no record is made per feature."""
+        as an import checks them: no record is made per feature. ``new_keys``: the layer's unique
+        key index finds any key already in the layer, and :class:`KeysTaken` is raised, the
+        features written in part: the caller then gives the transaction up (an import that finds
+        the keys of its batches this way, instead of looking each up before)."""
         layer = get_layer(name)
         count = len(next(iter(columns.values())))
-        return self._insert(layer, dict(columns), count, action, note) if count else 0
+        return self._insert(layer, dict(columns), count, action, note, new_keys) if count else 0
 
-    def _insert(self, layer, columns: dict, count: int, action: str, note) -> int:
+    def _insert(self, layer, columns: dict, count: int, action: str, note, new_keys: bool = False) -> int:
         # column by column: the values of a field, its defaults and the SQL parameters are made
         # without a Python call per row (an import hands over 10,000 rows at a time)
         import numpy as np
@@ -404,6 +412,8 @@ class Transaction:
         names = [f.name for f in layer.fields if f.name in columns]
         cols = [gpkg.quote(n) for n in names] + (["geom"] if layer.geometry else [])
         sql = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        if new_keys:
+            sql += f" ON CONFLICT ({gpkg.quote(layer.key)}) DO NOTHING"
         if layer.geometry:
             geoms = np.asarray(geoms if geoms is not None else [None] * count, dtype=object)
         blobs = [gpkg.encode(geoms, STORAGE_EPSG)] if layer.geometry else []
@@ -424,7 +434,7 @@ class Transaction:
         except sqlite3.IntegrityError as exc:
             raise DimingError(f"{name}: 写入失败 ({exc})") from None
         del values
-        first = self._new_fids(name, before, count)
+        first = self._new_fids(name, before, count, new_keys)
         if index_trigger in dropped:
             self._hold_index(name, np.arange(first, first + count), geoms)
         wkts = shapely.to_wkt(geoms, rounding_precision=8) if layer.geometry else None
@@ -432,11 +442,14 @@ class Transaction:
         self._touched.add(name)
         return count
 
-    def _new_fids(self, name: str, before: int, count: int) -> int:
+    def _new_fids(self, name: str, before: int, count: int, new_keys: bool = False) -> int:
         """The first fid of the ``count`` rows just inserted: they are all above ``before`` and, as
-        SQLite numbers the rows one insert adds, consecutive."""
+        SQLite numbers the rows one insert adds, consecutive. Fewer rows where ``new_keys`` turned
+        some away: :class:`KeysTaken`."""
         first, last, n = self.con.execute(f"SELECT min(fid), max(fid), count(*) FROM {gpkg.quote(name)} "
                                           "WHERE fid > ?", (before,)).fetchone()
+        if new_keys and n < count:
+            raise KeysTaken(name)
         if n != count or last - first + 1 != count:
             raise AssertionError(f"{name}: {n} new rows for {count} inserted, fids {first}…{last}")
         return first

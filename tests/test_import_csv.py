@@ -82,3 +82,41 @@ def test_split_file_imports_with_its_row_numbers(project, tmp_path, monkeypatch)
         import_layer(project, "boundary_markers", bad, x="lon", y="lat", mode="replace")
     assert info.value.errors == ["bad.csv: 第 7 行, 字段 lat: 坐标 '3б.1' 不是数字",
                                  "bad.csv: 第 8 行, 字段 marker_id: 编号 9101002Q 重复, 与第 3 行相同"]
+
+
+def _dump(project):
+    import sqlite3
+
+    con = sqlite3.connect(project)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_clashes_found_by_the_key_index_or_without_it(project, tmp_path, monkeypatch, index):
+    """A clean batch goes in at once and the key index turns a known key away; a layer whose index
+    another program dropped is checked key by key: the same errors, and nothing written."""
+    import sqlite3
+
+    monkeypatch.setattr(sources, "BATCH_ROWS", 4)
+    first = tmp_path / "first.csv"
+    first.write_text(HEADER + PLAIN[0], encoding="utf-8")
+    import_layer(project, "boundary_markers", first, x="lon", y="lat")
+    if not index:
+        con = sqlite3.connect(project)
+        con.execute("DROP INDEX uq_boundary_markers_marker_id")
+        con.commit()
+        con.close()
+    before = _dump(project)
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "".join(PLAIN[1:7]) + PLAIN[0] + PLAIN[2] + "".join(PLAIN[7:]), encoding="utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_layer(project, "boundary_markers", path, x="lon", y="lat")
+    assert info.value.errors == [
+        "m.csv: 第 8 行, 字段 marker_id: 编号 9101001Q 已在图层中 (key exists; 用 --mode upsert)",
+        "m.csv: 第 9 行, 字段 marker_id: 编号 9101003Q 重复, 与第 3 行相同"]
+    assert _dump(project) == before
+    path.write_text(HEADER + "".join(PLAIN[1:]), encoding="utf-8")
+    assert import_layer(project, "boundary_markers", path, x="lon", y="lat").inserted == len(PLAIN) - 1
