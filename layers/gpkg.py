@@ -113,6 +113,27 @@ def _script(con: sqlite3.Connection, sql: str) -> None:
             statement = ""
 
 
+# bound parameters an SQLite statement takes in every version (SQLITE_MAX_VARIABLE_NUMBER before 3.32)
+MAX_VARIABLES = 999
+
+
+def insert_rows(con: sqlite3.Connection, head: str, width: int, values, tail: str = "") -> None:
+    """``{head} VALUES (?, …), (?, …) … {tail}`` over ``values``, the rows' ``width`` values one
+    after another: as many rows a statement as its parameters allow, which SQLite takes two to three
+    times faster than a statement a row (executemany). The rows go in in their order."""
+    values = values if isinstance(values, list) else list(values)
+    row = "(" + ", ".join("?" * width) + ")"
+    per = max(1, MAX_VARIABLES // width)
+    step = per * width
+    full = len(values) - len(values) % step
+    if full:
+        sql = f"{head} VALUES {', '.join([row] * per)}{tail}"
+        for start in range(0, full, step):
+            con.execute(sql, values[start:start + step])
+    if full < len(values):
+        con.execute(f"{head} VALUES {', '.join([row] * ((len(values) - full) // width))}{tail}", values[full:])
+
+
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 

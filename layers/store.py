@@ -18,6 +18,7 @@ import os
 import sqlite3
 from collections import Counter
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Iterator
 
@@ -411,13 +412,12 @@ class Transaction:
                 columns[f.name] = self._default_column(layer, f, values) if f.default is not None else values
         names = [f.name for f in layer.fields if f.name in columns]
         cols = [gpkg.quote(n) for n in names] + (["geom"] if layer.geometry else [])
-        sql = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        if new_keys:
-            sql += f" ON CONFLICT ({gpkg.quote(layer.key)}) DO NOTHING"
+        head = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)})"
+        tail = f" ON CONFLICT ({gpkg.quote(layer.key)}) DO NOTHING" if new_keys else ""
         if layer.geometry:
             geoms = np.asarray(geoms if geoms is not None else [None] * count, dtype=object)
         blobs = [gpkg.encode(geoms, STORAGE_EPSG)] if layer.geometry else []
-        values = list(zip(*(columns[n] for n in names), *blobs))
+        values = list(chain.from_iterable(zip(*(columns[n] for n in names), *blobs)))
         del blobs
         table = gpkg.quote(name)
         before = self.con.execute(f"SELECT coalesce(max(fid), 0) FROM {table}").fetchone()[0]
@@ -430,7 +430,7 @@ class Transaction:
         aside = [f"diming_audit_{name}_insert", index_trigger] if count >= BULK_ROWS else []
         try:
             with self._without(aside) as dropped:
-                self.con.executemany(sql, values)
+                gpkg.insert_rows(self.con, head, len(cols), values, tail)
         except sqlite3.IntegrityError as exc:
             raise DimingError(f"{name}: 写入失败 ({exc})") from None
         del values

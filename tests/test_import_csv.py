@@ -120,3 +120,30 @@ def test_clashes_found_by_the_key_index_or_without_it(project, tmp_path, monkeyp
     assert _dump(project) == before
     path.write_text(HEADER + "".join(PLAIN[1:]), encoding="utf-8")
     assert import_layer(project, "boundary_markers", path, x="lon", y="lat").inserted == len(PLAIN) - 1
+
+
+def test_bulk_import_audits_each_feature_as_written(project, tmp_path):
+    """Thousands of rows a batch, many a statement: each audit row and R-tree entry is its feature's."""
+    import sqlite3
+
+    lines = [f"9101{i:04d}Q,9101,{120 + (i * 7919 % 3000) * 1e-4:.4f},{36 + (i % 50) * 1e-3:.3f},山脊{i}号"
+             for i in range(3000)]
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    assert import_layer(project, "boundary_markers", path, x="lon", y="lat").inserted == 3000
+    markers = store.read_layer(project, "boundary_markers")
+    assert markers.marker_id.tolist() == [line.split(",")[0] for line in lines]  # in the file's order
+    logged = {row["key"]: row["after"] for row in store.audit_rows(project, layer="boundary_markers")}
+    wkts = shapely.to_wkt(markers.geometry.values, rounding_precision=8)
+    assert [logged[k]["geometry"] for k in markers.marker_id] == wkts.tolist()
+    assert [logged[k]["location"] for k in markers.marker_id] == markers.location.tolist()
+    con = sqlite3.connect(project)
+    try:
+        assert con.execute("SELECT rtreecheck('rtree_boundary_markers_geom')").fetchone() == ("ok",)
+        boxes = con.execute("SELECT t.marker_id, r.minx, r.maxx, r.miny, r.maxy FROM rtree_boundary_markers_geom r "
+                            "JOIN boundary_markers t ON t.fid = r.id ORDER BY t.fid").fetchall()
+    finally:
+        con.close()
+    assert [b[0] for b in boxes] == markers.marker_id.tolist()
+    x, y = shapely.get_x(markers.geometry.values), shapely.get_y(markers.geometry.values)
+    assert all(b[1] <= px <= b[2] < px + 2e-5 and b[3] <= py <= b[4] < py + 2e-5 for b, px, py in zip(boxes, x, y))
