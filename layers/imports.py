@@ -12,6 +12,7 @@ import math
 import re
 from datetime import date
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from diming.errors import DimingError
@@ -111,7 +112,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     result = ImportResult(layer.name, 0, ignored_fields=ignored)
     note = f"导入 {source.path.name}"
     flat = _Flattened(layer)
-    with transaction(project, by=by) as tx, _Seen(tx, layer, mode) as seen:
+    with transaction(project, by=by) as tx, _Seen(tx, layer, mode) as seen, _collector_aside():
         if mode == "replace":
             result.deleted = tx.delete(layer.name, None, note=note)
         checked = 0
@@ -144,6 +145,24 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
         result.notices = flat.notices()
         result.defaults = tx.filled(layer.name)
     return result
+
+
+@contextmanager
+def _collector_aside():
+    """Python's cycle collector looks only at what the import makes: the objects alive before (the
+    libraries loaded, some 100,000) are set aside for its length (gc.freeze). Each full collection
+    the import's millions of short-lived objects set off would otherwise go through them all: a
+    tenth of the time of a large import. Left as it is where the caller froze objects itself."""
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _write(tx, layer, columns, count, mode, note, result) -> None:
