@@ -251,26 +251,27 @@ class _Seen:
         return True
 
     def wrote(self, numbers) -> None:
-        import numpy as np
+        from array import array
 
-        self.written.append(np.asarray(numbers, dtype=np.int64))
+        # the numbers of a batch of plain lines follow one another: a range holds them in 48 bytes
+        consecutive = numbers[-1] - numbers[0] == len(numbers) - 1
+        self.written.append(range(numbers[0], numbers[-1] + 1) if consecutive else array("q", numbers))
 
     def _to_table(self) -> None:
         """Keep the keys in temp.import_seen from now on, starting with those of the rows written."""
-        import numpy as np
+        from itertools import chain
 
         self._start()
         con = self.tx.con
         con.execute("CREATE TEMP TABLE import_seen (key TEXT PRIMARY KEY, number INTEGER) WITHOUT ROWID")
         self.table = True
         if self.written:
-            numbers = np.concatenate(self.written)
-            self.written = []
             # the rows written are the first after the layer's rows before, in the file's order
             rows = con.execute(f"SELECT {gpkg.quote(self.layer.key)} FROM {gpkg.quote(self.layer.name)} "
-                               "WHERE fid > ? ORDER BY fid LIMIT ?", (self._floor(), len(numbers))).fetchall()
+                               "WHERE fid > ? ORDER BY fid LIMIT ?", (self._floor(), sum(map(len, self.written))))
             con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)",
-                            zip((k for (k,) in rows), numbers.tolist()))
+                            zip((k for (k,) in rows), chain.from_iterable(self.written)))
+            self.written = []
 
     def _floor(self) -> int:
         return -(2 ** 63) if self.before is None else self.before

@@ -311,7 +311,8 @@ class Transaction:
         self.con = con
         self.by = by
         self._touched: set[str] = set()
-        self._unindexed: dict[str, list] = {}  # layer -> R-tree entries of bulk inserts, not yet written
+        # layer -> (R-tree entries of bulk inserts not yet written, how many): one array, grown in place
+        self._unindexed: dict[str, tuple] = {}
         # (layer, field) -> how many rows of this write got the field's schema default
         self.defaults_filled: Counter = Counter()
 
@@ -502,26 +503,22 @@ class Transaction:
 
         geoms = np.asarray(geoms, dtype=object)
         indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        self._unindexed.setdefault(name, []).append(
-            rtree.cells(np.asarray(fids)[indexed], shapely.bounds(geoms[indexed])))
+        cells = rtree.cells(np.asarray(fids)[indexed], shapely.bounds(geoms[indexed]))
+        held, count = self._unindexed.get(name, (np.empty(0, dtype=rtree.CELL), 0))
+        if count + len(cells) > len(held):
+            # grown by a quarter in place (realloc, which moves no pages of a large array): no
+            # second copy of a few million entries, as appending parts and joining them makes
+            held.resize(max(count + len(cells), len(held) * 5 // 4), refcheck=False)
+        held[count:count + len(cells)] = cells
+        self._unindexed[name] = (held, count + len(cells))
 
     def _index(self, name: str) -> None:
         """Put the entries the bulk inserts into layer ``name`` held back into its R-tree: all at
         once, so that an index empty before the write is packed (see :mod:`diming.layers.rtree`).
         Runs before anything else touches the layer's index (an update, a delete, the commit)."""
-        import numpy as np
-
-        pending = self._unindexed.pop(name, None)
-        if pending:
-            # one array, each part freed as it is copied in: never two copies of a few million entries
-            entries, at = np.empty(sum(map(len, pending)), dtype=rtree.CELL), 0
-            pending.reverse()
-            while pending:
-                part = pending.pop()
-                entries[at:at + len(part)] = part
-                at += len(part)
-            del part
-            rtree.fill(self.con, f"rtree_{name}_geom", entries)
+        held, count = self._unindexed.pop(name, (None, 0))
+        if count:
+            rtree.fill(self.con, f"rtree_{name}_geom", held[:count])
 
     def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
         """Change fields (and ``geometry``) of the feature with this key; returns the record before.
