@@ -52,6 +52,70 @@ def encode(geometries, srs_id: int) -> list[bytes | None]:
     return blobs
 
 
+# a GeoPackage blob of a 2-D point: header with XY envelope, then its little-endian WKB
+_POINT_BLOB = np.dtype([("head", "S8"), ("minx", "<f8"), ("maxx", "<f8"), ("miny", "<f8"), ("maxy", "<f8"),
+                        ("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+class Points:
+    """Points by their coordinates, as an import of X/Y columns has them: checked and written
+    without a shapely geometry made (and freed) for each, which costs as much as the rest of
+    writing a point. ``bad``: {position: problem} of the rows whose coordinates could not be had."""
+
+    def __init__(self, x, y, bad=None):
+        self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        self.bad = bad or {}
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def geometries(self) -> list:
+        """A shapely Point for each row, the problem for each bad one."""
+        out = list(shapely.points(self.x, self.y))
+        for i, problem in self.bad.items():
+            out[i] = problem
+        return out
+
+    def bounds(self) -> np.ndarray:
+        return np.column_stack([self.x, self.y, self.x, self.y])
+
+    def blobs(self, srs_id: int) -> list[bytes]:
+        """The blobs :func:`encode` makes of these points, made at once."""
+        rows = np.empty(len(self.x), dtype=_POINT_BLOB)
+        rows["head"] = b"GP\x00\x03" + struct.pack("<i", srs_id)
+        rows["minx"], rows["maxx"], rows["x"] = self.x, self.x, self.x
+        rows["miny"], rows["maxy"], rows["y"] = self.y, self.y, self.y
+        rows["order"], rows["type"] = 1, 1  # little endian, Point
+        raw, size = rows.tobytes(), _POINT_BLOB.itemsize
+        return [raw[at:at + size] for at in range(0, len(raw), size)]
+
+    def wkt(self) -> list[str]:
+        """``shapely.to_wkt(rounding_precision=8)`` of each point, formatted by Python all at once:
+        GEOS rounds the shortest repr of a number to 8 decimals, half to even, which differs from
+        rounding the number itself (``%.8f``) only next to a midpoint (those are done as GEOS does),
+        and writes numbers below 1e-4 or so in exponent form (points with such coordinates go to
+        GEOS)."""
+        import re
+        from decimal import ROUND_HALF_EVEN, Decimal
+
+        both = np.column_stack([self.x, self.y])
+        if not len(both):
+            return []
+        if not (np.abs(both).min() >= 1e-3 and np.abs(both).max() < 1e9):
+            return shapely.to_wkt(shapely.points(self.x, self.y), rounding_precision=8).tolist()
+        text = ("POINT (%.8f %.8f)\n" * len(both)) % tuple(both.ravel().tolist())
+        out = re.sub(r"\.?0+(?=[ )])", "", text).split("\n")[:-1]  # trailing zeros, as GEOS trims them
+        scaled = both * 1e8
+        near = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-4  # within 1e-12 of a midpoint
+
+        def half_even(v):
+            return format(Decimal(repr(v)).quantize(Decimal("1e-8"), ROUND_HALF_EVEN), "f").rstrip("0").rstrip(".")
+
+        for i in np.flatnonzero(near.any(axis=1)):
+            out[i] = f"POINT ({half_even(float(self.x[i]))} {half_even(float(self.y[i]))})"
+        return out
+
+
 def _wkb_offset(blob: bytes) -> int:
     return 8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0x07]
 

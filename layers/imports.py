@@ -171,7 +171,7 @@ def _write(tx, layer, columns, count, mode, note, result) -> None:
     if _as_columns(layer, mode) and columns:
         result.inserted += tx.insert_columns(layer.name, columns, note=note)  # no record made per row
         return
-    records = [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in range(count)]
+    records = _records(columns, count)
     key = layer.key
     existing = tx.get_many(layer.name, [r[key] for r in records]) if mode == "upsert" else {}
     new = [r for r in records if r[key] not in existing]
@@ -192,6 +192,13 @@ def _write(tx, layer, columns, count, mode, note, result) -> None:
         from diming.geonames.signs import close_sign_steps
 
         close_sign_steps(tx, records)
+
+
+def _records(columns: dict, count: int) -> list[dict]:
+    """The ``count`` rows of ``columns`` as records, with shapely geometries."""
+    if isinstance(columns.get("geometry"), gpkg.Points):
+        columns = {**columns, "geometry": columns["geometry"].geometries()}
+    return [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in range(count)]
 
 
 def _as_columns(layer, mode) -> bool:
@@ -499,6 +506,8 @@ def _geometries(layer, geoms, fix, flat, elevations):
 
     from diming.layers.crs import inside_china
 
+    if isinstance(geoms, gpkg.Points):  # from X/Y columns: finite points, each valid
+        return geoms, _point_errors(geoms), {}
     n = len(geoms)
     out, errors, notes = [None] * n, {}, {}
     ok = []
@@ -578,6 +587,22 @@ def _geometries(layer, geoms, fix, flat, elevations):
     return out, errors, notes
 
 
+def _point_errors(points) -> dict:
+    """:func:`_geometries`' errors for points from X/Y columns: coordinates that could not be had,
+    points outside China."""
+    import numpy as np
+
+    from diming.layers.crs import inside_china
+
+    errors = {i: (problem.field or "geometry", problem.reason) for i, problem in points.bad.items()}
+    outside = ~inside_china(points.x, points.y)
+    for i in np.flatnonzero(outside) if outside.any() else []:
+        if i not in errors:
+            errors[i] = ("geometry", f"坐标超出中国范围 ({points.x[i]:.4f}, {points.y[i]:.4f}): X/Y 是否颠倒, "
+                                     "或坐标系不对? (swapped axes or wrong CRS)")
+    return errors
+
+
 def _keep_dimension(geom, dimension):
     import shapely
 
@@ -589,7 +614,7 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
     """Check and convert one batch: (records, [(row number, error)]). A record is None where its row
     failed; records hold layer field names. Repair notes are appended to ``fixed``."""
     columns, failed, problems = check_columns(layer, source, mapping, batch, fix=fix, fixed=fixed, flat=flat)
-    records = [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in batch.numbers]
+    records = _records(columns, len(batch.numbers))
     for i in failed:
         records[i] = None
     return records, problems

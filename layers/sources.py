@@ -48,7 +48,9 @@ class Unreadable:
 class Batch:
     numbers: list[int]  # row number of each row (see the module docstring)
     columns: dict  # source column -> list of values
-    geometry: "list | None"  # shapely geometry in EPSG:4490 (or Unreadable, or None) per row
+    # shapely geometry in EPSG:4490 (or Unreadable, or None) per row; for X/Y columns, the
+    # points by their coordinates (diming.layers.gpkg.Points)
+    geometry: "list | None"
 
 
 @dataclass
@@ -538,10 +540,11 @@ def _point_problems(xs, ys, xcol, ycol) -> dict:
 
 
 def _points(xs, ys, xcol, ycol, epsg):
+    """The points of a batch's coordinate columns, in EPSG:4490, as :class:`~diming.layers.gpkg.Points`."""
     import numpy as np
-    import shapely
 
     from diming.layers.crs import to_lonlat
+    from diming.layers.gpkg import Points
 
     try:  # the usual case, at once: every value a finite number (numpy parses text as float() does)
         fx, fy = np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
@@ -555,14 +558,11 @@ def _points(xs, ys, xcol, ycol, epsg):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PROJ outside its domain
         lon, lat = to_lonlat(fx, fy, epsg)
-        geoms = list(shapely.points(lon, lat))
     for i in np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat))):
         # finite plane coordinates PROJ cannot place: far outside the CRS, as swapped X/Y are
-        bad.setdefault(i, Unreadable(f"坐标超出中国范围 ({fx[i]:.4f}, {fy[i]:.4f}): X/Y 是否颠倒, 或坐标系不对? "
-                                     "(swapped axes or wrong CRS)", "geometry"))
-    for i, problem in bad.items():
-        geoms[i] = problem
-    return geoms
+        bad.setdefault(int(i), Unreadable(f"坐标超出中国范围 ({fx[i]:.4f}, {fy[i]:.4f}): X/Y 是否颠倒, 或坐标系不对? "
+                                          "(swapped axes or wrong CRS)", "geometry"))
+    return Points(lon, lat, bad)
 
 
 def _from_wkt(texts, col, epsg):

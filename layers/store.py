@@ -415,9 +415,13 @@ class Transaction:
         cols = [gpkg.quote(n) for n in names] + (["geom"] if layer.geometry else [])
         head = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)})"
         tail = f" ON CONFLICT ({gpkg.quote(layer.key)}) DO NOTHING" if new_keys else ""
-        if layer.geometry:
+        if isinstance(geoms, gpkg.Points):
+            blobs = [geoms.blobs(STORAGE_EPSG)]
+        elif layer.geometry:
             geoms = np.asarray(geoms if geoms is not None else [None] * count, dtype=object)
-        blobs = [gpkg.encode(geoms, STORAGE_EPSG)] if layer.geometry else []
+            blobs = [gpkg.encode(geoms, STORAGE_EPSG)]
+        else:
+            blobs = []
         values = list(chain.from_iterable(zip(*(columns[n] for n in names), *blobs)))
         del blobs
         table = gpkg.quote(name)
@@ -438,7 +442,10 @@ class Transaction:
         first = self._new_fids(name, before, count, new_keys)
         if index_trigger in dropped:
             self._hold_index(name, np.arange(first, first + count), geoms)
-        wkts = shapely.to_wkt(geoms, rounding_precision=8) if layer.geometry else None
+        if isinstance(geoms, gpkg.Points):
+            wkts = geoms.wkt()
+        else:
+            wkts = shapely.to_wkt(geoms, rounding_precision=8).tolist() if layer.geometry else None
         self._audit_inserted(layer, names, first, count, wkts, action, note)
         self._touched.add(name)
         return count
@@ -476,7 +483,7 @@ class Transaction:
             self.con.execute(
                 f"{insert}{key}, NULL, json_object({', '.join(pairs)}), ? FROM json_each(?) p "
                 f"JOIN {gpkg.quote(layer.name)} t ON t.fid = ? + p.key ORDER BY p.key",
-                (*params, note, json.dumps(wkts.tolist(), ensure_ascii=False), first))
+                (*params, note, json.dumps(wkts, ensure_ascii=False), first))
         else:
             self.con.execute(
                 f"{insert}{key}, NULL, json_object({', '.join(pairs)}), ? FROM {gpkg.quote(layer.name)} t "
@@ -501,9 +508,12 @@ class Transaction:
         import numpy as np
         import shapely
 
-        geoms = np.asarray(geoms, dtype=object)
-        indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        cells = rtree.cells(np.asarray(fids)[indexed], shapely.bounds(geoms[indexed]))
+        if isinstance(geoms, gpkg.Points):
+            cells = rtree.cells(fids, geoms.bounds())
+        else:
+            geoms = np.asarray(geoms, dtype=object)
+            indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            cells = rtree.cells(np.asarray(fids)[indexed], shapely.bounds(geoms[indexed]))
         held, count = self._unindexed.get(name, (np.empty(0, dtype=rtree.CELL), 0))
         if count + len(cells) > len(held):
             # grown by a quarter in place (realloc, which moves no pages of a large array): no

@@ -147,3 +147,25 @@ def test_bulk_import_audits_each_feature_as_written(project, tmp_path):
     assert [b[0] for b in boxes] == markers.marker_id.tolist()
     x, y = shapely.get_x(markers.geometry.values), shapely.get_y(markers.geometry.values)
     assert all(b[1] <= px <= b[2] < px + 2e-5 and b[3] <= py <= b[4] < py + 2e-5 for b, px, py in zip(boxes, x, y))
+
+
+def test_points_from_coordinates_written_as_from_shapely():
+    """Points from X/Y columns are encoded and put in WKT without a shapely geometry each: the same
+    blobs as gpkg.encode, the same WKT as GEOS writes (its rounding next to a midpoint included)."""
+    import numpy as np
+
+    from diming.layers import gpkg
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(73, 136, 3000), np.round(rng.uniform(73, 136, 3000), 9),
+                        np.round(rng.uniform(73, 136, 300), 3),
+                        [100.0, 100.5, 99.999999995, 100.000000005, 120.123456785, 135.99999999999, -100.25, 1e-5]])
+    y = np.concatenate([rng.uniform(3, 54, 3000), np.round(rng.uniform(3, 54, 3000), 9),
+                        np.round(rng.uniform(3, 54, 300), 3),
+                        [25.0, 25.5, 3.000000005, 53.999999995, 36.123456785, 3.00000001, -4.5, 3.0]])
+    geoms = shapely.points(x, y)
+    for part in (slice(None, -1), slice(-1, None)):  # the last has a coordinate GEOS writes with an exponent
+        points = gpkg.Points(x[part], y[part])
+        assert points.wkt() == shapely.to_wkt(geoms[part], rounding_precision=8).tolist()
+        assert points.blobs(4490) == gpkg.encode(geoms[part], 4490)
+    assert shapely.equals(np.array(gpkg.Points(x, y).geometries()), geoms).all()
