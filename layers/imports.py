@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from diming.errors import DimingError
+from diming.layers import gpkg
 from diming.layers.dates import parse_date
 from diming.layers.exports import restore
-from diming.layers import gpkg
 from diming.layers.schema import Layer, get_layer
 from diming.layers.sources import Source, Unreadable, read_source
 
@@ -232,7 +232,7 @@ class _Seen:
     def __init__(self, tx, layer, mode):
         self.tx, self.layer, self.mode = tx, layer, mode
         self.table = False  # whether the keys are in temp.import_seen
-        self.before = None  # the layer's highest fid before the import's first write (None: empty)
+        self.started, self.before = False, None  # the layer's highest fid before the import's first write
         self.written = []  # the row numbers of each batch written by the index's check
 
     def __enter__(self):
@@ -243,10 +243,10 @@ class _Seen:
             self.tx.con.execute("DROP TABLE temp.import_seen")
 
     def _start(self):
-        if self.written or self.table:
-            return
-        table = gpkg.quote(self.layer.name)
-        self.before = self.tx.con.execute(f"SELECT max(fid) FROM {table}").fetchone()[0]
+        """Note the layer's highest fid, once, before the import's first write."""
+        if not self.started:
+            self.before = self.tx.con.execute(f"SELECT max(fid) FROM {gpkg.quote(self.layer.name)}").fetchone()[0]
+            self.started = True
 
     def by_index(self, keys) -> bool:
         """Whether the batch with these keys (all good) can be checked by the key index as it is written."""

@@ -95,7 +95,8 @@ def _dump(project):
 
 
 @pytest.mark.parametrize("index", [True, False])
-def test_clashes_found_by_the_key_index_or_without_it(project, tmp_path, monkeypatch, index):
+@pytest.mark.parametrize("at", [0, 6])
+def test_clashes_found_by_the_key_index_or_without_it(project, tmp_path, monkeypatch, index, at):
     """A clean batch goes in at once and the key index turns a known key away; a layer whose index
     another program dropped is checked key by key: the same errors, and nothing written."""
     import sqlite3
@@ -111,12 +112,14 @@ def test_clashes_found_by_the_key_index_or_without_it(project, tmp_path, monkeyp
         con.close()
     before = _dump(project)
     path = tmp_path / "m.csv"
-    path.write_text(HEADER + "".join(PLAIN[1:7]) + PLAIN[0] + PLAIN[2] + "".join(PLAIN[7:]), encoding="utf-8")
+    # the known key in the first batch or a later one; a repeated key after it
+    rows = PLAIN[1:at + 1] + [PLAIN[0]] + PLAIN[at + 1:7] + [PLAIN[2]] + PLAIN[7:]
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
     with pytest.raises(ImportFailed) as info:
         import_layer(project, "boundary_markers", path, x="lon", y="lat")
     assert info.value.errors == [
-        "m.csv: 第 8 行, 字段 marker_id: 编号 9101001Q 已在图层中 (key exists; 用 --mode upsert)",
-        "m.csv: 第 9 行, 字段 marker_id: 编号 9101003Q 重复, 与第 3 行相同"]
+        f"m.csv: 第 {at + 2} 行, 字段 marker_id: 编号 9101001Q 已在图层中 (key exists; 用 --mode upsert)",
+        f"m.csv: 第 9 行, 字段 marker_id: 编号 9101003Q 重复, 与第 {3 if at else 4} 行相同"]
     assert _dump(project) == before
     path.write_text(HEADER + "".join(PLAIN[1:]), encoding="utf-8")
     assert import_layer(project, "boundary_markers", path, x="lon", y="lat").inserted == len(PLAIN) - 1
