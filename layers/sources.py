@@ -236,7 +236,7 @@ def _csv_rows(path, encoding):
     of a large file does. A run of lines with nothing in it that csv treats specially — no quote,
     no NUL, CR only as part of CRLF — is split on commas instead, a whole batch at once; the first
     run with a quote, and whatever follows it (a quoted field may span lines), goes to csv. Both
-    give the same rows, numbers and errors (tests/test_import_export.py compares them).
+    give the same rows, numbers and errors (tests/test_import_csv.py compares them).
     """
     import codecs
     import csv
