@@ -92,16 +92,16 @@ class Points:
     def wkt(self) -> list[str]:
         """``shapely.to_wkt(rounding_precision=8)`` of each point, formatted by Python all at once:
         GEOS rounds the shortest repr of a number to 8 decimals, half to even, which differs from
-        rounding the number itself (``%.8f``) only next to a midpoint (those are done as GEOS does),
-        and writes numbers below 1e-4 or so in exponent form (points with such coordinates go to
-        GEOS)."""
+        rounding the number itself (``%.8f``) only next to a midpoint (those are done as GEOS does).
+        That holds for coordinates as degrees have them, 0.001 to 1000 (the midpoints found to
+        1e-12); points with others (GEOS writes numbers below 1e-4 in exponent form) go to GEOS."""
         import re
         from decimal import ROUND_HALF_EVEN, Decimal
 
         both = np.column_stack([self.x, self.y])
         if not len(both):
             return []
-        if not (np.abs(both).min() >= 1e-3 and np.abs(both).max() < 1e9):
+        if not (np.abs(both).min() >= 1e-3 and np.abs(both).max() < 1000):
             return shapely.to_wkt(shapely.points(self.x, self.y), rounding_precision=8).tolist()
         text = ("POINT (%.8f %.8f)\n" * len(both)) % tuple(both.ravel().tolist())
         out = re.sub(r"\.?0+(?=[ )])", "", text).split("\n")[:-1]  # trailing zeros, as GEOS trims them
