@@ -12,9 +12,11 @@ import math
 import re
 from datetime import date
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from diming.errors import DimingError
+from diming.layers import gpkg
 from diming.layers.dates import parse_date
 from diming.layers.exports import restore
 from diming.layers.schema import Layer, get_layer
@@ -83,7 +85,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     the file is read.
     """
     from diming.layers.settings import get_settings
-    from diming.layers.store import transaction
+    from diming.layers.store import KeysTaken, transaction
 
     if layer_name == "road_proposals":
         # applications: keys, pinyin and name checks are assigned, so they take their own path
@@ -110,25 +112,31 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     result = ImportResult(layer.name, 0, ignored_fields=ignored)
     note = f"导入 {source.path.name}"
     flat = _Flattened(layer)
-    with transaction(project, by=by) as tx, _Seen(tx, layer) as seen:
+    with transaction(project, by=by) as tx, _Seen(tx, layer, mode) as seen, _collector_aside():
         if mode == "replace":
             result.deleted = tx.delete(layer.name, None, note=note)
         checked = 0
         for batch in source.batches():
             if progress:
                 progress(source.progress(), checked + len(batch.numbers), checked)
-            records, problems = check_batch(layer, source, mapping, batch, fix=fix, fixed=result.fixed, flat=flat)
-            checked += len(records)
-            for number, message in seen.clashes(source, batch.numbers, records, mode):
-                problems.append((number, message))
+            columns, failed, problems = check_columns(layer, source, mapping, batch, fix=fix, fixed=result.fixed,
+                                                      flat=flat)
+            checked += len(batch.numbers)
+            keys = columns.get(layer.key, []) if layer.key else []
+            written = False
+            if not errors.count and not problems and seen.by_index(keys):
+                try:  # the layer's key index finds the clashes as the rows go in
+                    result.inserted += tx.insert_columns(layer.name, columns, note=note, new_keys=True)
+                    seen.wrote(batch.numbers)
+                    written = True
+                except KeysTaken:  # part of the batch is written, but the import fails
+                    pass
+            if not written:
+                problems += seen.clashes(source, batch.numbers, keys, failed, mode)
             for _, message in sorted(problems, key=lambda p: p[0]):
                 errors.add(message)
-            if not errors.count:  # while every row so far is good, write as we go
-                _write(tx, layer, records, mode, note, result)
-                if layer.name == "road_signs":  # a sign installed for a proposal closes its sign step
-                    from diming.geonames.signs import close_sign_steps
-
-                    close_sign_steps(tx, records)
+            if not errors.count and not written:  # while every row so far is good, write as we go
+                _write(tx, layer, columns, len(batch.numbers), mode, note, result)
             if progress:
                 progress(source.progress(), checked, checked)
         if errors.count:
@@ -139,8 +147,31 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     return result
 
 
-def _write(tx, layer, records, mode, note, result) -> None:
-    """Write one batch: new keys inserted; for upsert, existing keys updated where they differ."""
+@contextmanager
+def _collector_aside():
+    """Python's cycle collector looks only at what the import makes: the objects alive before (the
+    libraries loaded, some 100,000) are set aside for its length (gc.freeze). Each full collection
+    the import's millions of short-lived objects set off would otherwise go through them all: a
+    tenth of the time of a large import. Left as it is where the caller froze objects itself."""
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write(tx, layer, columns, count, mode, note, result) -> None:
+    """Write one batch of ``count`` rows, all good: new keys inserted; for upsert, existing keys
+    updated where they differ."""
+    if _as_columns(layer, mode) and columns:
+        result.inserted += tx.insert_columns(layer.name, columns, note=note)  # no record made per row
+        return
+    records = _records(columns, count)
     key = layer.key
     existing = tx.get_many(layer.name, [r[key] for r in records]) if mode == "upsert" else {}
     new = [r for r in records if r[key] not in existing]
@@ -157,6 +188,22 @@ def _write(tx, layer, records, mode, note, result) -> None:
         else:
             result.unchanged += 1
     result.inserted += tx.insert(layer.name, new, note=note)
+    if layer.name == "road_signs":  # a sign installed for a proposal closes its sign step
+        from diming.geonames.signs import close_sign_steps
+
+        close_sign_steps(tx, records)
+
+
+def _records(columns: dict, count: int) -> list[dict]:
+    """The ``count`` rows of ``columns`` as records, with shapely geometries."""
+    if isinstance(columns.get("geometry"), gpkg.Points):
+        columns = {**columns, "geometry": columns["geometry"].geometries()}
+    return [dict(zip(columns, row)) for row in zip(*columns.values())] or [{} for _ in range(count)]
+
+
+def _as_columns(layer, mode) -> bool:
+    """Whether a batch is written as its columns: no upsert, no step to close for a road sign."""
+    return mode != "upsert" and layer.name != "road_signs"
 
 
 def _same(layer, name, stored, value) -> bool:
@@ -171,32 +218,83 @@ def _same(layer, name, stored, value) -> bool:
 
 
 class _Seen:
-    """Keys met so far in the file, with their row, in a temporary table of the import's connection
-    (not the project, and on disk rather than in memory): duplicates within the file and, for
-    append, keys already in the layer are found a batch at a time."""
+    """Keys met so far in the file, with their row: duplicates within the file and, for append, keys
+    already in the layer are found a batch at a time.
 
-    def __init__(self, tx, layer):
-        self.tx, self.layer = tx, layer
-        self.held = None  # whether the layer held features before this import's first write
+    While every row so far is good, a batch written as its columns (see :func:`_as_columns`) whose
+    keys are distinct goes into the layer at once and the layer's unique key index finds any key
+    already there, earlier in the file or before the import (``ON CONFLICT DO NOTHING``, counted):
+    nothing is looked up. Otherwise — an upsert, a batch with a problem, or one the index turned a
+    row away from — the keys are kept in a temporary table of the import's connection (on disk, not
+    in memory), filled first with those of the rows written before, and each batch looked up there.
+    """
+
+    def __init__(self, tx, layer, mode):
+        self.tx, self.layer, self.mode = tx, layer, mode
+        self.table = False  # whether the keys are in temp.import_seen
+        self.started, self.before = False, None  # the layer's highest fid before the import's first write
+        self.written = []  # the row numbers of each batch written by the index's check
 
     def __enter__(self):
-        if self.layer.key:
-            self.tx.con.execute("CREATE TEMP TABLE import_seen (key TEXT PRIMARY KEY, number INTEGER) WITHOUT ROWID")
         return self
 
     def __exit__(self, *exc):
-        if self.layer.key:
+        if self.table:
             self.tx.con.execute("DROP TABLE temp.import_seen")
 
-    def clashes(self, source, numbers, records, mode):
-        """(row number, message) for each row whose key repeats an earlier row or, for append, is in the layer."""
+    def _start(self):
+        """Note the layer's highest fid, once, before the import's first write."""
+        if not self.started:
+            self.before = self.tx.con.execute(f"SELECT max(fid) FROM {gpkg.quote(self.layer.name)}").fetchone()[0]
+            self.started = True
+
+    def by_index(self, keys) -> bool:
+        """Whether the batch with these keys (all good) can be checked by the key index as it is written."""
+        if self.table or not self.layer.key or not _as_columns(self.layer, self.mode) or len(set(keys)) < len(keys):
+            return False
+        self._start()
+        if not self.written and not _unique_index(self.tx.con, self.layer):
+            return False
+        return True
+
+    def wrote(self, numbers) -> None:
+        from array import array
+
+        # the numbers of a batch of plain lines follow one another: a range holds them in 48 bytes
+        consecutive = numbers[-1] - numbers[0] == len(numbers) - 1
+        self.written.append(range(numbers[0], numbers[-1] + 1) if consecutive else array("q", numbers))
+
+    def _to_table(self) -> None:
+        """Keep the keys in temp.import_seen from now on, starting with those of the rows written."""
+        from itertools import chain
+
+        self._start()
+        con = self.tx.con
+        con.execute("CREATE TEMP TABLE import_seen (key TEXT PRIMARY KEY, number INTEGER) WITHOUT ROWID")
+        self.table = True
+        if self.written:
+            # the rows written are the first after the layer's rows before, in the file's order
+            rows = con.execute(f"SELECT {gpkg.quote(self.layer.key)} FROM {gpkg.quote(self.layer.name)} "
+                               "WHERE fid > ? ORDER BY fid LIMIT ?", (self._floor(), sum(map(len, self.written))))
+            con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)",
+                            zip((k for (k,) in rows), chain.from_iterable(self.written)))
+            self.written = []
+
+    def _floor(self) -> int:
+        return -(2 ** 63) if self.before is None else self.before
+
+    def clashes(self, source, numbers, keys, failed, mode):
+        """(row number, message) for each row whose key repeats an earlier row or, for append, is in
+        the layer (``keys`` of the batch's rows numbered ``numbers``, those at ``failed`` aside)."""
         import json
 
         key = self.layer.key
         if not key:
             return []
+        if not self.table:
+            self._to_table()
         con = self.tx.con
-        rows = [(r[key], n) for r, n in zip(records, numbers) if r is not None and r.get(key) is not None]
+        rows = [(k, n) for i, (k, n) in enumerate(zip(keys, numbers)) if k is not None and i not in failed]
         keys = json.dumps([k for k, _ in rows], ensure_ascii=False)
         earlier = dict(con.execute("SELECT key, number FROM temp.import_seen WHERE key IN "
                                    "(SELECT value FROM json_each(?))", (keys,)))
@@ -207,16 +305,23 @@ class _Seen:
             else:
                 first[k] = n
         con.executemany("INSERT INTO temp.import_seen VALUES (?, ?)", list(first.items()))
-        if self.held is None:
-            self.held = con.execute(f'SELECT EXISTS (SELECT 1 FROM "{self.layer.name}")').fetchone()[0]
-        # a layer empty before the import holds only keys of this file, all in import_seen
-        if mode == "append" and first and self.held:
+        # keys of this file's rows are all in import_seen: those of the layer before are at or below before
+        if mode == "append" and first and self.before is not None:
             layer = self.tx.con.execute(
-                f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?))',
-                (json.dumps(list(first), ensure_ascii=False),))
+                f'SELECT "{key}" FROM "{self.layer.name}" WHERE "{key}" IN (SELECT value FROM json_each(?)) '
+                "AND fid <= ?", (json.dumps(list(first), ensure_ascii=False), self.before))
             out += [(first[k], f"{source.at(first[k], key)}: 编号 {k} 已在图层中 (key exists; 用 --mode upsert)")
                     for (k,) in layer]
         return out
+
+
+def _unique_index(con, layer) -> bool:
+    """Whether the layer's table has a unique index on its key alone (as diming makes it)."""
+    for _, index, unique, _, partial in con.execute(f"PRAGMA index_list({gpkg.quote(layer.name)})"):
+        if unique and not partial and \
+                [r[2] for r in con.execute(f"PRAGMA index_info({gpkg.quote(index)})")] == [layer.key]:
+            return True
+    return False
 
 
 def map_fields(layer: Layer, source: Source, overrides: dict) -> tuple[dict, list[str]]:
@@ -401,6 +506,8 @@ def _geometries(layer, geoms, fix, flat, elevations):
 
     from diming.layers.crs import inside_china
 
+    if isinstance(geoms, gpkg.Points):  # from X/Y columns: finite points, each valid
+        return geoms, _point_errors(geoms), {}
     n = len(geoms)
     out, errors, notes = [None] * n, {}, {}
     ok = []
@@ -480,6 +587,22 @@ def _geometries(layer, geoms, fix, flat, elevations):
     return out, errors, notes
 
 
+def _point_errors(points) -> dict:
+    """:func:`_geometries`' errors for points from X/Y columns: coordinates that could not be had,
+    points outside China."""
+    import numpy as np
+
+    from diming.layers.crs import inside_china
+
+    errors = {i: (problem.field or "geometry", problem.reason) for i, problem in points.bad.items()}
+    outside = ~inside_china(points.x, points.y)
+    for i in np.flatnonzero(outside) if outside.any() else []:
+        if i not in errors:
+            errors[i] = ("geometry", f"坐标超出中国范围 ({points.x[i]:.4f}, {points.y[i]:.4f}): X/Y 是否颠倒, "
+                                     "或坐标系不对? (swapped axes or wrong CRS)")
+    return errors
+
+
 def _keep_dimension(geom, dimension):
     import shapely
 
@@ -490,20 +613,29 @@ def _keep_dimension(geom, dimension):
 def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool = False, fixed=None, flat=None):
     """Check and convert one batch: (records, [(row number, error)]). A record is None where its row
     failed; records hold layer field names. Repair notes are appended to ``fixed``."""
+    columns, failed, problems = check_columns(layer, source, mapping, batch, fix=fix, fixed=fixed, flat=flat)
+    records = _records(columns, len(batch.numbers))
+    for i in failed:
+        records[i] = None
+    return records, problems
+
+
+def check_columns(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool = False, fixed=None, flat=None):
+    """:func:`check_batch` column by column: ({layer field: values}, positions of the rows that
+    failed, [(row number, error)]); ``geometry`` is a column too. No record is made per row: an
+    import that writes a batch hands these columns to the store as they are."""
     fields = [layer.field(target) for target in mapping]
-    columns = [_convert_column(f, batch.columns[col]) for f, col in zip(fields, mapping.values())]
-    # the records are made column by column; only the rows with a problem are looked at one by one
-    records = [dict(zip(mapping, row)) for row in zip(*(values for values, _ in columns))] or \
-        [{} for _ in batch.numbers]
+    converted = [_convert_column(f, batch.columns[col]) for f, col in zip(fields, mapping.values())]
+    columns = {f.name: values for f, (values, _) in zip(fields, converted)}
     failed = set()
-    for f, (values, bad) in zip(fields, columns):
+    for f, (values, bad) in zip(fields, converted):
         failed.update(bad)
         if f.required and None in values:
             failed.update([i for i, v in enumerate(values) if v is None])
     problems = []
     for i in sorted(failed):
         number = batch.numbers[i]
-        for f, (values, bad) in zip(fields, columns):
+        for f, (values, bad) in zip(fields, converted):
             if i in bad:
                 problems.append((number, f"{source.at(number, f.name)}: {bad[i]}"))
             elif values[i] is None and f.required:
@@ -513,21 +645,20 @@ def check_batch(layer: Layer, source: Source, mapping: dict, batch, *, fix: bool
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GEOS on NaN coordinates, which are refused below
             stored, errors, notes = _geometries(layer, batch.geometry, fix, flat or _Flattened(layer), elevations)
-        for i, record in enumerate(records):
-            record["geometry"] = stored[i]
+        columns["geometry"] = stored
         for i, (name, reason) in errors.items():
             problems.append((batch.numbers[i], f"{source.at(batch.numbers[i], name)}: {reason}"))
             failed.add(i)
         if fixed is not None:
             fixed += [f"{source.at(batch.numbers[i])}: {note}" for i, note in sorted(notes.items())]
-        for i, value in elevations.items():
-            if records[i].get("elevation") is None:
-                records[i]["elevation"] = value
-                if flat is not None:
-                    flat.elevations += 1
-    for i in failed:
-        records[i] = None
-    return records, problems
+        if elevations:
+            column = columns.setdefault("elevation", [None] * len(batch.numbers))
+            for i, value in elevations.items():
+                if column[i] is None:
+                    column[i] = value
+                    if flat is not None:
+                        flat.elevations += 1
+    return columns, failed, problems
 
 
 def validate(layer: Layer, source: Source, mapping: dict, *, fix: bool = False):

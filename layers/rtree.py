@@ -18,7 +18,7 @@ import sqlite3
 
 import numpy as np
 
-from diming.layers.gpkg import quote
+from diming.layers.gpkg import insert_rows, quote
 
 # rtree.c: RNDTOWARDS and RNDAWAY, the factors its rtreeValueDown / rtreeValueUp round with
 _TOWARDS, _AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0
@@ -99,8 +99,9 @@ def _pack(con, table, entries, per_node, size) -> None:
             first = start // per_node
             numbers = np.array([1]) if root else np.arange(next_no + first, next_no + first + nodes)
             # leaf entries are found by id through _rowid; every node but the root has its parent
-            _insert_pairs(con, f"INSERT INTO {quote(table + ('_parent' if depth else '_rowid'))} VALUES (?, ?)",
-                          part["id"], np.repeat(numbers, per_node)[:len(part)])
+            pairs = np.column_stack([part["id"].astype(np.int64), np.repeat(numbers, per_node)[:len(part)]])
+            insert_rows(con, f"INSERT INTO {quote(table + ('_parent' if depth else '_rowid'))}", 2,
+                        pairs.ravel().tolist())
             raw = _blobs(part, nodes, per_node, size)
             if root:
                 raw[0, 0:2] = np.array([depth], dtype=">u2").view(np.uint8)  # the root holds the tree's depth
@@ -114,12 +115,6 @@ def _pack(con, table, entries, per_node, size) -> None:
             return
         next_no += count
         level, depth = up, depth + 1
-
-
-def _insert_pairs(con, sql, first, second, chunk=100_000) -> None:
-    """executemany over two arrays, a chunk at a time (a list of millions of Python ints is large)."""
-    for start in range(0, len(first), chunk):
-        con.executemany(sql, zip(first[start:start + chunk].tolist(), second[start:start + chunk].tolist()))
 
 
 def _tiles(level, per_node) -> np.ndarray:

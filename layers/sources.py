@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from itertools import repeat
 from typing import Callable, Iterator
 
 from diming.errors import DimingError
@@ -47,7 +48,9 @@ class Unreadable:
 class Batch:
     numbers: list[int]  # row number of each row (see the module docstring)
     columns: dict  # source column -> list of values
-    geometry: "list | None"  # shapely geometry in EPSG:4490 (or Unreadable, or None) per row
+    # shapely geometry in EPSG:4490 (or Unreadable, or None) per row; for X/Y columns, the
+    # points by their coordinates (diming.layers.gpkg.Points)
+    geometry: "list | None"
 
 
 @dataclass
@@ -91,9 +94,10 @@ def read_source(path, *, source_layer=None, encoding=None, x=None, y=None, crs=N
     if suffix in GIS_SUFFIXES:
         return _read_gis(path, source_layer, encoding, crs)
     if suffix == ".csv":
-        header, rows, progress = _csv_rows(path, encoding)
+        header, tables, progress = _csv_rows(path, encoding)
     elif suffix == ".xlsx":
         header, rows, progress = _xlsx_rows(path, source_layer, xlsx_max_part_mb, xlsx_max_rows)
+        tables = ((numbers, [list(c) for c in zip(*table)]) for numbers, table in _chunks(rows, BATCH_ROWS))
     else:
         raise DimingError(f"{path}: 不支持的格式 {suffix or '(无扩展名)'}; 支持 .geojson .gpkg .shp .csv .xlsx")
     named = [h for h in header if h]  # a sheet's trailing columns often have no heading
@@ -103,8 +107,8 @@ def read_source(path, *, source_layer=None, encoding=None, x=None, y=None, crs=N
     make_geometry, columns = _table_geometry(path, named, x, y, crs) if geometry else (None, named)
 
     def batches():
-        for numbers, table in _chunks(rows, BATCH_ROWS):
-            values = dict(zip(header, map(list, zip(*table))))
+        for numbers, table in tables:
+            values = dict(zip(header, table))
             yield Batch(numbers, {c: values[c] for c in columns}, make_geometry(values) if make_geometry else None)
 
     return Source(path, columns, "行", batches, progress)
@@ -218,22 +222,37 @@ def csv_reader(lines):
     return csv.reader(lines)
 
 
+# Encodings in which the bytes of comma, quote, CR and LF only ever stand for those characters (no
+# multi-byte sequence holds them), so a run of lines can be split on them before decoding
+_SPLITTABLE = {"utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5"}
+
+
 def _csv_rows(path, encoding):
-    """(header, iterator of (line number, row), progress) of a CSV file, decoded line by line so that
-    an undecodable byte is reported with its line and nothing is held but the current batch."""
+    """(header, iterator of (row numbers, columns) a batch at a time, progress) of a CSV file,
+    decoded as it is read so that an undecodable byte is reported with its line and nothing is held
+    but the current batch.
+
+    Python's csv module parses a record at a time, which costs more than everything else an import
+    of a large file does. A run of lines with nothing in it that csv treats specially — no quote,
+    no NUL, CR only as part of CRLF — is split on commas instead, a whole batch at once; the first
+    run with a quote, and whatever follows it (a quoted field may span lines), goes to csv. Both
+    give the same rows, numbers and errors (tests/test_import_csv.py compares them).
+    """
     import codecs
     import csv
+    from itertools import chain, islice
 
     try:
+        name = codecs.lookup(encoding or "utf-8-sig").name
         decoder = codecs.getincrementaldecoder(encoding or "utf-8-sig")()
     except LookupError:
         raise DimingError(f"{path.name}: 未知编码 {encoding!r} (unknown encoding)") from None
     handle = open(path, "rb")
     size = max(path.stat().st_size, 1)
-    physical = [0]
+    physical = [0]  # lines read so far
 
-    def lines():
-        for raw in handle:
+    def lines(raws):
+        for raw in raws:
             physical[0] += 1
             try:
                 yield decoder.decode(raw)
@@ -242,42 +261,102 @@ def _csv_rows(path, encoding):
                 raise DimingError(f"{path.name}: 第 {physical[0]} 行: 文本无法按 {encoding or 'UTF-8'} 解码 "
                                   f"(undecodable text){hint}") from None
 
-    reader = csv_reader(lines())
+    def records(raws):
+        """(line number, record) read by csv from the lines ``raws``; a quoted field may span lines:
+        a record is numbered by the line it starts on."""
+        reader = iter(csv_reader(lines(raws)))
+        while True:
+            start = physical[0] + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DimingError(f"{path.name}: 第 {physical[0]} 行: 不是有效的 CSV ({exc})") from None
+            yield start, row
 
-    def records():
-        try:
-            yield from reader
-        except csv.Error as exc:
-            raise DimingError(f"{path.name}: 第 {reader.line_num} 行: 不是有效的 CSV ({exc})") from None
-
-    rows_in = records()
     try:
-        header = next(rows_in, None)
+        header = next(records(handle), None)
     except BaseException:
         handle.close()
         raise
     if header is None:
         handle.close()
         raise DimingError(f"{path.name}: 文件是空的 (empty file)")
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in header[1]]
     width = len(header)
 
-    def rows():
+    def by_csv(raws):
+        rows = ((number, _pad(row, width)) for number, row in records(raws) if "".join(row).strip())
+        for numbers, table in _chunks(rows, BATCH_ROWS):
+            yield numbers, [list(c) for c in zip(*table)]
+
+    def tables():
         any_row = False
+        rest = None if name in _SPLITTABLE and width > 0 else handle  # what csv reads
         try:
-            line = reader.line_num
-            for row in rows_in:
-                # a quoted field may span lines: number a record by the line it starts on
-                if "".join(row).strip():
+            while rest is None:
+                raws = list(islice(handle, BATCH_ROWS))
+                if not raws:
+                    break
+                chunk = b"".join(raws)
+                if b'"' in chunk:
+                    rest = chain(raws, handle)
+                    break
+                first = physical[0] + 1
+                table = _split_lines(chunk, name, width)
+                if table is None:  # NUL, a lone CR, an undecodable byte …: csv says what it is
+                    pieces = by_csv(raws)
+                else:
+                    physical[0] += len(raws)
+                    pieces = [_numbered(first, *table)]
+                for numbers, columns in pieces:
+                    if numbers:
+                        any_row = True
+                        yield numbers, columns
+            if rest is not None:
+                for numbers, columns in by_csv(rest):
                     any_row = True
-                    yield line + 1, _pad(row, width)
-                line = reader.line_num
+                    yield numbers, columns
         finally:
             handle.close()
         if not any_row:
             raise DimingError(f"{path.name}: 没有数据行 (no rows to import)")
 
-    return header, rows(), lambda: 1.0 if handle.closed else handle.tell() / size
+    return header, tables(), lambda: 1.0 if handle.closed else handle.tell() / size
+
+
+def _split_lines(chunk: bytes, encoding: str, width: int):
+    """The lines ``chunk`` holds as (columns, positions of the lines csv would skip as blank), when
+    splitting them on commas reads them as csv would; else None."""
+    if b"\x00" in chunk or chunk.count(b"\r") != chunk.count(b"\r\n") or chunk.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        text = chunk.decode("utf-8" if encoding == "utf-8-sig" else encoding)  # no BOM here, checked above
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":  # the chunk's last line break (the file's last line may have none)
+        lines.pop()
+    if set(map(str.count, lines, repeat(","))) == {width - 1}:
+        flat = ",".join(lines).split(",")  # every line has the header's width: one split for all
+        columns = [flat[j::width] for j in range(width)]
+    else:
+        columns = [list(c) for c in zip(*(_pad(line.split(","), width) for line in lines))]
+    # csv skips a line whose fields are all blank: such a line's first field is blank too
+    first = list(map(str.strip, columns[0]))
+    blank = [i for i, v in enumerate(first) if not v] if "" in first else []
+    return columns, [i for i in blank if not "".join(c[i] for c in columns).strip()]
+
+
+def _numbered(first: int, columns: list, blank: list):
+    """(row numbers, columns) of lines numbered from ``first``, without the ``blank`` ones."""
+    if not blank:
+        return list(range(first, first + len(columns[0]))), columns
+    keep = sorted(set(range(len(columns[0]))) - set(blank))
+    return [first + i for i in keep], [[c[i] for i in keep] for c in columns]
 
 
 def _pad(row, width):
@@ -433,53 +512,57 @@ def _number(value):
     return float(str(value).strip())
 
 
-def _points(xs, ys, xcol, ycol, epsg):
+def _point_problems(xs, ys, xcol, ycol) -> dict:
+    """{position: Unreadable} for each pair of coordinates of which one is not a finite number."""
     import math
 
-    import numpy as np
-    import shapely
-
-    from diming.layers.crs import to_lonlat
-
-    bad, fx, fy = {}, [], []
+    bad = {}
     for i, (xv, yv) in enumerate(zip(xs, ys)):
-        try:  # the usual case, without a call per value: two finite numbers (x - x is NaN for NaN, inf)
+        try:  # two finite numbers, as most are (x - x is NaN for NaN, inf)
             a, b = float(xv), float(yv)
             if a - a == 0 and b - b == 0:
-                fx.append(a)
-                fy.append(b)
                 continue
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
-        pair = []
         for col, value in ((xcol, xv), (ycol, yv)):
             if isinstance(value, Unreadable):
                 bad.setdefault(i, Unreadable(value.reason, col))
-                pair.append(0.0)
                 continue
             try:
                 number = _number(value)
-            except ValueError:
+            except (TypeError, ValueError):
                 number = None
             if number is None or not math.isfinite(number):
                 reason = ("坐标为空" if _blank(value) else f"坐标 {value!r} 不是数字" if number is None
                           else f"坐标 {value!r} 不是有限的数 (NaN or infinite)")
                 bad.setdefault(i, Unreadable(reason, col))
-                number = 0.0
-            pair.append(number)
-        fx.append(pair[0])
-        fy.append(pair[1])
+    return bad
+
+
+def _points(xs, ys, xcol, ycol, epsg):
+    """The points of a batch's coordinate columns, in EPSG:4490, as :class:`~diming.layers.gpkg.Points`."""
+    import numpy as np
+
+    from diming.layers.crs import to_lonlat
+    from diming.layers.gpkg import Points
+
+    try:  # the usual case, at once: every value a finite number (numpy parses text as float() does)
+        fx, fy = np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
+        finite = bool(np.isfinite(fx).all() and np.isfinite(fy).all())
+    except (TypeError, ValueError, OverflowError):
+        finite = False
+    bad = {} if finite else _point_problems(xs, ys, xcol, ycol)
+    if not finite:
+        fx = np.array([0.0 if i in bad else float(v) for i, v in enumerate(xs)])
+        fy = np.array([0.0 if i in bad else float(v) for i, v in enumerate(ys)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PROJ outside its domain
-        lon, lat = to_lonlat(np.array(fx), np.array(fy), epsg)
-        geoms = list(shapely.points(lon, lat))
+        lon, lat = to_lonlat(fx, fy, epsg)
     for i in np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat))):
         # finite plane coordinates PROJ cannot place: far outside the CRS, as swapped X/Y are
-        bad.setdefault(i, Unreadable(f"坐标超出中国范围 ({fx[i]:.4f}, {fy[i]:.4f}): X/Y 是否颠倒, 或坐标系不对? "
-                                     "(swapped axes or wrong CRS)", "geometry"))
-    for i, problem in bad.items():
-        geoms[i] = problem
-    return geoms
+        bad.setdefault(int(i), Unreadable(f"坐标超出中国范围 ({fx[i]:.4f}, {fy[i]:.4f}): X/Y 是否颠倒, 或坐标系不对? "
+                                          "(swapped axes or wrong CRS)", "geometry"))
+    return Points(lon, lat, bad)
 
 
 def _from_wkt(texts, col, epsg):

@@ -18,6 +18,7 @@ import os
 import sqlite3
 from collections import Counter
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Iterator
 
@@ -299,6 +300,10 @@ def _log(con, by, action, layer, key, before, after, note):
          None if after is None else json.dumps(after, ensure_ascii=False), note))
 
 
+class KeysTaken(Exception):
+    """:meth:`Transaction.insert_columns` with ``new_keys`` met keys already in the layer."""
+
+
 class Transaction:
     """One open write to a project; every method records what it changed in ``audit_log``."""
 
@@ -306,7 +311,8 @@ class Transaction:
         self.con = con
         self.by = by
         self._touched: set[str] = set()
-        self._unindexed: dict[str, list] = {}  # layer -> R-tree entries of bulk inserts, not yet written
+        # layer -> (R-tree entries of bulk inserts not yet written, how many): one array, grown in place
+        self._unindexed: dict[str, tuple] = {}
         # (layer, field) -> how many rows of this write got the field's schema default
         self.defaults_filled: Counter = Counter()
 
@@ -372,27 +378,52 @@ class Transaction:
     def insert(self, name: str, records, *, action: str = "insert", note: str | None = None) -> int:
         """Add features: a (Geo)DataFrame or a list of dicts (``geometry`` as a shapely geometry).
         A field with a schema default (``roads.status`` in_use …) left empty gets the default."""
-        import shapely
-
         layer = get_layer(name)
         rows = _rows(records)
         if not rows:
             return 0
+        columns = {f.name: [r.get(f.name) for r in rows] for f in layer.fields
+                   if f.default is not None or any(f.name in r for r in rows)}
+        if layer.geometry:
+            columns["geometry"] = [r.get("geometry") for r in rows]
+        return self._insert(layer, columns, len(rows), action, note)
+
+    def insert_columns(self, name: str, columns: dict, *, action: str = "insert", note: str | None = None,
+                       new_keys: bool = False) -> int:
+        """:meth:`insert` of features given as columns, {field: values} (``geometry`` among them),
+        as an import checks them: no record is made per feature. ``new_keys``: the layer's unique
+        key index finds any key already in the layer, and :class:`KeysTaken` is raised, the
+        features written in part: the caller then gives the transaction up (an import that finds
+        the keys of its batches this way, instead of looking each up before)."""
+        layer = get_layer(name)
+        count = len(next(iter(columns.values())))
+        return self._insert(layer, dict(columns), count, action, note, new_keys) if count else 0
+
+    def _insert(self, layer, columns: dict, count: int, action: str, note, new_keys: bool = False) -> int:
         # column by column: the values of a field, its defaults and the SQL parameters are made
         # without a Python call per row (an import hands over 10,000 rows at a time)
-        columns = {}
+        import numpy as np
+        import shapely
+
+        name = layer.name
+        geoms = columns.pop("geometry", None) if layer.geometry else None
         for f in layer.fields:
-            if f.default is not None or any(f.name in r for r in rows):
-                values = _plain_column([r.get(f.name) for r in rows])
-                if f.default is not None:
-                    values = self._default_column(layer, f, values)
-                columns[f.name] = values
-        names = list(columns)
-        geoms = [r.get("geometry") for r in rows] if layer.geometry else []
-        wkts = shapely.to_wkt(list(geoms), rounding_precision=8) if layer.geometry else []
+            if f.name in columns or f.default is not None:
+                values = _plain_column(columns.get(f.name, [None] * count))
+                columns[f.name] = self._default_column(layer, f, values) if f.default is not None else values
+        names = [f.name for f in layer.fields if f.name in columns]
         cols = [gpkg.quote(n) for n in names] + (["geom"] if layer.geometry else [])
-        sql = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        values = list(zip(*columns.values(), *([gpkg.encode(geoms, STORAGE_EPSG)] if layer.geometry else [])))
+        head = f"INSERT INTO {gpkg.quote(name)} ({', '.join(cols)})"
+        tail = f" ON CONFLICT ({gpkg.quote(layer.key)}) DO NOTHING" if new_keys else ""
+        if isinstance(geoms, gpkg.Points):
+            blobs = [geoms.blobs(STORAGE_EPSG)]
+        elif layer.geometry:
+            geoms = np.asarray(geoms if geoms is not None else [None] * count, dtype=object)
+            blobs = [gpkg.encode(geoms, STORAGE_EPSG)]
+        else:
+            blobs = []
+        values = list(chain.from_iterable(zip(*(columns[n] for n in names), *blobs)))
+        del blobs
         table = gpkg.quote(name)
         before = self.con.execute(f"SELECT coalesce(max(fid), 0) FROM {table}").fetchone()[0]
         # a large insert sets two row-by-row insert triggers aside (and puts them back, all inside
@@ -401,49 +432,62 @@ class Transaction:
         # written by _index), and the audit trigger, which stands aside for diming's own writes
         # anyway but whose check of diming_writer costs 30% of the insert
         index_trigger = f"rtree_{name}_geom_insert"
-        aside = [f"diming_audit_{name}_insert", index_trigger] if len(rows) >= BULK_ROWS else []
+        aside = [f"diming_audit_{name}_insert", index_trigger] if count >= BULK_ROWS else []
         try:
             with self._without(aside) as dropped:
-                self.con.executemany(sql, values)
+                gpkg.insert_rows(self.con, head, len(cols), values, tail)
         except sqlite3.IntegrityError as exc:
             raise DimingError(f"{name}: 写入失败 ({exc})") from None
-        fids = self._new_fids(name, before, len(values))
+        del values
+        first = self._new_fids(name, before, count, new_keys)
         if index_trigger in dropped:
-            self._hold_index(name, fids, geoms)
-        self._audit_inserted(layer, names, fids, wkts, action, note)
+            self._hold_index(name, np.arange(first, first + count), geoms)
+        if isinstance(geoms, gpkg.Points):
+            wkts = geoms.wkt()
+        else:
+            wkts = shapely.to_wkt(geoms, rounding_precision=8).tolist() if layer.geometry else None
+        self._audit_inserted(layer, names, first, count, wkts, action, note)
         self._touched.add(name)
-        return len(rows)
+        return count
 
-    def _new_fids(self, name: str, before: int, count: int) -> list[int]:
-        """The fids the rows just inserted got (all above ``before``, in insertion order)."""
-        fids = [r[0] for r in self.con.execute(f"SELECT fid FROM {gpkg.quote(name)} WHERE fid > ? ORDER BY fid",
-                                               (before,))]
-        if len(fids) != count:
-            raise AssertionError(f"{name}: {len(fids)} new rows for {count} inserted")
-        return fids
+    def _new_fids(self, name: str, before: int, count: int, new_keys: bool = False) -> int:
+        """The first fid of the ``count`` rows just inserted: they are all above ``before`` and, as
+        SQLite numbers the rows one insert adds, consecutive. Fewer rows where ``new_keys`` turned
+        some away: :class:`KeysTaken`."""
+        first, last, n = self.con.execute(f"SELECT min(fid), max(fid), count(*) FROM {gpkg.quote(name)} "
+                                          "WHERE fid > ?", (before,)).fetchone()
+        if new_keys and n < count:
+            raise KeysTaken(name)
+        if n != count or last - first + 1 != count:
+            raise AssertionError(f"{name}: {n} new rows for {count} inserted, fids {first}…{last}")
+        return first
 
-    def _audit_inserted(self, layer, names: list[str], fids: list[int], wkts, action: str, note) -> None:
-        """One audit row per inserted feature, its record as JSON built by SQLite from the row just
-        written (json_object, no Python per row), with the geometry as WKT from ``wkts``. A REAL
-        is written with 15 digits where they give the stored value back, else with 17."""
+    def _audit_inserted(self, layer, names: list[str], first: int, count: int, wkts, action: str, note) -> None:
+        """One audit row per inserted feature (fids ``first`` … ``first + count - 1``), its record as
+        JSON built by SQLite from the row just written (json_object, no Python per row), with the
+        geometry as WKT from ``wkts``. A REAL is written with 15 digits where they give the stored
+        value back, else with 17."""
         pairs = []
         for n in names:
             column = f"t.{gpkg.quote(n)}"
-            if next(f for f in layer.fields if f.name == n).type == "REAL":
+            if layer.field(n).type == "REAL":
                 column = (f"CASE WHEN typeof({column}) = 'real' AND CAST(printf('%!.15g', {column}) AS REAL) "
                           f"<> {column} THEN json(printf('%!.17g', {column})) ELSE {column} END")
             pairs += [f"'{n}'", column]
-        if layer.geometry:
-            pairs += ["'geometry'", "json_extract(p.value, '$[1]')"]
-            rows = json.dumps([[f, w] for f, w in zip(fids, wkts.tolist())], ensure_ascii=False)
-        else:
-            rows = json.dumps([[f] for f in fids])
         key = f"CAST(t.{gpkg.quote(layer.key)} AS TEXT)" if layer.key else "NULL"
-        self.con.execute(
-            "INSERT INTO audit_log (at, by, action, layer, key, before, after, note) "
-            f"SELECT ?, ?, ?, ?, {key}, NULL, json_object({', '.join(pairs)}), ? "
-            f"FROM json_each(?) p JOIN {gpkg.quote(layer.name)} t ON t.fid = json_extract(p.value, '$[0]') "
-            "ORDER BY p.key", (_now(), self.by, action, layer.name, note, rows))
+        insert = "INSERT INTO audit_log (at, by, action, layer, key, before, after, note) SELECT ?, ?, ?, ?, "
+        params = (_now(), self.by, action, layer.name)
+        if layer.geometry:
+            # the n-th WKT is the row with fid first + n
+            pairs += ["'geometry'", "p.value"]
+            self.con.execute(
+                f"{insert}{key}, NULL, json_object({', '.join(pairs)}), ? FROM json_each(?) p "
+                f"JOIN {gpkg.quote(layer.name)} t ON t.fid = ? + p.key ORDER BY p.key",
+                (*params, note, json.dumps(wkts, ensure_ascii=False), first))
+        else:
+            self.con.execute(
+                f"{insert}{key}, NULL, json_object({', '.join(pairs)}), ? FROM {gpkg.quote(layer.name)} t "
+                "WHERE t.fid BETWEEN ? AND ? ORDER BY t.fid", (*params, note, first, first + count - 1))
 
     @contextmanager
     def _without(self, triggers: list[str]):
@@ -464,28 +508,27 @@ class Transaction:
         import numpy as np
         import shapely
 
-        geoms = np.asarray(geoms, dtype=object)
-        indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        self._unindexed.setdefault(name, []).append(
-            rtree.cells(np.asarray(fids)[indexed], shapely.bounds(geoms[indexed])))
+        if isinstance(geoms, gpkg.Points):
+            cells = rtree.cells(fids, geoms.bounds())
+        else:
+            geoms = np.asarray(geoms, dtype=object)
+            indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            cells = rtree.cells(np.asarray(fids)[indexed], shapely.bounds(geoms[indexed]))
+        held, count = self._unindexed.get(name, (np.empty(0, dtype=rtree.CELL), 0))
+        if count + len(cells) > len(held):
+            # grown by a quarter in place (realloc, which moves no pages of a large array): no
+            # second copy of a few million entries, as appending parts and joining them makes
+            held.resize(max(count + len(cells), len(held) * 5 // 4), refcheck=False)
+        held[count:count + len(cells)] = cells
+        self._unindexed[name] = (held, count + len(cells))
 
     def _index(self, name: str) -> None:
         """Put the entries the bulk inserts into layer ``name`` held back into its R-tree: all at
         once, so that an index empty before the write is packed (see :mod:`diming.layers.rtree`).
         Runs before anything else touches the layer's index (an update, a delete, the commit)."""
-        import numpy as np
-
-        pending = self._unindexed.pop(name, None)
-        if pending:
-            # one array, each part freed as it is copied in: never two copies of a few million entries
-            entries, at = np.empty(sum(map(len, pending)), dtype=rtree.CELL), 0
-            pending.reverse()
-            while pending:
-                part = pending.pop()
-                entries[at:at + len(part)] = part
-                at += len(part)
-            del part
-            rtree.fill(self.con, f"rtree_{name}_geom", entries)
+        held, count = self._unindexed.pop(name, (None, 0))
+        if count:
+            rtree.fill(self.con, f"rtree_{name}_geom", held[:count])
 
     def update(self, name: str, key, changes: dict, *, action: str = "update", note: str | None = None) -> dict:
         """Change fields (and ``geometry``) of the feature with this key; returns the record before.
