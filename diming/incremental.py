@@ -34,14 +34,15 @@ from pathlib import Path
 from diming.findings import Finding
 from diming.layers.schema import LAYERS
 
+# the layers of the names the name family compares (those of the name index)
+_NAMED = ("roads", "road_proposals", "heritage_names", "place_names")
 # the old fields a change of these layers is located by
 _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
-            "boundary_markers": ("line_id",)}
+            "boundary_markers": ("line_id",), **{layer: ("name",) for layer in _NAMED}}
 # the layers whose edits can change a finding: every layer (field.invalid reads them all) and the settings
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
-_WHOLE = {"diming.geonames.name_checks": ("roads", "road_proposals", "heritage_names", "place_names", "admin_areas"),
-          "diming.geonames.gazetteer_checks": ("place_names",),
+_WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",),
           "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records"),
           "diming.field_checks": tuple(WATCHED)}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
@@ -118,7 +119,7 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_proposals, _areas, _lines, _markers, _inspection):
+    for part in (_names, _proposals, _areas, _lines, _markers, _inspection):
         found, drop = part(data, changes)
         new += found
         if drop is not None:
@@ -137,7 +138,7 @@ def check_changed(project) -> list[Finding]:
     return [f for f, g in zip(findings, gone) if not g] + new
 
 
-_FAMILY = {"_proposals": "diming.geonames.proposal_checks",
+_FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
            "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks"}
 
@@ -155,8 +156,8 @@ def _stored(project):
         if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'diming_check_meta'").fetchone() is None:
             return None
         meta = con.execute("SELECT fingerprint FROM diming_check_meta").fetchone()
-        triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        if meta is None or meta[0] != _fingerprint(con) or not set(_triggers(con)) <= triggers:
+        triggers = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        if meta is None or meta[0] != _fingerprint(con) or any(triggers.get(n) != sql for n, sql in _triggers(con).items()):
             return None
         if con.execute("SELECT count(*) FROM diming_check_changes").fetchone()[0] > _MOST_CHANGES:
             return None
@@ -224,14 +225,19 @@ def _triggers(con) -> dict[str, str]:
 
 
 def _install(con) -> None:
+    from diming.layers.gpkg import quote
+
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_changes (layer TEXT NOT NULL, key TEXT, old TEXT, "
                 "old_geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, "
                 "keys TEXT NOT NULL, grp TEXT, body TEXT NOT NULL, geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_meta (fingerprint TEXT NOT NULL)")
-    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    present = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
     for name, sql in _triggers(con).items():
-        if name not in present:  # a tool re-creating a table drops its triggers: made again here
+        # a tool re-creating a table drops its triggers, an older diming queued other fields: made again here
+        if present.get(name) != sql:
+            if name in present:
+                con.execute(f"DROP TRIGGER {quote(name)}")
             con.execute(sql)
 
 
@@ -323,6 +329,67 @@ class _Near:
 
     def layer(self, name, *args, **kw):
         return self._layers[name] if name in self._layers and not args and not kw else self._data.layer(name, *args, **kw)
+
+
+def _names(data, changes):
+    """The name family on the names the edits can reach (:func:`_reach`); whole after an edit of
+    the areas (their names make the region-name rule, they decide the scope of a road without a
+    ``district``) or when the reach cannot be told."""
+    from diming.geonames import name_checks
+
+    if not any(layer in changes for layer in (*_NAMED, "admin_areas")):
+        return [], None
+    names = None if "admin_areas" in changes else _reach(data, changes)
+    if names is None:
+        return name_checks.check(data), lambda f: True
+    # a finding is one clash group (or one feature's name): a group holding one of these names
+    # holds only such names, so each is found again whole
+    return name_checks.check(data, names=names), \
+        lambda f: f.name in names or any(r["name"] in names for r in f.related)
+
+
+def _reach(data, changes) -> set[str] | None:
+    """The names whose findings the queued edits of the name layers can change: the old and new
+    name of every edited feature (whatever field changed: its scope, status or link may have),
+    every name sharing a clash key with one of those, transitively (the name index), and the names
+    of the open proposals a road of these names is one road with. None when the name index cannot
+    be brought up to date (a read-only project) or an edited feature has no key."""
+    from diming.geonames.name_index import sharing
+    from diming.geonames.namecheck import division_names, local_rules
+    from diming.geonames.rules import region_stems
+    from diming.layers.schema import get_layer
+
+    names = set()
+    for layer in _NAMED:
+        queued = changes.get(layer, ())
+        if any(key is None or (old is not None and old.get("name") is None) for key, old, _ in queued):
+            return None
+        names |= {old["name"] for _, old, _ in queued if old is not None}
+        names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
+                           (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
+    overrides, stems = local_rules(data.settings)["overrides"], region_stems(division_names(data.project))
+    while True:
+        names = sharing(data.project, names, overrides, stems)
+        if names is None:
+            return None
+        more = _one_road(data, names) - names
+        if not more:
+            return names
+        names |= more
+
+
+def _one_road(data, names) -> set[str]:
+    """The names of the open proposals linked to a road in use carrying one of ``names``: the
+    proposal it came from (its ``proposal_id``) and those naming it (their ``road_id``). The clash
+    rules take a road and its proposal as one road (name_checks._entities), so they are read together."""
+    from diming.geonames.namecheck import OPEN_STATES
+
+    roads = data.roads_in_use(names)
+    proposals = _read(data, "road_proposals", f"status IN ({', '.join('?' * len(OPEN_STATES))}) AND "
+                      "(proposal_id IN (SELECT value FROM json_each(?)) OR road_id IN (SELECT value FROM json_each(?)))",
+                      (*OPEN_STATES, _in(roads["proposal_id"].dropna()), _in(roads["road_id"])), geometry=False,
+                      columns=("name",))
+    return set(proposals["name"])
 
 
 def _proposals(data, changes):
