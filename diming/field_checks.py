@@ -18,17 +18,22 @@ DATE_FORMAT = "YYYY-MM-DD"
 
 def check(data, rules=frozenset(RULES)) -> list[Finding]:
     from diming.layers.schema import LAYERS
+
+    return [f for layer in LAYERS.values() if not layer.system for f in check_layer(data.project, layer.name)]
+
+
+def check_layer(project, name: str, keys=None) -> list[Finding]:
+    """The findings of one layer; ``keys``: of its features with these keys only (``diming check
+    --changed`` after edits of a few features)."""
+    from diming.layers.schema import get_layer
     from diming.layers.store import stored_fields
 
-    out = []
-    for layer in LAYERS.values():
-        if layer.system:
-            continue
-        present = set(stored_fields(data.project, layer.name))
-        tests = [(f, kind, sql) for f in layer.fields if f.name in present for kind, sql in _tests(f)]
-        if tests:
-            out += _findings(data.project, layer, tests, present)
-    return out
+    layer = get_layer(name)
+    present = set(stored_fields(project, layer.name))
+    tests = [(f, kind, sql) for f in layer.fields if f.name in present for kind, sql in _tests(f)]
+    if not tests or (keys is not None and not keys):
+        return []
+    return _findings(project, layer, tests, present, keys)
 
 
 def _tests(f):
@@ -49,7 +54,9 @@ def _tests(f):
         yield "date", f"(NOT {empty} AND (typeof({column}) != 'text' OR date(julianday({column})) IS NOT {column}))"
 
 
-def _findings(project, layer, tests, present) -> list[Finding]:
+def _findings(project, layer, tests, present, keys=None) -> list[Finding]:
+    import json
+
     from diming.layers import gpkg
     from diming.layers.store import connect
 
@@ -60,11 +67,13 @@ def _findings(project, layer, tests, present) -> list[Finding]:
     spatial = bool(layer.geometry)
     if spatial:
         columns.append("geom")
-    sql = (f"SELECT {', '.join(columns)} FROM {gpkg.quote(layer.name)} "
-           f"WHERE {' OR '.join(sql for _, _, sql in tests)} ORDER BY fid")
+    where, params = f"({' OR '.join(sql for _, _, sql in tests)})", ()
+    if keys is not None:  # through the layer's unique index on its key
+        where, params = f"{where} AND {gpkg.quote(key)} IN (SELECT value FROM json_each(?))", (json.dumps(sorted(keys)),)
+    sql = f"SELECT {', '.join(columns)} FROM {gpkg.quote(layer.name)} WHERE {where} ORDER BY fid"
     con = connect(project)
     try:
-        rows = con.execute(sql).fetchall()
+        rows = con.execute(sql, params).fetchall()
     finally:
         con.close()
     geoms = gpkg.decode([r[-1] for r in rows]) if spatial else [None] * len(rows)

@@ -43,8 +43,7 @@ _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_co
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
 _WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",),
-          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records"),
-          "diming.field_checks": tuple(WATCHED)}
+          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records")}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
 # past this many queued changes (a bulk import) the whole check is quicker than following each
 _MOST_CHANGES = 20_000
@@ -89,7 +88,7 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
         con.executemany("INSERT INTO diming_check_result (rule, layer, id, keys, grp, body, geom) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         ((f.rule, f.layer, f.id, json.dumps(f.keys, ensure_ascii=False), f.group,
-                          json.dumps([f.severity, f.name, f.message, f.related, f.measures], ensure_ascii=False), g)
+                          json.dumps([f.severity, f.name, f.message, f.related, f.measures, f.details], ensure_ascii=False), g)
                          for f, g in zip(findings, wkb)))
         con.execute("DELETE FROM diming_check_changes WHERE rowid <= ?", (upto,))
         con.execute("DELETE FROM diming_check_meta")
@@ -119,7 +118,7 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_names, _proposals, _areas, _lines, _markers, _inspection):
+    for part in (_names, _proposals, _areas, _lines, _markers, _inspection, _fields):
         found, drop = part(data, changes)
         new += found
         if drop is not None:
@@ -140,7 +139,8 @@ def check_changed(project) -> list[Finding]:
 
 _FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
-           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks"}
+           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks",
+           "_fields": "diming.field_checks"}
 
 
 def _stored(project):
@@ -171,9 +171,10 @@ def _stored(project):
     bodies = json.loads("[" + ",".join(r[6] for r in rows) + "]")
     keys = json.loads("[" + ",".join(r[5] for r in rows) + "]")
     findings = []
-    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures), geom, k in \
+    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures, details), geom, k in \
             zip(rows, bodies, geoms, keys):
-        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures, group=group)
+        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures,
+                    details=details, group=group)
         f.__dict__["keys"] = k  # as stored: the same as Finding.keys computes
         findings.append(f)
     changes: dict[str, list] = {}
@@ -390,6 +391,21 @@ def _one_road(data, names) -> set[str]:
                       (*OPEN_STATES, _in(roads["proposal_id"].dropna()), _in(roads["road_id"])), geometry=False,
                       columns=("name",))
     return set(proposals["name"])
+
+
+def _fields(data, changes):
+    """``field.invalid`` of the edited features (a finding is about one row); of the whole layer
+    when an edited row has no key (its findings are named by row number)."""
+    from diming import field_checks
+
+    found, keys = [], {}
+    for layer in changes.keys() - {"settings"}:
+        whole = any(key in (None, "") for key, _, _ in changes[layer])
+        keys[layer] = None if whole else _keys_of(changes, layer)
+        found += field_checks.check_layer(data.project, layer, keys[layer])
+    if not keys:
+        return [], None
+    return found, lambda f: f.layer in keys and (keys[f.layer] is None or f.id in keys[f.layer])
 
 
 def _proposals(data, changes):

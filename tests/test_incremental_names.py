@@ -81,13 +81,18 @@ def edit(project, rng, i):
     """One random edit of a name layer, by diming or (sql-*) as a desktop GIS writes."""
     kind = rng.choice(["rename", "rename", "rename", "district", "status", "delete", "insert", "width",
                        "proposal", "proposal-link", "become-road", "place", "place-category", "place-use",
-                       "heritage", "heritage-add", "heritage-status", "sql-rename", "sql-delete"])
+                       "heritage", "heritage-add", "heritage-status", "sql-rename", "sql-delete", "sql-field"])
     roads, proposals = keys(project, "roads", "road_id"), keys(project, "road_proposals", "proposal_id")
     places, heritage = keys(project, "place_names", "place_id"), keys(project, "heritage_names", "heritage_id")
     if kind.startswith("sql-"):
         con = connect(project)
         if kind == "sql-rename":
             con.execute("UPDATE roads SET name = ? WHERE road_id = ?", (name(rng), rng.choice(roads)))
+        elif kind == "sql-field":  # values only other programs write (field.invalid), a key left empty
+            field, value = rng.choice([("status", "用着"), ("status", None), ("status", "in_use"),
+                                       ("approved_on", "2024/13/01"), ("approved_on", None), ("road_id", "")])
+            if field != "road_id" or "" not in roads:
+                con.execute(f"UPDATE roads SET {field} = ? WHERE road_id = ?", (value, rng.choice(roads)))
         else:
             con.execute("DELETE FROM road_proposals WHERE proposal_id = ?", (rng.choice(proposals),))
         con.close()
@@ -176,7 +181,8 @@ def test_random_name_edits_give_the_full_checks_findings(project, seed, reached)
         assert reached[-1] is not None  # the changed run (the last) was localised
         found |= {json.loads(f)["rule"] for f in expected}
     # the edits made and unmade something of each kind to find
-    assert {"name.duplicate", "name.same-specific", "name.homophone", "name.protected", "name.format"} <= found
+    assert {"name.duplicate", "name.same-specific", "name.homophone", "name.protected", "name.format",
+            "field.invalid"} <= found
 
 
 def test_one_rename_reaches_only_its_names(project, reached):
