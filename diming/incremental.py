@@ -76,6 +76,10 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
 
     from diming.layers.store import connect
 
+    if removed is None:  # the next --changed finds the name index up to date (or builds it, once)
+        from diming.geonames.name_index import refresh
+
+        refresh(project, *_name_keys(project))
     con = connect(project)
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -356,8 +360,6 @@ def _reach(data, changes) -> set[str] | None:
     of the open proposals a road of these names is one road with. None when the name index cannot
     be brought up to date (a read-only project) or an edited feature has no key."""
     from diming.geonames.name_index import sharing
-    from diming.geonames.namecheck import division_names, local_rules
-    from diming.geonames.rules import region_stems
     from diming.layers.schema import get_layer
 
     names = set()
@@ -368,7 +370,7 @@ def _reach(data, changes) -> set[str] | None:
         names |= {old["name"] for _, old, _ in queued if old is not None}
         names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
                            (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
-    overrides, stems = local_rules(data.settings)["overrides"], region_stems(division_names(data.project))
+    overrides, stems = _name_keys(data.project)
     while True:
         names = sharing(data.project, names, overrides, stems)
         if names is None:
@@ -377,6 +379,16 @@ def _reach(data, changes) -> set[str] | None:
         if not more:
             return names
         names |= more
+
+
+def _name_keys(project) -> tuple:
+    """(pinyin overrides, region stems): what the name index's keys depend on besides the names."""
+    from diming.geonames.namecheck import division_names
+    from diming.geonames.pinyin import parse_overrides
+    from diming.geonames.rules import region_stems
+    from diming.layers.settings import get_settings
+
+    return parse_overrides(get_settings(project)["pinyin_overrides"]), region_stems(division_names(project))
 
 
 def _one_road(data, names) -> set[str]:

@@ -82,6 +82,23 @@ def candidates(project, name: str, overrides, stems) -> list[str] | None:
     return [r[0] for r in rows]
 
 
+def refresh(project, overrides, stems) -> bool:
+    """Bring the index up to date now (built, or its pending names keyed); False when it cannot
+    be now (a read-only file, or another process writing to it)."""
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        _refresh(con, fingerprint(overrides, stems), overrides, stems)
+        return True
+    except sqlite3.OperationalError as e:
+        if "readonly" in str(e) or "locked" in str(e):
+            return False
+        raise
+    finally:
+        con.close()
+
+
 def sharing(project, names, overrides, stems) -> set[str] | None:
     """``names`` with every stored name sharing a clash key with one of them, with every name
     sharing a key with those, and so on until no more join (a clash group is joined transitively:
@@ -90,14 +107,10 @@ def sharing(project, names, overrides, stems) -> set[str] | None:
     from diming.geonames.rules import clash_keys
     from diming.layers.store import connect
 
+    if not refresh(project, overrides, stems):
+        return None
     con = connect(project)
     try:
-        try:
-            _refresh(con, fingerprint(overrides, stems), overrides, stems)
-        except sqlite3.OperationalError as e:
-            if "readonly" in str(e) or "locked" in str(e):
-                return None
-            raise
         found, new = set(), set(names)
         while new:
             found |= new
