@@ -347,9 +347,12 @@ def _names(data, changes):
     names = None if "admin_areas" in changes else _reach(data, changes)
     if names is None:
         return name_checks.check(data), lambda f: True
+    # the division names only (the region-name rule), not the areas' outlines (a road without a
+    # ``district`` is placed through ``data``, which reads them then)
+    near = _Near(data, layers={"admin_areas": _read(data, "admin_areas", None, geometry=False, columns=("name",))})
     # a finding is one clash group (or one feature's name): a group holding one of these names
     # holds only such names, so each is found again whole
-    return name_checks.check(data, names=names), \
+    return name_checks.check(near, names=names), \
         lambda f: f.name in names or any(r["name"] in names for r in f.related)
 
 
