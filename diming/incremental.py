@@ -38,13 +38,17 @@ from diming.layers.schema import LAYERS
 _NAMED = ("roads", "road_proposals", "heritage_names", "place_names")
 # the old fields a change of these layers is located by
 _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
-            "boundary_markers": ("line_id",), **{layer: ("name",) for layer in _NAMED}}
+            "boundary_markers": ("line_id",), **{layer: ("name",) for layer in _NAMED},
+            # what decides road.no-sign besides names (see _signs), and a patrol record's sign
+            "roads": ("name", "status", "district"), "road_signs": ("road_id", "condition"),
+            "sign_patrol_records": ("sign_id",)}
 # the layers whose edits can change a finding: every layer (field.invalid reads them all) and the settings
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
-_WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",),
-          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records")}
+_WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",)}
 _TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
+# columns an incremental check looks features up by, indexed in the layer
+_LOOKED_UP = (("road_signs", "road_id"), ("sign_patrol_records", "sign_id"))
 # past this many queued changes (a bulk import) the whole check is quicker than following each
 _MOST_CHANGES = 20_000
 
@@ -122,12 +126,13 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_names, _proposals, _areas, _lines, _markers, _inspection, _fields):
-        found, drop = part(data, changes)
+    parts = [(part.__name__, part(data, changes)) for part in (_names, _proposals, _areas, _lines, _markers,
+                                                                 _inspection, _fields)]
+    parts.append(("_signs", _signs(data, changes, findings)))
+    for name, (found, drop) in parts:
         new += found
         if drop is not None:
-            family = _FAMILY[part.__name__]
-            for rule in importlib.import_module(family).RULES:
+            for rule in importlib.import_module(_FAMILY[name]).RULES:
                 dropped.setdefault(rule, []).append(drop)
     for family, layers in _WHOLE.items():
         if any(layer in changes for layer in layers):
@@ -144,7 +149,7 @@ def check_changed(project) -> list[Finding]:
 _FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
            "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks",
-           "_fields": "diming.field_checks"}
+           "_fields": "diming.field_checks", "_signs": "diming.geonames.sign_checks"}
 
 
 def _stored(project):
@@ -237,6 +242,9 @@ def _install(con) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, "
                 "keys TEXT NOT NULL, grp TEXT, body TEXT NOT NULL, geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_meta (fingerprint TEXT NOT NULL)")
+    for table, column in _LOOKED_UP:  # the signs of a road, the patrol records of a sign: see _signs
+        if column in {r[1] for r in con.execute(f"PRAGMA table_info({quote(table)})")}:
+            con.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'diming_{table}_{column}')} ON {quote(table)} ({quote(column)})")
     present = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
     for name, sql in _triggers(con).items():
         # a tool re-creating a table drops its triggers, an older diming queued other fields: made again here
@@ -421,6 +429,66 @@ def _fields(data, changes):
     if not keys:
         return [], None
     return found, lambda f: f.layer in keys and (keys[f.layer] is None or f.id in keys[f.layer])
+
+
+def _signs(data, changes, stored):
+    """The rules of each sign for the edited signs, those of the edited roads, of roads whose
+    proposal was edited (its ordinal flag) and of edited patrol records. ``road.no-sign`` again
+    for every road when a sign came, went or changed road or condition, or a road came, went or
+    changed status or district (a county's register and a road's standing sign depend on them);
+    otherwise only the findings ``stored`` of renamed or redrawn roads, made again."""
+    import pandas as pd
+
+    from diming.geonames import sign_checks
+
+    if not any(layer in changes for layer in ("road_signs", "roads", "road_proposals", "sign_patrol_records")):
+        return [], None
+    roads = _keys_of(changes, "roads")
+    if "road_proposals" in changes:
+        roads |= set(_read(data, "roads", "proposal_id IN (SELECT value FROM json_each(?))",
+                           (_in(_keys_of(changes, "road_proposals")),), geometry=False, columns=("road_id",))["road_id"])
+    records = _read(data, "sign_patrol_records", "record_id IN (SELECT value FROM json_each(?))",
+                    (_in(_keys_of(changes, "sign_patrol_records")),), geometry=False, columns=("sign_id",))
+    signs = (_keys_of(changes, "road_signs") | _olds(changes, "sign_patrol_records", "sign_id")
+             | set(records["sign_id"].dropna())
+             | set(_read(data, "road_signs", "road_id IN (SELECT value FROM json_each(?))", (_in(roads),),
+                         geometry=False, columns=("sign_id",))["sign_id"]))
+    found = sign_checks.check(data, signs=signs)
+    if _same(data, changes, "road_signs", ("road_id", "condition")) and _same(data, changes, "roads", ("status", "district")):
+        again = {f.id for f in stored if f.rule == "road.no-sign" and f.id in roads}
+        if again:  # the county keeps a register and the road has no standing sign, as before
+            rows = _read(data, "roads", "road_id IN (SELECT value FROM json_each(?))", (_in(again),), geometry=False,
+                         columns=sign_checks._ROADS)
+            none = pd.DataFrame({"road_id": [], "condition": []})
+            found += sign_checks._no_sign(data, none, rows, registered=set(rows["district"].fillna("").str[:6]))
+        no_sign = again
+    else:
+        found += sign_checks.check(data, {"road.no-sign"})
+        no_sign = None
+    return found, lambda f: (f.layer == "road_signs" and f.id in signs) if f.rule != "road.no-sign" \
+        else (no_sign is None or f.id in no_sign)
+
+
+def _same(data, changes, layer, fields) -> bool:
+    """Whether every queued feature of ``layer`` was an update keeping its key and these fields."""
+    from diming.layers.schema import get_layer
+
+    queued = changes.get(layer, ())
+    if not queued:
+        return True
+    key = get_layer(layer).key
+    olds = {k: old for k, old, _ in queued if old is not None}
+    now = _read(data, layer, f"{key} IN (SELECT value FROM json_each(?))", (_in(_keys_of(changes, layer)),),
+                geometry=False, columns=(key, *fields))
+    rows = {r[key]: r for r in now.to_dict("records")}
+    return all(k in olds and k in rows and all(_equal(olds[k].get(f), rows[k][f]) for f in fields)
+               for k, _, _ in queued)
+
+
+def _equal(old, now) -> bool:
+    import pandas as pd
+
+    return (pd.isna(now) and old is None) or old == now
 
 
 def _proposals(data, changes):

@@ -1,8 +1,9 @@
-"""``diming check --changed`` after edits of the name layers only: the name family re-runs on the
-names the edits reach (their clash-key closure) and still gives a full check's findings, after
-random edits (seeded) that make and break duplicates, homophones, prefix-rule and region-stem
-links, proposal/road links, scopes (districts, roads placed by their area, gazetteer categories),
-the heritage list and the width rule."""
+"""``diming check --changed`` after edits of the name and sign layers only: the name family re-runs
+on the names the edits reach (their clash-key closure), the sign rules on the signs they reach,
+and the result still equals a full check's, after random edits (seeded) that make and break
+duplicates, homophones, prefix-rule and region-stem links, proposal/road links, scopes (districts,
+roads placed by their area, gazetteer categories), the heritage list, the width rule, signs and
+their patrol records."""
 import json
 import random
 import sqlite3
@@ -60,13 +61,32 @@ def build(project, rng):
               for i in range(12)]
     heritage = [{"heritage_id": "H1", "name": "海晏路", "geometry": Point(120.05, 36.05)},
                 {"heritage_id": "H2", "name": "城子街", "status": "historical", "geometry": Point(120.15, 36.05)}]
+    # signs on the roads of two counties (they keep a register: road.no-sign for the others there)
+    signs = [sign(rng, f"S{i:03d}", r) for i, r in enumerate(roads) if r["district"] and r["district"][:6] in COUNTIES[:2]
+             and rng.random() < 0.7]
+    roads[0].update(status="cancelled", district=COUNTIES[0])  # its sign still stands
+    signs.append({**sign(rng, "SC", roads[0]), "condition": "完好"})
     with transaction(project, by="t") as tx:
         tx.insert("admin_areas", areas)
         tx.insert("roads", roads)
         tx.insert("road_proposals", proposals)
         tx.insert("place_names", places)
         tx.insert("heritage_names", heritage)
+        tx.insert("road_signs", signs)
+        tx.insert("sign_patrols", [{"patrol_id": "X1", "name": "巡查"}])
     set_setting(project, "generic_width_rule", "街:40; 路:30; 道:22")
+
+
+def sign(rng, sign_id, road):
+    """A sign of ``road``: its name or another text, its pinyin right or not, near the road or not."""
+    from diming.geonames.pinyin import sign as spelled
+
+    text = rng.choice([road["name"], road["name"], name(rng)])
+    x, y = road["geometry"].geoms[0].coords[0]
+    return {"sign_id": sign_id, "road_id": road["road_id"], "text": text,
+            "pinyin": rng.choice([spelled(text), spelled(text).lower(), None]),
+            "condition": rng.choice(["完好", "完好", "缺失", "污损"]),
+            "geometry": Point(x + rng.choice([0.0, 0.0, 0.01]), y)}
 
 
 def keys(project, layer, key):
@@ -81,7 +101,8 @@ def edit(project, rng, i):
     """One random edit of a name layer, by diming or (sql-*) as a desktop GIS writes."""
     kind = rng.choice(["rename", "rename", "rename", "district", "status", "delete", "insert", "width",
                        "proposal", "proposal-link", "become-road", "place", "place-category", "place-use",
-                       "heritage", "heritage-add", "heritage-status", "sql-rename", "sql-delete", "sql-field"])
+                       "heritage", "heritage-add", "heritage-status", "sql-rename", "sql-delete", "sql-field",
+                       "sign", "sign", "sign-road", "sign-add", "sign-delete", "patrol"])
     roads, proposals = keys(project, "roads", "road_id"), keys(project, "road_proposals", "proposal_id")
     places, heritage = keys(project, "place_names", "place_id"), keys(project, "heritage_names", "heritage_id")
     if kind.startswith("sql-"):
@@ -138,6 +159,27 @@ def edit(project, rng, i):
         elif kind == "heritage-add":
             tx.insert("heritage_names", [{"heritage_id": f"H{i:03d}-{rng.randrange(10**6)}", "name": name(rng),
                                           "geometry": Point(120.1, 36.1)}])
+        elif kind in ("sign", "sign-road", "sign-add", "sign-delete", "patrol"):
+            from diming.layers.store import read_layer
+
+            signs = list(read_layer(project, "road_signs", geometry=False)["sign_id"])
+            road = tx.get("roads", rng.choice(roads))
+            road["geometry"] = line(rng)
+            if kind == "sign-add" or not signs:
+                tx.insert("road_signs", [sign(rng, f"T{i:03d}-{rng.randrange(10**6)}", road)])
+            elif kind == "sign-delete":
+                tx.delete("road_signs", [rng.choice(signs)])
+            elif kind == "patrol":
+                tx.insert("sign_patrol_records", [{
+                    "record_id": f"K{i:03d}-{rng.randrange(10**6)}", "patrol_id": "X1", "sign_id": rng.choice(signs),
+                    "patrolled_on": f"2024-0{rng.randrange(1, 10)}-01", "condition": rng.choice(["完好", "损毁", "倾斜"]),
+                    "action": rng.choice([None, "扶正", "更换"])}])
+            else:  # its text, pinyin, condition and place, or the road it stands on
+                changes = sign(rng, "", road)
+                del changes["sign_id"]
+                if kind == "sign":
+                    del changes["road_id"]
+                tx.update("road_signs", rng.choice(signs), changes)
         elif kind == "heritage-status":
             tx.update("heritage_names", rng.choice(heritage), {"status": rng.choice(["in_use", "historical",
                                                                                        "delisted"])})
@@ -166,23 +208,27 @@ def reached(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("seed", [11, 12, 13])
-def test_random_name_edits_give_the_full_checks_findings(project, seed, reached):
-    rng = random.Random(seed)
-    build(project, rng)
-    run_check(project)
+def test_random_name_and_sign_edits_give_the_full_checks_findings(tmp_path, reached):
+    from diming.layers.store import init_project
+
     found = set()
-    for i in range(25):
-        for _ in range(rng.choice([1, 1, 1, 2, 3])):
-            edit(project, rng, i)
-        reached.clear()
-        expected = full(project)
-        assert changed(project) == expected, f"after edit round {i}"
-        assert reached[-1] is not None  # the changed run (the last) was localised
-        found |= {json.loads(f)["rule"] for f in expected}
+    for seed in (11, 12, 13):
+        rng = random.Random(seed)
+        project = init_project(tmp_path / f"p{seed}.gpkg")
+        build(project, rng)
+        run_check(project)
+        for i in range(25):
+            for _ in range(rng.choice([1, 1, 1, 2, 3])):
+                edit(project, rng, i)
+            expected = full(project)
+            reached.clear()
+            assert changed(project) == expected, f"seed {seed}, after edit round {i}"
+            assert None not in reached  # the name family was not run whole
+            found |= {json.loads(f)["rule"] for f in expected}
     # the edits made and unmade something of each kind to find
     assert {"name.duplicate", "name.same-specific", "name.homophone", "name.protected", "name.format",
-            "field.invalid"} <= found
+            "field.invalid", "sign.wrong-name", "sign.wrong-pinyin", "sign.cancelled-road", "sign.far-from-road",
+            "sign.damaged", "road.no-sign"} <= found
 
 
 def test_one_rename_reaches_only_its_names(project, reached):
