@@ -7,10 +7,15 @@ triggers on the checked layers queue every insert, update and delete in ``diming
 diming or a desktop GIS. An incremental check then re-runs, per rule family, only on what the
 queued features reach, drops the stored findings of that part and adds the new ones:
 
-- names: the whole name family again after an edit of a name layer (roads, proposals, heritage
-  list, gazetteer) or the areas (their keys, scopes and the prefix rule reach across a county);
-- the gazetteer, field-value and sign families: whole again after an edit of a layer they read
-  (every layer, for the field values);
+- names: after edits of the name layers (roads, proposals, heritage list, gazetteer), the name
+  family on the names they reach: the edited features' old and new names, closed over shared
+  clash keys in the name index and over road/proposal links (:func:`_reach`); whole after an
+  edit of the areas (division names make the region-name rule; areas place roads without a
+  ``district``);
+- signs: the rules of each sign for the signs of the edited signs, roads, proposals and patrol
+  records; ``road.no-sign`` whole only when a county's register or a road's standing sign may
+  have changed;
+- field values: the edited rows; the gazetteer family: whole again after a gazetteer edit;
 - proposals: the changed ones and those near a changed road or area;
 - areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
   are the parent of;
@@ -379,8 +384,9 @@ def _reach(data, changes) -> set[str] | None:
         if any(key is None or (old is not None and old.get("name") is None) for key, old, _ in queued):
             return None
         names |= {old["name"] for _, old, _ in queued if old is not None}
-        names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
-                           (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
+        if queued:
+            names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
+                               (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
     overrides, stems = _name_keys(data.project)
     while True:
         names = sharing(data.project, names, overrides, stems)
@@ -447,12 +453,14 @@ def _signs(data, changes, stored):
     if "road_proposals" in changes:
         roads |= set(_read(data, "roads", "proposal_id IN (SELECT value FROM json_each(?))",
                            (_in(_keys_of(changes, "road_proposals")),), geometry=False, columns=("road_id",))["road_id"])
-    records = _read(data, "sign_patrol_records", "record_id IN (SELECT value FROM json_each(?))",
-                    (_in(_keys_of(changes, "sign_patrol_records")),), geometry=False, columns=("sign_id",))
-    signs = (_keys_of(changes, "road_signs") | _olds(changes, "sign_patrol_records", "sign_id")
-             | set(records["sign_id"].dropna())
-             | set(_read(data, "road_signs", "road_id IN (SELECT value FROM json_each(?))", (_in(roads),),
-                         geometry=False, columns=("sign_id",))["sign_id"]))
+    signs = _keys_of(changes, "road_signs") | _olds(changes, "sign_patrol_records", "sign_id")
+    if "sign_patrol_records" in changes:
+        signs |= set(_read(data, "sign_patrol_records", "record_id IN (SELECT value FROM json_each(?))",
+                           (_in(_keys_of(changes, "sign_patrol_records")),), geometry=False,
+                           columns=("sign_id",))["sign_id"].dropna())
+    if roads:
+        signs |= set(_read(data, "road_signs", "road_id IN (SELECT value FROM json_each(?))", (_in(roads),),
+                           geometry=False, columns=("sign_id",))["sign_id"])
     found = sign_checks.check(data, signs=signs)
     if _same(data, changes, "road_signs", ("road_id", "condition")) and _same(data, changes, "roads", ("status", "district")):
         again = {f.id for f in stored if f.rule == "road.no-sign" and f.id in roads}
