@@ -225,7 +225,7 @@ def test_random_name_and_sign_edits_give_the_full_checks_findings(tmp_path, reac
             assert changed(project) == expected, f"seed {seed}, after edit round {i}"
             assert None not in reached  # the name family was not run whole
             found |= {json.loads(f)["rule"] for f in expected}
-    # the edits made and unmade something of each kind to find
+    # the sequences held something of each kind to find
     assert {"name.duplicate", "name.same-specific", "name.homophone", "name.protected", "name.format",
             "field.invalid", "sign.wrong-name", "sign.wrong-pinyin", "sign.cancelled-road", "sign.far-from-road",
             "sign.damaged", "road.no-sign"} <= found
