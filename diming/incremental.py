@@ -7,10 +7,15 @@ triggers on the checked layers queue every insert, update and delete in ``diming
 diming or a desktop GIS. An incremental check then re-runs, per rule family, only on what the
 queued features reach, drops the stored findings of that part and adds the new ones:
 
-- names: the whole name family again after an edit of a name layer (roads, proposals, heritage
-  list, gazetteer) or the areas (their keys, scopes and the prefix rule reach across a county);
-- the gazetteer and sign families: whole again after an edit of a layer they read;
-- field values: the edited rows (a row's values are its own);
+- names: after edits of the name layers (roads, proposals, heritage list, gazetteer), the name
+  family on the names they reach: the edited features' old and new names, closed over shared
+  clash keys in the name index and over road/proposal links (:func:`_reach`); whole after an
+  edit of the areas (division names make the region-name rule; areas place roads without a
+  ``district``);
+- signs: the rules of each sign for the signs of the edited signs, roads, proposals and patrol
+  records; ``road.no-sign`` whole only when a county's register or a road's standing sign may
+  have changed;
+- field values: the edited rows; the gazetteer family: whole again after a gazetteer edit;
 - proposals: the changed ones and those near a changed road or area;
 - areas: the changed ones, the overlaps they take part in, the gaps of the parents they lie in or
   are the parent of;
@@ -35,16 +40,21 @@ from pathlib import Path
 from diming.findings import Finding
 from diming.layers.schema import LAYERS
 
+# the layers of the names the name family compares (those of the name index)
+_NAMED = ("roads", "road_proposals", "heritage_names", "place_names")
 # the old fields a change of these layers is located by
 _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
-            "boundary_markers": ("line_id",)}
+            "boundary_markers": ("line_id",), **{layer: ("name",) for layer in _NAMED},
+            # what decides road.no-sign besides names (see _signs), and a patrol record's sign
+            "roads": ("name", "status", "district"), "road_signs": ("road_id", "condition"),
+            "sign_patrol_records": ("sign_id",)}
 # the layers whose edits can change a finding: every layer (field.invalid reads them all) and the settings
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
-_WHOLE = {"diming.geonames.name_checks": ("roads", "road_proposals", "heritage_names", "place_names", "admin_areas"),
-          "diming.geonames.gazetteer_checks": ("place_names",),
-          "diming.geonames.sign_checks": ("road_signs", "roads", "road_proposals", "sign_patrol_records")}
-_TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
+_WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",)}
+_TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta", "diming_check_stems")
+# columns an incremental check looks features up by, indexed in the layer
+_LOOKED_UP = (("road_signs", "road_id"), ("sign_patrol_records", "sign_id"))
 # past this many queued changes (a bulk import) the whole check is quicker than following each
 _MOST_CHANGES = 20_000
 
@@ -76,6 +86,10 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
 
     from diming.layers.store import connect
 
+    if removed is None:  # the next --changed finds the name index up to date (or builds it, once)
+        from diming.geonames.name_index import refresh
+
+        refresh(project, *_name_keys(project))
     con = connect(project)
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -119,12 +133,13 @@ def check_changed(project) -> list[Finding]:
         return full_check(project)
     data = CheckData(project)
     new, dropped = [], {}
-    for part in (_proposals, _areas, _lines, _markers, _inspection, _fields):
-        found, drop = part(data, changes)
+    parts = [(part.__name__, part(data, changes)) for part in (_names, _proposals, _areas, _lines, _markers,
+                                                                 _inspection, _fields)]
+    parts.append(("_signs", _signs(data, changes, findings)))
+    for name, (found, drop) in parts:
         new += found
         if drop is not None:
-            family = _FAMILY[part.__name__]
-            for rule in importlib.import_module(family).RULES:
+            for rule in importlib.import_module(_FAMILY[name]).RULES:
                 dropped.setdefault(rule, []).append(drop)
     for family, layers in _WHOLE.items():
         if any(layer in changes for layer in layers):
@@ -138,10 +153,10 @@ def check_changed(project) -> list[Finding]:
     return [f for f, g in zip(findings, gone) if not g] + new
 
 
-_FAMILY = {"_proposals": "diming.geonames.proposal_checks",
+_FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
            "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
            "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks",
-           "_fields": "diming.field_checks"}
+           "_fields": "diming.field_checks", "_signs": "diming.geonames.sign_checks"}
 
 
 def _stored(project):
@@ -157,8 +172,8 @@ def _stored(project):
         if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'diming_check_meta'").fetchone() is None:
             return None
         meta = con.execute("SELECT fingerprint FROM diming_check_meta").fetchone()
-        triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        if meta is None or meta[0] != _fingerprint(con) or not set(_triggers(con)) <= triggers:
+        triggers = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        if meta is None or meta[0] != _fingerprint(con) or any(triggers.get(n) != sql for n, sql in _triggers(con).items()):
             return None
         if con.execute("SELECT count(*) FROM diming_check_changes").fetchone()[0] > _MOST_CHANGES:
             return None
@@ -227,14 +242,23 @@ def _triggers(con) -> dict[str, str]:
 
 
 def _install(con) -> None:
+    from diming.layers.gpkg import quote
+
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_changes (layer TEXT NOT NULL, key TEXT, old TEXT, "
                 "old_geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, "
                 "keys TEXT NOT NULL, grp TEXT, body TEXT NOT NULL, geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_meta (fingerprint TEXT NOT NULL)")
-    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    con.execute("CREATE TABLE IF NOT EXISTS diming_check_stems (digest TEXT NOT NULL, stems TEXT NOT NULL)")
+    for table, column in _LOOKED_UP:  # the signs of a road, the patrol records of a sign: see _signs
+        if column in {r[1] for r in con.execute(f"PRAGMA table_info({quote(table)})")}:
+            con.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'diming_{table}_{column}')} ON {quote(table)} ({quote(column)})")
+    present = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
     for name, sql in _triggers(con).items():
-        if name not in present:  # a tool re-creating a table drops its triggers: made again here
+        # a tool re-creating a table drops its triggers, an older diming queued other fields: made again here
+        if present.get(name) != sql:
+            if name in present:
+                con.execute(f"DROP TRIGGER {quote(name)}")
             con.execute(sql)
 
 
@@ -328,6 +352,191 @@ class _Near:
         # a layer given whole serves any choice of its columns
         return self._layers[name] if name in self._layers and not args and set(kw) <= {"columns"} \
             else self._data.layer(name, *args, **kw)
+
+
+def _names(data, changes):
+    """The name family on the names the edits can reach (:func:`_reach`); whole after an edit of
+    the areas (their names make the region-name rule, they decide the scope of a road without a
+    ``district``) or when the reach cannot be told."""
+    import pandas as pd
+
+    from diming.geonames import name_checks
+
+    if not any(layer in changes for layer in (*_NAMED, "admin_areas")):
+        return [], None
+    names = None if "admin_areas" in changes else _reach(data, changes)
+    if names is None:
+        return name_checks.check(data), lambda f: True
+    # of the areas, the name rules read only the division names, for their stems (the region-name
+    # rule: a stem only counts where it begins a 专名); so the divisions whose stem begins a 专名 of
+    # these names make the same findings as all 42,500 of a country, and need no normalising (a
+    # road without ``district`` is placed through ``data``, which reads the areas then)
+    near = _Near(data, layers={"admin_areas": pd.DataFrame({"name": _divisions_in_play(data, names)}, dtype=object)})
+    # a finding is one clash group (or one feature's name): a group holding one of these names
+    # holds only such names, so each is found again whole
+    return name_checks.check(near, names=names), \
+        lambda f: f.name in names or any(r["name"] in names for r in f.related)
+
+
+def _reach(data, changes) -> set[str] | None:
+    """The names whose findings the queued edits of the name layers can change: the old and new
+    name of every edited feature (whatever field changed: its scope, status or link may have),
+    every name sharing a clash key with one of those, transitively (the name index), and the names
+    of the open proposals a road of these names is one road with. None when the name index cannot
+    be brought up to date (a read-only project) or an edited feature has no key."""
+    from diming.geonames.name_index import sharing
+    from diming.layers.schema import get_layer
+
+    names = set()
+    for layer in _NAMED:
+        queued = changes.get(layer, ())
+        if any(key is None or (old is not None and old.get("name") is None) for key, old, _ in queued):
+            return None
+        names |= {old["name"] for _, old, _ in queued if old is not None}
+        if queued:
+            names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
+                               (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
+    overrides, stems = _name_keys(data.project)
+    while True:
+        names = sharing(data.project, names, overrides, stems)
+        if names is None:
+            return None
+        more = _one_road(data, names) - names
+        if not more:
+            return names
+        names |= more
+
+
+def _name_keys(project) -> tuple:
+    """(pinyin overrides, region stems): what the name index's keys depend on besides the names."""
+    from diming.geonames.pinyin import parse_overrides
+    from diming.layers.settings import get_settings
+
+    return parse_overrides(get_settings(project)["pinyin_overrides"]), frozenset(_stems(project))
+
+
+def _stems(project) -> dict[str, str]:
+    """Each stem of the division names (rules.region_stem, as rules.region_stems gives them) with
+    one division name that has it. Working them out normalises every division name (a few tenths of
+    a second for a country's); they are kept in the project (``diming_check_stems``) with a digest
+    of the names they were made from, and made again when the names differ."""
+    from diming.geonames.namecheck import division_names
+    from diming.geonames.rules import region_stem
+    from diming.layers.store import connect
+
+    names = division_names(project)
+    digest = hashlib.sha256("\n".join(map(str, names)).encode()).hexdigest()
+    con = connect(project)
+    try:
+        try:
+            row = con.execute("SELECT stems FROM diming_check_stems WHERE digest = ?", (digest,)).fetchone()
+        except sqlite3.OperationalError:  # made before this table: worked out, kept by the next full check
+            row = None
+        if row is not None:
+            return json.loads(row[0])
+        stems: dict[str, str] = {}
+        for name in names:
+            stems.setdefault(region_stem(name), name)
+        stems.pop("", None)
+        try:
+            with con:
+                con.execute("DELETE FROM diming_check_stems")
+                con.execute("INSERT INTO diming_check_stems (digest, stems) VALUES (?, ?)",
+                            (digest, json.dumps(stems, ensure_ascii=False)))
+        except sqlite3.OperationalError as e:  # read-only or busy: worked out again next time
+            if not ("readonly" in str(e) or "locked" in str(e) or "no such table" in str(e)):
+                raise
+        return stems
+    finally:
+        con.close()
+
+
+def _divisions_in_play(data, names) -> list[str]:
+    """A division name for each region stem that begins the 专名 of one of ``names``: all that the
+    name rules, run on these names, look the stems up for (rules.shorter_forms). A heritage name
+    whose shorter forms meet a proposal of these names shares a key with it, so is one of them."""
+    from diming.geonames.normalize import normalize
+    from diming.geonames.parts import split_name
+
+    stems = _stems(data.project)
+    specifics = {split_name(normalize(n))[0] for n in names}
+    return sorted({stems[s[:k]] for s in specifics for k in range(2, len(s) - 1) if s[:k] in stems})
+
+
+def _one_road(data, names) -> set[str]:
+    """The names of the open proposals linked to a road in use carrying one of ``names``: the
+    proposal it came from (its ``proposal_id``) and those naming it (their ``road_id``). The clash
+    rules take a road and its proposal as one road (name_checks._entities), so they are read together."""
+    from diming.geonames.namecheck import OPEN_STATES
+
+    roads = data.roads_in_use(names)
+    proposals = _read(data, "road_proposals", f"status IN ({', '.join('?' * len(OPEN_STATES))}) AND "
+                      "(proposal_id IN (SELECT value FROM json_each(?)) OR road_id IN (SELECT value FROM json_each(?)))",
+                      (*OPEN_STATES, _in(roads["proposal_id"].dropna()), _in(roads["road_id"])), geometry=False,
+                      columns=("name",))
+    return set(proposals["name"])
+
+
+def _signs(data, changes, stored):
+    """The rules of each sign for the edited signs, those of the edited roads, of roads whose
+    proposal was edited (its ordinal flag) and of edited patrol records. ``road.no-sign`` again
+    for every road when a sign came, went or changed road or condition, or a road came, went or
+    changed status or district (a county's register and a road's standing sign depend on them);
+    otherwise only the findings ``stored`` of renamed or redrawn roads, made again."""
+    import pandas as pd
+
+    from diming.geonames import sign_checks
+
+    if not any(layer in changes for layer in ("road_signs", "roads", "road_proposals", "sign_patrol_records")):
+        return [], None
+    roads = _keys_of(changes, "roads")
+    if "road_proposals" in changes:
+        roads |= set(_read(data, "roads", "proposal_id IN (SELECT value FROM json_each(?))",
+                           (_in(_keys_of(changes, "road_proposals")),), geometry=False, columns=("road_id",))["road_id"])
+    signs = _keys_of(changes, "road_signs") | _olds(changes, "sign_patrol_records", "sign_id")
+    if "sign_patrol_records" in changes:
+        signs |= set(_read(data, "sign_patrol_records", "record_id IN (SELECT value FROM json_each(?))",
+                           (_in(_keys_of(changes, "sign_patrol_records")),), geometry=False,
+                           columns=("sign_id",))["sign_id"].dropna())
+    if roads:
+        signs |= set(_read(data, "road_signs", "road_id IN (SELECT value FROM json_each(?))", (_in(roads),),
+                           geometry=False, columns=("sign_id",))["sign_id"])
+    found = sign_checks.check(data, signs=signs)
+    if _same(data, changes, "road_signs", ("road_id", "condition")) and _same(data, changes, "roads", ("status", "district")):
+        again = {f.id for f in stored if f.rule == "road.no-sign" and f.id in roads}
+        if again:  # the county keeps a register and the road has no standing sign, as before
+            rows = _read(data, "roads", "road_id IN (SELECT value FROM json_each(?))", (_in(again),), geometry=False,
+                         columns=sign_checks._ROADS)
+            none = pd.DataFrame({"road_id": [], "condition": []})
+            found += sign_checks._no_sign(data, none, rows, registered=set(rows["district"].fillna("").str[:6]))
+        no_sign = again
+    else:
+        found += sign_checks.check(data, {"road.no-sign"})
+        no_sign = None
+    return found, lambda f: (f.layer == "road_signs" and f.id in signs) if f.rule != "road.no-sign" \
+        else (no_sign is None or f.id in no_sign)
+
+
+def _same(data, changes, layer, fields) -> bool:
+    """Whether every queued feature of ``layer`` was an update keeping its key and these fields."""
+    from diming.layers.schema import get_layer
+
+    queued = changes.get(layer, ())
+    if not queued:
+        return True
+    key = get_layer(layer).key
+    olds = {k: old for k, old, _ in queued if old is not None}
+    now = _read(data, layer, f"{key} IN (SELECT value FROM json_each(?))", (_in(_keys_of(changes, layer)),),
+                geometry=False, columns=(key, *fields))
+    rows = {r[key]: r for r in now.to_dict("records")}
+    return all(k in olds and k in rows and all(_equal(olds[k].get(f), rows[k][f]) for f in fields)
+               for k, _, _ in queued)
+
+
+def _equal(old, now) -> bool:
+    import pandas as pd
+
+    return (pd.isna(now) and old is None) or old == now
 
 
 def _proposals(data, changes):

@@ -13,14 +13,17 @@ from diming.findings import Finding
 RULES = {"place.missing-meaning": "warning", "place.bad-id": "warning"}
 
 
-def names_of(data):
+def names_of(data, names=None):
     """Every gazetteer name's key, name, category, division code(s) and use, without geometry
-    (shared by the rules that read the gazetteer); None for a project made before it."""
+    (shared by the rules that read the gazetteer); None for a project made before it. ``names``:
+    only those carrying one of these names."""
+    from diming.check import named
     from diming.layers.store import stored_fields
 
     if "category" not in stored_fields(data.project, "place_names"):
         return None
-    return data.layer("place_names", columns=("place_id", "name", "category", "district", "in_use"), geometry=False)
+    return data.layer("place_names", *named(None, (), names),
+                      columns=("place_id", "name", "category", "district", "in_use"), geometry=False)
 
 
 def check(data, rules=frozenset(RULES)) -> list[Finding]:

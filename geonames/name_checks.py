@@ -26,8 +26,10 @@ _CLASHES = ("name.duplicate", "name.same-specific", "name.homophone")
 _SINGLE = ("name.forbidden-word", "name.nonstandard-char", "name.format")
 
 
-def check(data, rules=frozenset(RULES)) -> list[Finding]:
-    """The chosen ``rules`` of this family: a rule not asked for is not worked out."""
+def check(data, rules=frozenset(RULES), *, names=None) -> list[Finding]:
+    """The chosen ``rules`` of this family: a rule not asked for is not worked out. ``names``:
+    only the members carrying one of these names (``diming check --changed`` re-runs the groups
+    its edits can reach, :mod:`diming.incremental`); None: all."""
     import numpy as np
     import pandas as pd
 
@@ -38,7 +40,7 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
     regions = list(data.layer("admin_areas")["name"])
     # division names whose stem added to a name still makes the same name (see rules.shorter_forms)
     local["stems"] = region_stems(regions)
-    members = _members(data)
+    members = _members(data, names)
     if not len(members):
         return []
     if not rules & {*_CLASHES, *_SINGLE}:
@@ -94,12 +96,12 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
     return out
 
 
-def _gazetteer(data):
+def _gazetteer(data, only=None):
     """Gazetteer names in use (现今地名): key, name, category and first division code, without
-    geometry (read for the few a finding is about, as for roads)."""
+    geometry (read for the few a finding is about, as for roads); ``only``: those carrying one of these names."""
     from diming.geonames.gazetteer_checks import names_of
 
-    names = names_of(data)  # None: a project from before the gazetteer
+    names = names_of(data, only)  # None: a project from before the gazetteer
     if names is None:
         return None
     current = (names["in_use"].fillna("current") == "current").to_numpy()
@@ -111,19 +113,20 @@ def _gazetteer(data):
     return frame
 
 
-def _members(data):
+def _members(data, names=None):
     """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope, whether
     it names a division itself, link (a road's proposal, a proposal's road) and geometry, one row
-    each. The scope is the category group and division (geonames.categories)."""
+    each. The scope is the category group and division (geonames.categories). ``names``: only
+    those carrying one of these names."""
     import numpy as np
     import pandas as pd
 
     from diming.geonames.categories import DIVISION_CATEGORIES, scope_keys
 
     frames = []
-    for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use()),
-                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals()),
-                                    ("place_names", "place_id", None, _gazetteer(data))):
+    for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use(names)),
+                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals(names)),
+                                    ("place_names", "place_id", None, _gazetteer(data, names))):
         if frame is None or not len(frame):
             continue
         kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None

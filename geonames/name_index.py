@@ -82,6 +82,46 @@ def candidates(project, name: str, overrides, stems) -> list[str] | None:
     return [r[0] for r in rows]
 
 
+def refresh(project, overrides, stems) -> bool:
+    """Bring the index up to date now (built, or its pending names keyed); False when it cannot
+    be now (a read-only file, or another process writing to it)."""
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        _refresh(con, fingerprint(overrides, stems), overrides, stems)
+        return True
+    except sqlite3.OperationalError as e:
+        if "readonly" in str(e) or "locked" in str(e):
+            return False
+        raise
+    finally:
+        con.close()
+
+
+def sharing(project, names, overrides, stems) -> set[str] | None:
+    """``names`` with every stored name sharing a clash key with one of them, with every name
+    sharing a key with those, and so on until no more join (a clash group is joined transitively:
+    a name with several readings links the homophones of each, the prefix rule links 新城子 and
+    城子); None when the index cannot be brought up to date now (as for :func:`candidates`)."""
+    from diming.geonames.rules import clash_keys
+    from diming.layers.store import connect
+
+    if not refresh(project, overrides, stems):
+        return None
+    con = connect(project)
+    try:
+        found, new = set(), set(names)
+        while new:
+            found |= new
+            keys = {k for n in new for k in _keys(*clash_keys(n, overrides, stems))}
+            new = {r[0] for r in con.execute("SELECT DISTINCT name FROM diming_name_keys WHERE key IN "
+                                             "(SELECT value FROM json_each(?))", (_json(keys),))} - found
+    finally:
+        con.close()
+    return found
+
+
 def _keys(norm: str, specifics, readings) -> list[str]:
     # one column for all three kinds, told apart by a prefix, so one index serves every look-up
     return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in readings)]

@@ -27,12 +27,26 @@ _APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u2032`´]")
 _SPACES = re.compile(r"\s+")
 
 
-def check(data, rules=frozenset(RULES)) -> list[Finding]:
-    signs = data.layer("road_signs", columns=("sign_id", "road_id", "text", "pinyin", "condition"))
+_ROADS = ("road_id", "name", "status", "former_names", "proposal_id", "district")
+
+
+def check(data, rules=frozenset(RULES), *, signs=None) -> list[Finding]:
+    """The chosen ``rules``; ``signs``: only the rules of each sign (not ``road.no-sign``), for the
+    signs with these ids (``diming check --changed`` after edits of a few signs or roads)."""
+    import json
+
+    only = None if signs is None else json.dumps(sorted(signs), ensure_ascii=False)
+    signs = data.layer("road_signs", *(() if only is None else ("sign_id IN (SELECT value FROM json_each(?))", (only,))),
+                       columns=("sign_id", "road_id", "text", "pinyin", "condition"))
     if not len(signs):
         return []
-    roads = data.layer("roads", columns=("road_id", "name", "status", "former_names", "proposal_id", "district"),
-                       geometry=False)
+    if only is None:
+        roads = data.layer("roads", columns=_ROADS, geometry=False)
+    else:  # the roads of these signs
+        roads = data.layer("roads", "road_id IN (SELECT value FROM json_each(?))",
+                           (json.dumps(sorted(set(signs["road_id"].dropna())), ensure_ascii=False),),
+                           columns=_ROADS, geometry=False)
+        rules = rules - {"road.no-sign"}
     signs = signs.reset_index(drop=True)
     road_at = roads.reset_index(drop=True).reset_index().set_index("road_id")["index"]
     index = signs["road_id"].map(road_at)
@@ -45,7 +59,7 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
     if "sign.far-from-road" in wanted:
         out += _far(data, signs, roads, index)
     if "sign.damaged" in wanted:
-        out += _damaged(data, signs, roads)
+        out += _damaged(data, signs, roads, only)
     if "road.no-sign" in wanted:
         out += _no_sign(data, signs, roads)
     return out
@@ -61,7 +75,8 @@ def _each(func, values):
 
     series = pd.Series(values, dtype=object)
     table = {v: func(v) for v in series.dropna().unique()}
-    return series.map(table).to_numpy(dtype=object)
+    # map() gives NaN where there is no value (a sign without pinyin): None, as documented
+    return series.map(table).astype(object).where(series.notna(), None).to_numpy(dtype=object)
 
 
 def _names(data, signs, roads, index) -> list[Finding]:
@@ -88,7 +103,7 @@ def _names(data, signs, roads, index) -> list[Finding]:
     for i in np.flatnonzero(cancelled & standing):
         finding("sign.cancelled-road", i, f"路牌 {ids[i]} 所属道路 {road_names[i]} 已销名, 路牌仍在 (sign.cancelled-road)")
     # a text written as the name is stored is right: only the others need normalising
-    differ = np.flatnonzero(~cancelled & (texts != road_names) & np.array([isinstance(t, str) for t in texts]))
+    differ = np.flatnonzero(~cancelled & (texts != road_names) & np.array([isinstance(t, str) for t in texts], dtype=bool))
     got = np.full(len(texts), None, dtype=object)
     got[differ] = _each(lambda t: normalize(t) or None, texts[differ])
     wrong = np.zeros(len(texts), dtype=bool)
@@ -166,7 +181,7 @@ def _far(data, signs, roads, index) -> list[Finding]:
     from diming.layers.crs import feature_epsgs, project
 
     tolerance = data.settings["sign_road_tolerance_m"]
-    if len(signs) > len(roads) // 10:  # a scan of the layer beats a million key look-ups
+    if len(signs) > max(len(roads) // 10, 10_000):  # a scan of the layer beats a million key look-ups
         every = data.layer("roads", columns=("road_id",))
         position = dict(zip(every.road_id, range(len(every))))
         lines = every.geometry.values[[position[r] for r in _column(roads, "road_id")[index]]]
@@ -195,12 +210,14 @@ def _far(data, signs, roads, index) -> list[Finding]:
     return out
 
 
-def _damaged(data, signs, roads) -> list[Finding]:
+def _damaged(data, signs, roads, only=None) -> list[Finding]:
     """sign.damaged: a sign whose latest patrol record found it not 完好 and records no repair:
-    neither done on the spot (清洗, 扶正) nor fixed since (``diming sign fixed``, or a later 完好)."""
+    neither done on the spot (清洗, 扶正) nor fixed since (``diming sign fixed``, or a later 完好).
+    ``only``: the records of these signs only (JSON list of ids)."""
     from diming.geonames.signs import SPOT_ACTIONS
 
-    records = data.layer("sign_patrol_records", "condition IS NOT NULL")
+    records = data.layer("sign_patrol_records", "condition IS NOT NULL", ()) if only is None else \
+        data.layer("sign_patrol_records", "condition IS NOT NULL AND sign_id IN (SELECT value FROM json_each(?))", (only,))
     if not len(records):
         return []
     latest = records.sort_values(["patrolled_on", "record_id"]).groupby("sign_id").tail(1)
@@ -220,15 +237,17 @@ def _damaged(data, signs, roads) -> list[Finding]:
     return out
 
 
-def _no_sign(data, signs, roads) -> list[Finding]:
+def _no_sign(data, signs, roads, registered=None) -> list[Finding]:
     """road.no-sign (有名无牌): a road in use without a standing sign, in a county that keeps a sign
-    register (has registered any sign): a project or county without signs is not flooded."""
+    register (has registered any sign): a project or county without signs is not flooded.
+    ``registered``: the counties known to keep one (else those of the ``signs``' roads)."""
     import numpy as np
 
     severity = data.settings["no_sign_severity"]
     in_use = roads[roads.status == "in_use"]
     county = in_use["district"].fillna("").str[:6]
-    registered = county[in_use.road_id.isin(signs.road_id)].unique()
+    if registered is None:
+        registered = county[in_use.road_id.isin(signs.road_id)].unique()
     standing = in_use.road_id.isin(signs.road_id[signs.condition != "缺失"])
     lacking = np.flatnonzero((county.isin(registered) & ~standing).to_numpy())
     ids = _column(in_use, "road_id")
