@@ -26,34 +26,33 @@ _CLASHES = ("name.duplicate", "name.same-specific", "name.homophone")
 _SINGLE = ("name.forbidden-word", "name.nonstandard-char", "name.format")
 
 
-def check(data, rules=frozenset(RULES)) -> list[Finding]:
-    """The chosen ``rules`` of this family: a rule not asked for is not worked out."""
+def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> list[Finding]:
+    """The chosen ``rules`` of this family: a rule not asked for is not worked out. ``names``:
+    only the members carrying one of these names (a check of what an edit can reach)."""
     import numpy as np
     import pandas as pd
 
     from diming.geonames.namecheck import local_rules
-    from diming.geonames.rules import region_stems
 
     local = local_rules(data.settings)
-    regions = list(data.layer("admin_areas")["name"])
-    # division names whose stem added to a name still makes the same name (see rules.shorter_forms)
-    local["stems"] = region_stems(regions)
-    members = _members(data)
+    regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
+    members = _members(data, names)
     if not len(members):
         return []
     if not rules & {*_CLASHES, *_SINGLE}:
         return _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions) \
             if "name.protected" in rules else []
-    # a division's own name is described apart (marked), without the region-name rule: see _describe
+    # a division's own name is described apart (marked), without the region-name rule: see _described
     spelt = members["name"].to_numpy(dtype=object).copy()
     divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
     spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
     name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
+    named = _described(data.project, list(distinct), local, regions, names)
     # the single-name rules are those of naming a road: run only on names a road or proposal carries
-    of_roads = np.zeros(len(distinct), dtype=bool)
     if rules & set(_SINGLE):
+        of_roads = np.zeros(len(distinct), dtype=bool)
         of_roads[name_of[members["layer"].to_numpy() != "place_names"]] = True
-    named = _describe(list(distinct), local, of_roads)
+        named["rules"] = _single_rules(named, of_roads, local)
     scope_of = _codes(members["scope"])
     specific, specifics = pd.factorize(named["specific"].to_numpy(dtype=object), use_na_sentinel=False)
     # per distinct name: its 专名, and its (专名, modifier, 通名), as integers; the shorter forms of its 专名
@@ -65,9 +64,10 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
     owner, form = owner[form >= 0], form[form >= 0]
     # the same name: the same 专名, modifier and 通名 in a scope, or one 专名 a shorter form of the other
     same = _linked(_pair(scope_of, whole[name_of]), scope_of, name_of, owner, form, specific, tail)
-    # gazetteer names get the clash rules only
-    results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
-    flagged = _single_name(members, results, local["width_rule"]) if rules & set(_SINGLE) else []
+    flagged = []
+    if rules & set(_SINGLE):  # gazetteer names get the clash rules only
+        results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
+        flagged = _single_name(members, results, local["width_rule"])
     norms = named["norm"].to_numpy()
     groups = [("name.duplicate", "error", rows,
                "重名" if len({norms[name_of[r]] for r in rows}) == 1 else "仅差地区名或“新”“大”，视为重名")
@@ -86,8 +86,8 @@ def check(data, rules=frozenset(RULES)) -> list[Finding]:
     groups = [g for g in groups if g[0] in rules and len(set(one[g[2]])) > 1]
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
-    layer, ids, names, geoms = columns
-    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), names[r], f"{f['message']} ({f['rule']})",
+    layer, ids, spelt, geoms = columns
+    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), spelt[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
     if "name.protected" in rules:
         out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
@@ -111,10 +111,11 @@ def _gazetteer(data):
     return frame
 
 
-def _members(data):
-    """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope, whether
-    it names a division itself, link (a road's proposal, a proposal's road) and geometry, one row
-    each. The scope is the category group and division (geonames.categories)."""
+def _members(data, names=None):
+    """Roads in use, open proposals and gazetteer names in use (only those carrying one of
+    ``names`` when given): layer, id, name, scope, whether it names a division itself, link (a
+    road's proposal, a proposal's road) and geometry, one row each. The scope is the category
+    group and division (geonames.categories)."""
     import numpy as np
     import pandas as pd
 
@@ -124,6 +125,8 @@ def _members(data):
     for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use()),
                                     ("road_proposals", "proposal_id", "road_id", data.open_proposals()),
                                     ("place_names", "place_id", None, _gazetteer(data))):
+        if frame is not None and names is not None:
+            frame = frame[frame["name"].isin(names)]
         if frame is None or not len(frame):
             continue
         kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None
@@ -162,31 +165,59 @@ def _entities(members):
     return entity
 
 
-def _describe(names: list, local, single):
-    """Per distinct name, in order: normalised form, 专名 and its shorter forms, modifier, 通名,
-    toneless readings and the single-name rule findings (for the names flagged in ``single``). At
-    national scale this per-name Python is most of the check, so each step is a cached look-up per
-    character or per name."""
+def _described(project, distinct: list, local, regions, names=None):
+    """Per distinct name, in order (a division's own name marked with ``_DIVISION``): the facts of
+    name_index.describe (a marked name's shorter forms are those without the division stems),
+    taken from the project's name index, where every name is described once when first written;
+    the names the index does not hold (a read-only project, a name written since) described here."""
+    import numpy as np
     import pandas as pd
 
-    from diming.geonames.normalize import normalize
-    from diming.geonames.parts import split_name
-    from diming.geonames.pinyin import reading_keys
-    from diming.geonames.rules import check_name, shorter_forms  # the prefix rule, kept in one place
+    from diming.geonames.name_index import FACTS, describe, stored_facts
+    from diming.geonames.rules import region_stems
 
-    rows = []
-    for name, ruled in zip(names, single):
-        stems = local["stems"]
-        if name.startswith(_DIVISION):  # the name of a division itself: no division stem to take off
-            name, stems = name[1:], frozenset()
-        norm = normalize(name)
-        specific, modifier, generic = split_name(norm)
-        rows.append((norm, specific, shorter_forms(specific, stems), modifier, generic,
-                     reading_keys(norm, local["overrides"]),
-                     # () for the many clean names: an empty list each would be a million objects to track
-                     (ruled and check_name(name, max_length=local["max_length"],
-                                           extra_forbidden=local["extra_forbidden"])) or ()))
-    return pd.DataFrame(rows, columns=["norm", "specific", "shorter", "modifier", "generic", "readings", "rules"])
+    plain = [n[1:] if n.startswith(_DIVISION) else n for n in distinct]
+    stored = stored_facts(project, local["overrides"], regions, names)
+    at = stored.index.get_indexer(plain) if stored is not None else np.full(len(plain), -1)
+    missing = np.flatnonzero(at < 0)
+    made = describe([plain[i] for i in missing], local["overrides"], region_stems(regions)) if len(missing) else []
+    named = {}
+    for k, column in enumerate(FACTS):
+        values = np.empty(len(plain), dtype=bool if column == "clean" else object)
+        found = at >= 0
+        if stored is not None:
+            values[found] = stored[column].to_numpy()[at[found]]
+        values[missing] = [row[k] for row in made]
+        named[column] = values
+    division = np.fromiter((n.startswith(_DIVISION) for n in distinct), dtype=bool, count=len(distinct))
+    named["shorter"][division] = named["bare"][division]  # a division's own name: no division stem to take off
+    named["name"] = np.array(plain, dtype=object)
+    return pd.DataFrame(named)
+
+
+def _single_rules(named, of_roads, local):
+    """Per distinct name, the findings of the single-name rules (rules.check_name), for the names
+    flagged in ``of_roads``: worked out only where the stored description says there may be any
+    (not clean, longer than the project's limit, or holding one of its own forbidden words)."""
+    import re
+
+    import numpy as np
+
+    from diming.geonames.normalize import normalize
+    from diming.geonames.rules import check_name
+
+    norms = named["norm"]
+    suspect = ~named["clean"].to_numpy(dtype=bool) | (norms.str.len() > local["max_length"]).to_numpy()
+    words = [w for w in map(normalize, local["extra_forbidden"]) if w]
+    if words:
+        suspect |= norms.str.contains("|".join(map(re.escape, words))).to_numpy(dtype=bool)
+    # () for the many clean names: an empty list each would be a million objects to track
+    out = np.empty(len(named), dtype=object)
+    out[:] = [()] * len(named)
+    plain = named["name"].to_numpy()
+    for i in np.flatnonzero(suspect & of_roads):
+        out[i] = check_name(plain[i], max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()
+    return out
 
 
 def _linked(unit, scope_of, name_of, owner, form, specific, tail=None):

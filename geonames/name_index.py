@@ -1,41 +1,52 @@
-"""The name index (地名索引) kept in the project, so that ``diming namecheck`` answers from a
-national gazetteer in well under a second: instead of normalising and reading a million names on
-every check, it looks up the few names that share a clash key with the new one.
+"""The name index (地名索引) kept in the project: every distinct name of the roads, proposals,
+heritage list and gazetteer described once, when it is first written, so that neither ``diming
+namecheck`` (a few names that share a clash key with the new one, in well under a second) nor
+``diming check`` (every name of a national project) normalises, splits and reads a million names
+again.
 
-Each distinct name of the roads, proposals, heritage list and gazetteer is stored with its clash
-keys (:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 and its shorter forms, toneless
-readings), in the project's own tables ``diming_name_keys``, ``diming_name_pending`` and
-``diming_name_meta``.
+Tables (the project's own, outside ``gpkg_contents``):
 
-- SQLite triggers on the four layers put every name written into ``diming_name_pending``, whoever
-  writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
-  first. Removed names need nothing: candidates are looked up in the layers themselves.
-- The keys depend on the code that makes them (its source is hashed), the word lists (the
-  character table, place readings …), the text libraries, the ``pinyin_overrides`` setting and
-  the division names; their :func:`fingerprint` is stored with the index, and a look-up that finds
+- ``diming_name_facts``: per distinct name, what the name rules are made of (:func:`describe`):
+  normalised form, 专名 and its shorter forms under the prefix rule (with the division stems, and
+  without them for a division's own name), modifier, 通名, toneless readings, and whether the
+  single-name rules find nothing in it before the project's own length limit and words.
+- ``diming_name_keys``: per name, its clash keys (:func:`diming.geonames.rules.clash_keys`:
+  normalised form, 专名 and its shorter forms, readings), for namecheck's look-ups.
+- ``diming_name_pending``: SQLite triggers on the four layers put every name written there,
+  whoever writes it (diming or a desktop GIS editing the GeoPackage), and the next use of the
+  index describes and keys those names first. Removed names need nothing: candidates are looked
+  up in the layers themselves, and the check looks up only the names its features carry.
+- ``diming_name_meta``: the :func:`fingerprint` of everything a description depends on: the code
+  that makes it (its source is hashed), the word lists (the character table, place readings …),
+  the text libraries, the ``pinyin_overrides`` setting and the division names. A use that finds
   it changed rebuilds the index (seconds, once, for a million roads).
 
-The index only narrows the search: the clash rules still run on every name it returns, in scope
-and status, exactly as without it. It is derived data, so keeping it is not an audited change.
+The index only narrows the search and saves the per-name work: the rules still run in scope and
+status, exactly as without it, and a project that cannot be written is checked without it. It is
+derived data, so keeping it is not an audited change.
 """
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+import sys
 from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names", "place_names")
-_FORMAT = "3"  # bump when what is stored changes (3: the gazetteer's names)
-# the modules whose code makes the keys (normalize, split_name, reading_keys, clash_keys): their
-# source is part of the fingerprint, so an index keyed by another version of them is rebuilt
+_FORMAT = "4"  # bump when what is stored changes (3: the gazetteer's names; 4: each name's description)
+# the modules whose code makes the descriptions and keys (normalize, split_name, reading_keys,
+# shorter_forms, check_name): their source is part of the fingerprint, so an index made by another
+# version of them is rebuilt
 KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
+# what describe() gives per name, in order; shorter/bare/readings are lists (JSON arrays in the table)
+FACTS = ("norm", "specific", "shorter", "bare", "modifier", "generic", "readings", "clean")
 
 
-def fingerprint(overrides, stems) -> str:
-    """A digest of everything the clash keys depend on."""
+def fingerprint(overrides, regions) -> str:
+    """A digest of everything the descriptions depend on (``regions``: the division names)."""
     digest = hashlib.sha256(_installed().encode())
     digest.update(repr(sorted((overrides or {}).items())).encode())
-    digest.update("\n".join(sorted(stems)).encode())
+    digest.update("\n".join(sorted(set(regions))).encode())
     return digest.hexdigest()
 
 
@@ -59,32 +70,98 @@ def _installed() -> str:
     return digest.hexdigest()
 
 
-def candidates(project, name: str, overrides, stems) -> list[str] | None:
+def describe(names, overrides, stems) -> list[tuple]:
+    """Per name, the :data:`FACTS`: normalised form, 专名, its shorter forms (rules.shorter_forms,
+    with the division ``stems``; ``bare``: without them, as a division's own name is compared),
+    modifier, 通名, toneless readings (sorted), and ``clean``: the single-name rules find nothing
+    in it but for the project's own length limit and words (rules.check_name), which the check
+    applies itself. Each step is a cached look-up per character or per name; still, at national
+    scale this is seconds, done once per name written."""
+    from diming.geonames.normalize import normalize
+    from diming.geonames.parts import split_name
+    from diming.geonames.pinyin import reading_keys
+    from diming.geonames.rules import check_name, shorter_forms
+
+    rows = []
+    for name in names:
+        norm = normalize(name)
+        specific, modifier, generic = split_name(norm)
+        rows.append((norm, specific, list(shorter_forms(specific, stems)), list(shorter_forms(specific)), modifier,
+                     generic, sorted(reading_keys(norm, overrides)),
+                     not check_name(name, max_length=sys.maxsize)))
+    return rows
+
+
+def stored_facts(project, overrides, regions, names=None):
+    """The stored :data:`FACTS` (a DataFrame indexed by name) after bringing the index up to date;
+    only those of ``names`` when given. None when there is no index for these ``overrides`` and
+    ``regions`` and it cannot be made now (a read-only file, or another process writing to it):
+    the caller then describes the names itself. A name missing from the answer (written since)
+    is the caller's to describe too."""
+    import json
+
+    import pandas as pd
+
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        stamp = fingerprint(overrides, regions)
+        try:
+            _refresh(con, stamp, overrides, regions)
+        except sqlite3.OperationalError as e:
+            if "readonly" not in str(e) and "locked" not in str(e):
+                raise
+            if not _built_for(con, stamp):  # no index, or one of other descriptions: not to be used
+                return None
+        where, params = "", ()
+        if names is not None:
+            where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
+        rows = con.execute(f"SELECT name, {', '.join(FACTS)} FROM diming_name_facts{where}", params).fetchall()
+    finally:
+        con.close()
+    frame = pd.DataFrame(rows, columns=["name", *FACTS]).set_index("name")
+    for column in ("shorter", "bare", "readings"):  # one parse of the whole column, not one per name
+        frame[column] = pd.Series(json.loads("[" + ",".join(frame[column]) + "]"), index=frame.index, dtype=object) \
+            if len(frame) else pd.Series([], dtype=object)
+    frame["clean"] = frame["clean"].astype(bool)
+    return frame
+
+
+def candidates(project, name: str, overrides, regions) -> list[str] | None:
     """The stored names sharing a clash key with ``name`` (after bringing the index up to date),
     or None when the index cannot be brought up to date now (a read-only file, or another
     process writing to it): the caller then compares with every name."""
-    from diming.geonames.rules import clash_keys
+    found = sharing(project, [name], overrides, regions)
+    return None if found is None else sorted(found)
+
+
+def sharing(project, names, overrides, regions) -> set[str] | None:
+    """The stored names sharing a clash key (rules.clash_keys) with any of ``names`` (after
+    bringing the index up to date), or None when the index cannot be brought up to date now."""
+    from diming.geonames.rules import clash_keys, region_stems
     from diming.layers.store import connect
 
     con = connect(project)
     try:
         try:
-            _refresh(con, fingerprint(overrides, stems), overrides, stems)
+            _refresh(con, fingerprint(overrides, regions), overrides, regions)
         except sqlite3.OperationalError as e:
             if "readonly" in str(e) or "locked" in str(e):  # another process is writing: look without
                 return None
             raise
-        keys = _keys(*clash_keys(name, overrides, stems))
+        stems = region_stems(regions)
+        keys = {k for name in names for k in _keys(*clash_keys(name, overrides, stems))}
         rows = con.execute("SELECT DISTINCT name FROM diming_name_keys WHERE key IN (SELECT value FROM json_each(?))",
-                           (_json(keys),)).fetchall()
+                           (_json(sorted(keys)),)).fetchall()
     finally:
         con.close()
-    return [r[0] for r in rows]
+    return {r[0] for r in rows}
 
 
 def _keys(norm: str, specifics, readings) -> list[str]:
     # one column for all three kinds, told apart by a prefix, so one index serves every look-up
-    return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in readings)]
+    return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in sorted(readings))]
 
 
 def _json(values) -> str:
@@ -117,10 +194,10 @@ def _triggers() -> dict[str, tuple[str, str]]:
             for layer in LAYERS for event in ("INSERT", "UPDATE OF name")}
 
 
-def _refresh(con, stamp: str, overrides, stems) -> None:
-    """Rebuild the index if its fingerprint differs; key the pending names. One transaction,
-    taken only when there is something to write."""
-    from diming.geonames.rules import clash_keys
+def _refresh(con, stamp: str, overrides, regions) -> None:
+    """Rebuild the index if its fingerprint differs; describe and key the pending names. One
+    transaction, taken only when there is something to write."""
+    from diming.geonames.rules import region_stems
 
     if _current(con, stamp):
         return
@@ -129,9 +206,16 @@ def _refresh(con, stamp: str, overrides, stems) -> None:
         if not _built_for(con, stamp):
             _rebuild(con, stamp)
         pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending")]
+        facts = describe(pending, overrides, region_stems(regions))
         con.execute("DELETE FROM diming_name_keys WHERE name IN (SELECT name FROM diming_name_pending)")
         con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
-                        ((n, k) for n in pending for k in _keys(*clash_keys(n, overrides, stems))))
+                        ((n, k) for n, (norm, specific, shorter, _, _, _, readings, _) in zip(pending, facts)
+                         for k in _keys(norm, {specific, *shorter}, readings)))
+        con.executemany(f"INSERT OR REPLACE INTO diming_name_facts (name, {', '.join(FACTS)}) "
+                        f"VALUES (?{', ?' * len(FACTS)})",
+                        ((n, norm, specific, _json(shorter), _json(bare), modifier, generic, _json(readings), clean)
+                         for n, (norm, specific, shorter, bare, modifier, generic, readings, clean)
+                         in zip(pending, facts)))
         con.execute("DELETE FROM diming_name_pending")
         con.execute("COMMIT")
     except BaseException:
@@ -150,11 +234,14 @@ def _rebuild(con, stamp: str) -> None:
     from diming.layers.store import _upgrade
 
     _upgrade(con)  # a project made before a name layer existed gets it (empty), so its triggers can be made
-    for table in ("diming_name_keys", "diming_name_pending", "diming_name_meta"):
+    for table in ("diming_name_keys", "diming_name_facts", "diming_name_pending", "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CREATE TABLE diming_name_keys (name TEXT NOT NULL, key TEXT NOT NULL)")
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
     con.execute("CREATE INDEX diming_name_keys_name ON diming_name_keys (name)")
+    con.execute("CREATE TABLE diming_name_facts (name TEXT PRIMARY KEY, norm TEXT NOT NULL, specific TEXT NOT NULL, "
+                "shorter TEXT NOT NULL, bare TEXT NOT NULL, modifier TEXT NOT NULL, generic TEXT NOT NULL, "
+                "readings TEXT NOT NULL, clean INTEGER NOT NULL) WITHOUT ROWID")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
     con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL)")
     con.execute("INSERT INTO diming_name_meta VALUES (?)", (stamp,))

@@ -157,6 +157,11 @@ def _entry(record: dict) -> dict:
 
 def region_stems(regions) -> frozenset[str]:
     """The stems of these division names (青岚市 -> 青岚) for the region-name duplicate rule."""
+    return _stems(tuple(regions))
+
+
+@lru_cache(maxsize=4)  # a check asks for the stems of the same tens of thousands of divisions more than once
+def _stems(regions: tuple) -> frozenset[str]:
     return frozenset(region_stem(r) for r in regions) - {""}
 
 
