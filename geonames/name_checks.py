@@ -32,6 +32,7 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     import numpy as np
     import pandas as pd
 
+    from diming.geonames.name_index import described
     from diming.geonames.namecheck import local_rules
 
     local = local_rules(data.settings)
@@ -42,45 +43,56 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     if not rules & {*_CLASHES, *_SINGLE}:
         return _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions) \
             if "name.protected" in rules else []
-    # a division's own name is described apart (marked), without the region-name rule: see _described
+    # a division's own name is described apart (marked): its shorter forms are those without the region-name rule
     spelt = members["name"].to_numpy(dtype=object).copy()
     divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
     spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
     name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
-    named = _described(data.project, list(distinct), local, regions, names)
-    # the single-name rules are those of naming a road: run only on names a road or proposal carries
-    if rules & set(_SINGLE):
-        of_roads = np.zeros(len(distinct), dtype=bool)
-        of_roads[name_of[members["layer"].to_numpy() != "place_names"]] = True
-        named["rules"] = _single_rules(named, of_roads, local)
+    division = np.fromiter((n.startswith(_DIVISION) for n in distinct), dtype=bool, count=len(distinct))
+    plain = [n[1:] if d else n for n, d in zip(distinct, division)]
+    # every distinct name's norm, 专名, modifier, 通名, shorter forms and readings as integer ids,
+    # from the name index (described once, when the name was first written)
+    named = described(data.project, plain, local["overrides"], regions)
+    text = named["text"]
     scope_of = _codes(members["scope"])
-    specific, specifics = pd.factorize(named["specific"].to_numpy(dtype=object), use_na_sentinel=False)
+    specific, specifics = pd.factorize(named["specific"], use_na_sentinel=False)
     # per distinct name: its 专名, and its (专名, modifier, 通名), as integers; the shorter forms of its 专名
-    # that are the 专名 of some name, as (distinct name, 专名 code) pairs
+    # that are the 专名 of some name, as (distinct name, 专名 code) pairs; a division's own name has
+    # those without the division stems
     tail = _pair(_codes(named["modifier"]), _codes(named["generic"]))
     whole = _codes(_pair(specific, tail))
-    owner = np.repeat(np.arange(len(named)), named["shorter"].map(len).to_numpy())
-    form = pd.Index(specifics).get_indexer([f for forms in named["shorter"] for f in forms])
+    stemmed, bare = ~division[named["shorter_of"]], division[named["bare_of"]]
+    owner = np.r_[named["shorter_of"][stemmed], named["bare_of"][bare]]
+    form = pd.Index(specifics).get_indexer(np.r_[named["shorter"][stemmed], named["bare"][bare]])
     owner, form = owner[form >= 0], form[form >= 0]
     # the same name: the same 专名, modifier and 通名 in a scope, or one 专名 a shorter form of the other
     same = _linked(_pair(scope_of, whole[name_of]), scope_of, name_of, owner, form, specific, tail)
     flagged = []
-    if rules & set(_SINGLE):  # gazetteer names get the clash rules only
-        results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
+    if rules & set(_SINGLE):  # the rules of naming a road: not on gazetteer names, which get the clash rules only
+        road = members["layer"].to_numpy() != "place_names"
+        of_roads = np.zeros(len(distinct), dtype=bool)
+        of_roads[name_of[road]] = True
+        results = np.where(road, _single_rules(plain, named, of_roads, local)[name_of], None)
         flagged = _single_name(members, results, local["width_rule"])
-    norms = named["norm"].to_numpy()
-    groups = [("name.duplicate", "error", rows,
-               "重名" if len({norms[name_of[r]] for r in rows}) == 1 else "仅差地区名或“新”“大”，视为重名")
-              for rows in _groups(same)]
-    # the same 专名 (or one a shorter form of the other) held by names that are not all the same name
-    kin = _linked(_pair(scope_of, specific[name_of]), scope_of, name_of, owner, form, specific)
-    has_specific = (named["specific"] != "").to_numpy()[name_of]
-    several = _varies(kin, same) & has_specific
-    groups += [("name.same-specific", local["same_specific_severity"], rows, _specifics_text(specifics, specific,
-                                                                                              name_of[rows]))
-               for rows in _groups(np.where(several, kin, -1), skip=-1)]
+    # a group of one normalised name is 重名; one joined by the prefix rule holds several
+    duplicates = _groups(same)
+    norm = named["norm"][name_of[np.concatenate(duplicates)]] if duplicates else np.zeros(0, dtype=np.int64)
+    mixed = _varies(np.repeat(np.arange(len(duplicates)), [len(rows) for rows in duplicates]), norm)
+    groups = [("name.duplicate", "error", rows, "仅差地区名或“新”“大”，视为重名" if mixed[start] else "重名")
+              for rows, start in zip(duplicates, np.cumsum([0, *map(len, duplicates)]))]
+    if "name.same-specific" in rules:
+        # the same 专名 (or one a shorter form of the other) held by names that are not all the same name
+        kin = _linked(_pair(scope_of, specific[name_of]), scope_of, name_of, owner, form, specific)
+        has_specific = (named["specific"] != named["blank"])[name_of]
+        several = _varies(kin, same) & has_specific
+        kins = _groups(np.where(several, kin, -1), skip=-1)
+        held = [np.unique(specifics[specific[name_of[rows]]]) for rows in kins]
+        ids = np.unique(np.concatenate(held)) if held else []
+        written = dict(zip(ids, text(ids)))
+        groups += [("name.same-specific", local["same_specific_severity"], rows,
+                    _specifics_text([written[i] for i in ids])) for rows, ids in zip(kins, held)]
     if "name.homophone" in rules:
-        groups += _homophones(named, name_of, scope_of, same, local["overrides"])
+        groups += _homophones(named, name_of, scope_of, same)
     # a proposal and the road it became are one road: a group of just the two is no clash
     one = _entities(members)
     groups = [g for g in groups if g[0] in rules and len(set(one[g[2]])) > 1]
@@ -165,56 +177,26 @@ def _entities(members):
     return entity
 
 
-def _described(project, distinct: list, local, regions, names=None):
-    """Per distinct name, in order (a division's own name marked with ``_DIVISION``): the facts of
-    name_index.describe (a marked name's shorter forms are those without the division stems),
-    taken from the project's name index, where every name is described once when first written;
-    the names the index does not hold (a read-only project, a name written since) described here."""
-    import numpy as np
-    import pandas as pd
-
-    from diming.geonames.name_index import FACTS, describe, stored_facts
-    from diming.geonames.rules import region_stems
-
-    plain = [n[1:] if n.startswith(_DIVISION) else n for n in distinct]
-    stored = stored_facts(project, local["overrides"], regions, names)
-    at = stored.index.get_indexer(plain) if stored is not None else np.full(len(plain), -1)
-    missing = np.flatnonzero(at < 0)
-    made = describe([plain[i] for i in missing], local["overrides"], region_stems(regions)) if len(missing) else []
-    named = {}
-    for k, column in enumerate(FACTS):
-        values = np.empty(len(plain), dtype=bool if column == "clean" else object)
-        found = at >= 0
-        if stored is not None:
-            values[found] = stored[column].to_numpy()[at[found]]
-        values[missing] = [row[k] for row in made]
-        named[column] = values
-    division = np.fromiter((n.startswith(_DIVISION) for n in distinct), dtype=bool, count=len(distinct))
-    named["shorter"][division] = named["bare"][division]  # a division's own name: no division stem to take off
-    named["name"] = np.array(plain, dtype=object)
-    return pd.DataFrame(named)
-
-
-def _single_rules(named, of_roads, local):
+def _single_rules(plain, named, of_roads, local):
     """Per distinct name, the findings of the single-name rules (rules.check_name), for the names
     flagged in ``of_roads``: worked out only where the stored description says there may be any
     (not clean, longer than the project's limit, or holding one of its own forbidden words)."""
     import re
 
     import numpy as np
+    import pandas as pd
 
     from diming.geonames.normalize import normalize
     from diming.geonames.rules import check_name
 
-    norms = named["norm"]
-    suspect = ~named["clean"].to_numpy(dtype=bool) | (norms.str.len() > local["max_length"]).to_numpy()
+    suspect = ~named["clean"] | (named["length"] > local["max_length"])
     words = [w for w in map(normalize, local["extra_forbidden"]) if w]
-    if words:
+    if words:  # the project's own words: looked for in every normalised name
+        norms = pd.Series(named["text"](named["norm"]), dtype=object)
         suspect |= norms.str.contains("|".join(map(re.escape, words))).to_numpy(dtype=bool)
     # () for the many clean names: an empty list each would be a million objects to track
-    out = np.empty(len(named), dtype=object)
-    out[:] = [()] * len(named)
-    plain = named["name"].to_numpy()
+    out = np.empty(len(plain), dtype=object)
+    out[:] = [()] * len(plain)
     for i in np.flatnonzero(suspect & of_roads):
         out[i] = check_name(plain[i], max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()
     return out
@@ -256,10 +238,10 @@ def _linked(unit, scope_of, name_of, owner, form, specific, tail=None):
     return parent[unit]
 
 
-def _specifics_text(specifics, specific, names) -> str:
-    """The 专名 of a same-specific group, as its message says it: 专名 新华 相同, or the 专名 that
+def _specifics_text(held) -> str:
+    """The message of a same-specific group holding the 专名 ``held``: 专名 新华 相同, or the 专名 that
     differ only by the prefix rule."""
-    held = sorted(set(specifics[specific[names]]), key=lambda s: (len(s), s))
+    held = sorted(set(held), key=lambda s: (len(s), s))
     if len(held) == 1:
         return f"专名 {held[0]} 相同、通名不同"
     return f"专名 {'、'.join(held)} 仅差地区名或“新”“大”、通名不同"
@@ -281,9 +263,10 @@ def _pair(a, b):
 def _varies(keys, values):
     """Per position: whether its key's positions hold more than one distinct value."""
     import numpy as np
+    import pandas as pd
 
     key_of = _codes(keys)
-    pairs = np.unique(_pair(key_of, values))
+    pairs = pd.unique(_pair(key_of, values))  # a hash of integers: no sort of a million
     distinct = np.bincount(pairs // (int(values.max(initial=0)) + 1), minlength=key_of.max(initial=0) + 1)
     return distinct[key_of] >= 2
 
@@ -328,23 +311,20 @@ def _finding(rule, severity, columns, rows, message) -> Finding:
                    geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
 
 
-def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
+def _homophones(named, name_of, scope_of, same) -> list[tuple]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
     already the same name by the duplicate rule (``same``: per member, its duplicate label)."""
     import numpy as np
-
-    from diming.geonames.pinyin import reading_keys
 
     # a unit is one normalised name in one scope; its readings are those of any of its names
     norm = _codes(named["norm"])
     unit_of = _codes(_pair(scope_of, norm[name_of]))
     first = np.unique(unit_of, return_index=True)[1]
     unit_scope, unit_name = scope_of[first], name_of[first]
-    # every reading of every distinct name as an integer, flat, then each unit's taken from its name's
-    readings = named["readings"].to_numpy()
-    per_name = np.fromiter(map(len, readings), dtype=np.int64, count=len(readings))
-    flat = _codes(np.fromiter((r for keys in readings for r in keys), dtype=object, count=per_name.sum()))
+    # every reading of every distinct name as an integer, flat (by name), then each unit's taken from its name's
+    per_name = np.bincount(named["readings_of"], minlength=len(norm))
+    flat = _codes(named["readings"])
     counts = per_name[unit_name]
     units = np.repeat(np.arange(len(unit_name)), counts)
     within = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -367,17 +347,25 @@ def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     root_of = np.full(len(parent), -1)
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
-    out = []
-    norms = named["norm"].to_numpy()
-    for rows in _groups(root_of[unit_of], skip=-1):
-        if len(np.unique(same[rows])) < 2:
-            continue
-        norms_in = sorted({norms[n] for n in name_of[rows]})
-        heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
-        toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
-        how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
-        out.append(("name.homophone", "warning", rows, how))
-    return out
+    groups = [rows for rows in _groups(root_of[unit_of], skip=-1) if len(np.unique(same[rows])) >= 2]
+    # the readings all names of a group share, without and with tones (one normalised name, one set of readings)
+    shared = []
+    for rows in groups:
+        names = np.unique(name_of[rows])
+        shared.append([set.intersection(*(set(_slice(named, fact, n)) for n in names)) for fact in ("readings", "toned")])
+    heard = {i for toneless, _ in shared for i in toneless}
+    spelt = dict(zip(sorted(heard), named["text"](sorted(heard))))
+    return [("name.homophone", "warning", rows,
+             f"同音 ({min(spelt[i] for i in toneless) if toneless else '读音相连'}; {'声调也相同' if toned else '声调不同'})")
+            for rows, (toneless, toned) in zip(groups, shared)]
+
+
+def _slice(named, fact, name):
+    """The ids of list ``fact`` of distinct name ``name`` (``<fact>_of`` is sorted by name)."""
+    import numpy as np
+
+    of = named[f"{fact}_of"]
+    return named[fact][np.searchsorted(of, name):np.searchsorted(of, name, side="right")].tolist()
 
 
 def _protected(data, proposals, overrides, regions) -> list[Finding]:

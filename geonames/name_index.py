@@ -6,10 +6,13 @@ again.
 
 Tables (the project's own, outside ``gpkg_contents``):
 
-- ``diming_name_facts``: per distinct name, what the name rules are made of (:func:`describe`):
-  normalised form, 专名 and its shorter forms under the prefix rule (with the division stems, and
-  without them for a division's own name), modifier, 通名, toneless readings, and whether the
-  single-name rules find nothing in it before the project's own length limit and words.
+- ``diming_name_facts``: per distinct name (an integer id each), what the name rules are made of
+  (:func:`describe`), every text as the integer id of ``diming_name_values`` (one table of the
+  distinct normalised forms, 专名, modifiers, 通名 and readings): normalised form and its length,
+  专名, modifier, 通名, whether the single-name rules find nothing in it before the project's own
+  length limit and words, and as packed arrays of ids (int32) the shorter forms of its 专名 under
+  the prefix rule (with the division stems, and without them as a division's own name is
+  compared) and its readings without and with tones. A check reads integers, not text.
 - ``diming_name_keys``: per name, its clash keys (:func:`diming.geonames.rules.clash_keys`:
   normalised form, 专名 and its shorter forms, readings), for namecheck's look-ups.
 - ``diming_name_pending``: SQLite triggers on the four layers put every name written there,
@@ -38,8 +41,9 @@ _FORMAT = "4"  # bump when what is stored changes (3: the gazetteer's names; 4: 
 # shorter_forms, check_name): their source is part of the fingerprint, so an index made by another
 # version of them is rebuilt
 KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
-# what describe() gives per name, in order; shorter/bare/readings are lists (JSON arrays in the table)
-FACTS = ("norm", "specific", "shorter", "bare", "modifier", "generic", "readings", "clean")
+# what describe() gives per name, in order: texts, a length, a flag, and tuples of texts
+FACTS = ("norm", "length", "specific", "modifier", "generic", "clean", "shorter", "bare", "readings", "toned")
+_TEXTS, _LISTS = ("norm", "specific", "modifier", "generic"), ("shorter", "bare", "readings", "toned")
 
 
 def fingerprint(overrides, regions) -> str:
@@ -71,12 +75,13 @@ def _installed() -> str:
 
 
 def describe(names, overrides, stems) -> list[tuple]:
-    """Per name, the :data:`FACTS`: normalised form, 专名, its shorter forms (rules.shorter_forms,
-    with the division ``stems``; ``bare``: without them, as a division's own name is compared),
-    modifier, 通名, toneless readings (sorted), and ``clean``: the single-name rules find nothing
-    in it but for the project's own length limit and words (rules.check_name), which the check
-    applies itself. Each step is a cached look-up per character or per name; still, at national
-    scale this is seconds, done once per name written."""
+    """Per name, the :data:`FACTS`: normalised form and its length, 专名, modifier, 通名, ``clean``
+    (the single-name rules of rules.check_name find nothing in it but for the project's own length
+    limit and words, which the check applies itself), the shorter forms of the 专名
+    (rules.shorter_forms, with the division ``stems``; ``bare``: without them, as a division's own
+    name is compared) and the readings without and with tones (sorted). Each step is a cached
+    look-up per character or per name; still, at national scale this is seconds, done once per
+    name written."""
     from diming.geonames.normalize import normalize
     from diming.geonames.parts import split_name
     from diming.geonames.pinyin import reading_keys
@@ -86,46 +91,103 @@ def describe(names, overrides, stems) -> list[tuple]:
     for name in names:
         norm = normalize(name)
         specific, modifier, generic = split_name(norm)
-        rows.append((norm, specific, list(shorter_forms(specific, stems)), list(shorter_forms(specific)), modifier,
-                     generic, sorted(reading_keys(norm, overrides)),
-                     not check_name(name, max_length=sys.maxsize)))
+        rows.append((norm, len(norm), specific, modifier, generic, not check_name(name, max_length=sys.maxsize),
+                     shorter_forms(specific, stems), shorter_forms(specific),
+                     tuple(sorted(reading_keys(norm, overrides))), tuple(sorted(reading_keys(norm, overrides, tones=True)))))
     return rows
 
 
-def stored_facts(project, overrides, regions, names=None):
-    """The stored :data:`FACTS` (a DataFrame indexed by name) after bringing the index up to date;
-    only those of ``names`` when given. None when there is no index for these ``overrides`` and
-    ``regions`` and it cannot be made now (a read-only file, or another process writing to it):
-    the caller then describes the names itself. A name missing from the answer (written since)
-    is the caller's to describe too."""
-    import json
-
+def described(project, names: list, overrides, regions) -> dict:
+    """The :data:`FACTS` of each of ``names`` (in order), every text as an integer id: a dict of
+    arrays, ``norm`` … ``generic`` (ids), ``length``, ``clean``; each list fact as two arrays,
+    ``<fact>_of`` (the position of the name holding it) and ``<fact>`` (ids); and ``text``, a
+    function from ids to their texts. Taken from the index (brought up to date first); names it
+    does not hold (a read-only project without a current index, a name written since) are
+    described here, their new texts given ids above the stored ones."""
+    import numpy as np
     import pandas as pd
 
+    from diming.geonames.rules import region_stems
     from diming.layers.store import connect
 
     con = connect(project)
     try:
         stamp = fingerprint(overrides, regions)
+        usable = True
         try:
             _refresh(con, stamp, overrides, regions)
         except sqlite3.OperationalError as e:
             if "readonly" not in str(e) and "locked" not in str(e):
                 raise
-            if not _built_for(con, stamp):  # no index, or one of other descriptions: not to be used
-                return None
-        where, params = "", ()
-        if names is not None:
-            where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
-        rows = con.execute(f"SELECT name, {', '.join(FACTS)} FROM diming_name_facts{where}", params).fetchall()
+            usable = _built_for(con, stamp)  # no index, or one of other descriptions: not to be used
+        rows, top = [], 0
+        if usable:
+            where, params = "", ()
+            if len(names) < _FEW:  # a few names: look them up; most: read the table
+                where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
+            rows = con.execute(f"SELECT name, {', '.join(FACTS)} FROM diming_name_facts{where}", params).fetchall()
+            top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
+        stored = pd.Index([r[0] for r in rows], dtype=object)
+        at = stored.get_indexer(names)
+        missing = np.flatnonzero(at < 0)
+        made = describe([names[i] for i in missing], overrides, region_stems(regions)) if len(missing) else []
+        # the texts of the names described here: their stored ids, or new ones
+        texts = sorted({t for row in made for t in (*row[0:1], *row[2:5], *(x for lists in row[6:] for x in lists))})
+        new = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                               (_json(texts),)).fetchall()) if usable and texts else {}
+        for t in texts:
+            if t not in new:
+                top += 1
+                new[t] = top
+        rows += [(names[i], *_packed(row, new)) for i, row in zip(missing, made)]
+        blank = con.execute("SELECT id FROM diming_name_values WHERE value = ''").fetchone() if usable else None
+        blank = blank[0] if blank else None
     finally:
         con.close()
-    frame = pd.DataFrame(rows, columns=["name", *FACTS]).set_index("name")
-    for column in ("shorter", "bare", "readings"):  # one parse of the whole column, not one per name
-        frame[column] = pd.Series(json.loads("[" + ",".join(frame[column]) + "]"), index=frame.index, dtype=object) \
-            if len(frame) else pd.Series([], dtype=object)
-    frame["clean"] = frame["clean"].astype(bool)
-    return frame
+    at[missing] = len(stored) + np.arange(len(missing))
+    columns = list(zip(*rows)) if rows else [()] * (len(FACTS) + 1)
+    out = {}
+    for k, fact in enumerate(FACTS, start=1):
+        if fact in _LISTS:
+            blobs = [columns[k][i] for i in at]
+            counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
+            out[f"{fact}_of"] = np.repeat(np.arange(len(names)), counts)
+            out[fact] = np.frombuffer(b"".join(blobs), dtype="<i4").astype(np.int64)
+        else:
+            out[fact] = np.fromiter(columns[k], dtype=bool if fact == "clean" else np.int64, count=len(rows))[at]
+    made_texts = {i: t for t, i in new.items()}
+    out["text"] = lambda ids: _texts(project, ids, made_texts)
+    out["blank"] = blank if blank is not None else new.get("", -1)  # the id of "" (a name without 专名 …)
+    return out
+
+
+_FEW = 50_000
+
+
+def _packed(row, ids) -> tuple:
+    """A row of describe() as stored: texts as ids, lists of texts as packed int32 ids."""
+    import numpy as np
+
+    norm, length, specific, modifier, generic, clean, *lists = row
+    return (ids[norm], length, ids[specific], ids[modifier], ids[generic], int(clean),
+            *(np.array([ids[t] for t in texts], dtype="<i4").tobytes() for texts in lists))
+
+
+def _texts(project, ids, made: dict) -> list[str]:
+    """The texts of these value ids (those of names described in memory from ``made``)."""
+    from diming.layers.store import connect
+
+    ids = [int(i) for i in ids]
+    wanted = sorted({i for i in ids if i not in made})
+    found = dict(made)
+    if wanted:
+        con = connect(project)
+        try:
+            found.update(con.execute("SELECT id, value FROM diming_name_values WHERE id IN "
+                                     "(SELECT value FROM json_each(?))", (_json(wanted),)).fetchall())
+        finally:
+            con.close()
+    return [found[i] for i in ids]
 
 
 def candidates(project, name: str, overrides, regions) -> list[str] | None:
@@ -195,8 +257,9 @@ def _triggers() -> dict[str, tuple[str, str]]:
 
 
 def _refresh(con, stamp: str, overrides, regions) -> None:
-    """Rebuild the index if its fingerprint differs; describe and key the pending names. One
-    transaction, taken only when there is something to write."""
+    """Rebuild the index if its fingerprint differs; describe and key the pending names not yet
+    held (a name's description depends on nothing but the fingerprint). One transaction, taken
+    only when there is something to write."""
     from diming.geonames.rules import region_stems
 
     if _current(con, stamp):
@@ -205,17 +268,21 @@ def _refresh(con, stamp: str, overrides, regions) -> None:
     try:
         if not _built_for(con, stamp):
             _rebuild(con, stamp)
-        pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending")]
+        pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending WHERE name NOT IN "
+                                             "(SELECT name FROM diming_name_facts)")]
         facts = describe(pending, overrides, region_stems(regions))
-        con.execute("DELETE FROM diming_name_keys WHERE name IN (SELECT name FROM diming_name_pending)")
         con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
-                        ((n, k) for n, (norm, specific, shorter, _, _, _, readings, _) in zip(pending, facts)
+                        ((n, k) for n, (norm, _, specific, _, _, _, shorter, _, readings, _) in zip(pending, facts)
                          for k in _keys(norm, {specific, *shorter}, readings)))
-        con.executemany(f"INSERT OR REPLACE INTO diming_name_facts (name, {', '.join(FACTS)}) "
-                        f"VALUES (?{', ?' * len(FACTS)})",
-                        ((n, norm, specific, _json(shorter), _json(bare), modifier, generic, _json(readings), clean)
-                         for n, (norm, specific, shorter, bare, modifier, generic, readings, clean)
-                         in zip(pending, facts)))
+        texts = {t for row in facts for t in (row[0], *row[2:5], *(x for lists in row[6:] for x in lists))}
+        ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                               (_json(sorted(texts)),)).fetchall()) if texts else {}
+        top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
+        new = [(top + k, t) for k, t in enumerate(sorted(texts - set(ids)), start=1)]
+        con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
+        ids.update((t, i) for i, t in new)
+        con.executemany(f"INSERT INTO diming_name_facts (name, {', '.join(FACTS)}) VALUES (?{', ?' * len(FACTS)})",
+                        ((n, *_packed(row, ids)) for n, row in zip(pending, facts)))
         con.execute("DELETE FROM diming_name_pending")
         con.execute("COMMIT")
     except BaseException:
@@ -234,14 +301,17 @@ def _rebuild(con, stamp: str) -> None:
     from diming.layers.store import _upgrade
 
     _upgrade(con)  # a project made before a name layer existed gets it (empty), so its triggers can be made
-    for table in ("diming_name_keys", "diming_name_facts", "diming_name_pending", "diming_name_meta"):
+    for table in ("diming_name_keys", "diming_name_facts", "diming_name_values", "diming_name_pending",
+                  "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CREATE TABLE diming_name_keys (name TEXT NOT NULL, key TEXT NOT NULL)")
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
     con.execute("CREATE INDEX diming_name_keys_name ON diming_name_keys (name)")
-    con.execute("CREATE TABLE diming_name_facts (name TEXT PRIMARY KEY, norm TEXT NOT NULL, specific TEXT NOT NULL, "
-                "shorter TEXT NOT NULL, bare TEXT NOT NULL, modifier TEXT NOT NULL, generic TEXT NOT NULL, "
-                "readings TEXT NOT NULL, clean INTEGER NOT NULL) WITHOUT ROWID")
+    con.execute("CREATE TABLE diming_name_values (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)")
+    con.execute("CREATE TABLE diming_name_facts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+                "norm INTEGER NOT NULL, length INTEGER NOT NULL, specific INTEGER NOT NULL, modifier INTEGER NOT NULL, "
+                "generic INTEGER NOT NULL, clean INTEGER NOT NULL, shorter BLOB NOT NULL, bare BLOB NOT NULL, "
+                "readings BLOB NOT NULL, toned BLOB NOT NULL)")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
     con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL)")
     con.execute("INSERT INTO diming_name_meta VALUES (?)", (stamp,))
