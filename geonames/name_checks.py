@@ -97,12 +97,13 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     one = _entities(members)
     groups = [g for g in groups if g[0] in rules and len(set(one[g[2]])) > 1]
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
-    out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
+    out = _findings(groups, columns)
     layer, ids, spelt, geoms = columns
     out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), spelt[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
     if "name.protected" in rules:
-        out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
+        out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions,
+                          named["stems"])
     return out
 
 
@@ -298,17 +299,26 @@ def _columns(data, members, rows):
     return layer, ids, names, geoms
 
 
-def _finding(rule, severity, columns, rows, message) -> Finding:
-    """One finding for the features at positions ``rows`` of the member ``columns``, the proposal first."""
+def _findings(groups, columns) -> list[Finding]:
+    """One finding per group ``(rule, severity, rows, message)`` for the features at positions
+    ``rows`` of the member ``columns``, the proposal first; the geometry collections made in one call."""
+    import numpy as np
     import shapely
 
     layer, ids, names, geoms = columns
-    rows = sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r])))
-    first = rows[0]
-    listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
-    return Finding(rule, severity, layer[first], str(ids[first]), names[first], f"{message}: {listed} ({rule})",
-                   related=[related(layer[r], ids[r], names[r]) for r in rows[1:]],
-                   geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
+    ordered = [sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r]))) for _, _, rows, _ in groups]
+    flat = np.fromiter((r for rows in ordered for r in rows), dtype=np.int64)
+    # a missing geometry (None) is left out of its collection
+    collections = shapely.geometrycollections(geoms[flat], indices=np.repeat(np.arange(len(ordered)),
+                                                                             [len(rows) for rows in ordered])) \
+        if len(flat) else []
+    out = []
+    for (rule, severity, _, message), rows, geometry in zip(groups, ordered, collections):
+        first = rows[0]
+        listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
+        out.append(Finding(rule, severity, layer[first], str(ids[first]), names[first], f"{message}: {listed} ({rule})",
+                           related=[related(layer[r], ids[r], names[r]) for r in rows[1:]], geometry=geometry))
+    return out
 
 
 def _homophones(named, name_of, scope_of, same) -> list[tuple]:
@@ -368,9 +378,10 @@ def _slice(named, fact, name):
     return named[fact][np.searchsorted(of, name):np.searchsorted(of, name, side="right")].tolist()
 
 
-def _protected(data, proposals, overrides, regions) -> list[Finding]:
+def _protected(data, proposals, overrides, regions, stems=None) -> list[Finding]:
     """Open proposals that are, or sound like, a name on the heritage list: one finding per
-    listed name, with every proposal that clashes with it (the rule is rules.clash_findings')."""
+    listed name, with every proposal that clashes with it (the rule is rules.clash_findings').
+    ``stems``: the region_stems of ``regions``, when known."""
     import shapely
 
     from diming.geonames.rules import build_index, clash_findings
@@ -380,7 +391,7 @@ def _protected(data, proposals, overrides, regions) -> list[Finding]:
         return []
     index = build_index([{"layer": "heritage_names", "id": h, "name": n, "status": s}
                          for h, n, s in zip(heritage["heritage_id"], heritage["name"], heritage["status"])],
-                        overrides, regions=regions)
+                        overrides, regions=regions, stems=stems)
     hits: dict[str, list] = {}
     for pid, name, geom in zip(proposals["id"], proposals["name"], proposals["geometry"]):
         for f in clash_findings(name, index):

@@ -100,10 +100,11 @@ def describe(names, overrides, stems) -> list[tuple]:
 def described(project, names: list, overrides, regions) -> dict:
     """The :data:`FACTS` of each of ``names`` (in order), every text as an integer id: a dict of
     arrays, ``norm`` … ``generic`` (ids), ``length``, ``clean``; each list fact as two arrays,
-    ``<fact>_of`` (the position of the name holding it) and ``<fact>`` (ids); and ``text``, a
-    function from ids to their texts. Taken from the index (brought up to date first); names it
-    does not hold (a read-only project without a current index, a name written since) are
-    described here, their new texts given ids above the stored ones."""
+    ``<fact>_of`` (the position of the name holding it) and ``<fact>`` (ids); ``text``, a
+    function from ids to their texts; ``blank``, the id of the empty text; ``stems``, the division
+    stems (rules.region_stems of ``regions``). Taken from the index (brought up to date first);
+    names it does not hold (a read-only project without a current index, a name written since)
+    are described here, their new texts given ids above the stored ones."""
     import numpy as np
     import pandas as pd
 
@@ -127,10 +128,11 @@ def described(project, names: list, overrides, regions) -> dict:
                 where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
             rows = con.execute(f"SELECT name, {', '.join(FACTS)} FROM diming_name_facts{where}", params).fetchall()
             top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
+        stems = _stored_stems(con) if usable else region_stems(regions)
         stored = pd.Index([r[0] for r in rows], dtype=object)
         at = stored.get_indexer(names)
         missing = np.flatnonzero(at < 0)
-        made = describe([names[i] for i in missing], overrides, region_stems(regions)) if len(missing) else []
+        made = describe([names[i] for i in missing], overrides, stems) if len(missing) else []
         # the texts of the names described here: their stored ids, or new ones
         texts = sorted({t for row in made for t in (*row[0:1], *row[2:5], *(x for lists in row[6:] for x in lists))})
         new = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
@@ -158,6 +160,7 @@ def described(project, names: list, overrides, regions) -> dict:
     made_texts = {i: t for t, i in new.items()}
     out["text"] = lambda ids: _texts(project, ids, made_texts)
     out["blank"] = blank if blank is not None else new.get("", -1)  # the id of "" (a name without 专名 …)
+    out["stems"] = stems
     return out
 
 
@@ -201,7 +204,7 @@ def candidates(project, name: str, overrides, regions) -> list[str] | None:
 def sharing(project, names, overrides, regions) -> set[str] | None:
     """The stored names sharing a clash key (rules.clash_keys) with any of ``names`` (after
     bringing the index up to date), or None when the index cannot be brought up to date now."""
-    from diming.geonames.rules import clash_keys, region_stems
+    from diming.geonames.rules import clash_keys
     from diming.layers.store import connect
 
     con = connect(project)
@@ -212,7 +215,7 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
             if "readonly" in str(e) or "locked" in str(e):  # another process is writing: look without
                 return None
             raise
-        stems = region_stems(regions)
+        stems = _stored_stems(con)
         keys = {k for name in names for k in _keys(*clash_keys(name, overrides, stems))}
         rows = con.execute("SELECT DISTINCT name FROM diming_name_keys WHERE key IN (SELECT value FROM json_each(?))",
                            (_json(sorted(keys)),)).fetchall()
@@ -267,10 +270,10 @@ def _refresh(con, stamp: str, overrides, regions) -> None:
     con.execute("BEGIN IMMEDIATE")
     try:
         if not _built_for(con, stamp):
-            _rebuild(con, stamp)
+            _rebuild(con, stamp, region_stems(regions))
         pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending WHERE name NOT IN "
                                              "(SELECT name FROM diming_name_facts)")]
-        facts = describe(pending, overrides, region_stems(regions))
+        facts = describe(pending, overrides, _stored_stems(con) if pending else ())
         con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
                         ((n, k) for n, (norm, _, specific, _, _, _, shorter, _, readings, _) in zip(pending, facts)
                          for k in _keys(norm, {specific, *shorter}, readings)))
@@ -290,13 +293,20 @@ def _refresh(con, stamp: str, overrides, regions) -> None:
         raise
 
 
+def _stored_stems(con) -> frozenset[str]:
+    import json
+
+    return frozenset(json.loads(con.execute("SELECT stems FROM diming_name_meta").fetchone()[0]))
+
+
 def _has_index(con) -> bool:
     return con.execute("SELECT 1 FROM sqlite_master WHERE name = 'diming_name_meta'").fetchone() is not None
 
 
-def _rebuild(con, stamp: str) -> None:
+def _rebuild(con, stamp: str, stems) -> None:
     """Empty index tables, the triggers that feed them, an index on each layer's name, and every
-    stored name pending."""
+    stored name pending; the division ``stems`` kept with the fingerprint (they are of its division
+    names, and take a second to work out for a national project)."""
     from diming.layers.gpkg import quote
     from diming.layers.store import _upgrade
 
@@ -313,8 +323,8 @@ def _rebuild(con, stamp: str) -> None:
                 "generic INTEGER NOT NULL, clean INTEGER NOT NULL, shorter BLOB NOT NULL, bare BLOB NOT NULL, "
                 "readings BLOB NOT NULL, toned BLOB NOT NULL)")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
-    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL)")
-    con.execute("INSERT INTO diming_name_meta VALUES (?)", (stamp,))
+    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, stems TEXT NOT NULL)")
+    con.execute("INSERT INTO diming_name_meta VALUES (?, ?)", (stamp, _json(sorted(stems))))
     for trigger, (layer, event) in _triggers().items():
         con.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
         con.execute(f"CREATE TRIGGER {quote(trigger)} AFTER {event} ON {quote(layer)} WHEN NEW.name IS NOT NULL "
