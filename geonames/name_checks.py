@@ -280,8 +280,10 @@ def _groups(keys, skip=None) -> list:
     ordered = keys[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
-    return [order[start:start + size] for start, size in zip(starts, sizes)
-            if size > 1 and (skip is None or ordered[start] != skip)]
+    held = np.flatnonzero(sizes > 1)  # most keys are held once: leave those out before looping
+    if skip is not None:
+        held = held[ordered[starts[held]] != skip]
+    return [order[start:start + size] for start, size in zip(starts[held].tolist(), sizes[held].tolist())]
 
 
 def _columns(data, members, rows):
@@ -357,12 +359,14 @@ def _homophones(named, name_of, scope_of, same) -> list[tuple]:
     root_of = np.full(len(parent), -1)
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
-    groups = [rows for rows in _groups(root_of[unit_of], skip=-1) if len(np.unique(same[rows])) >= 2]
+    groups = [rows for rows in _groups(root_of[unit_of], skip=-1) if (same[rows] != same[rows[0]]).any()]
     # the readings all names of a group share, without and with tones (one normalised name, one set of readings)
+    held = np.unique(name_of[np.concatenate(groups)]) if groups else np.zeros(0, dtype=np.int64)
+    lists = {fact: _lists(named, fact, held) for fact in ("readings", "toned")}
     shared = []
     for rows in groups:
-        names = np.unique(name_of[rows])
-        shared.append([set.intersection(*(set(_slice(named, fact, n)) for n in names)) for fact in ("readings", "toned")])
+        names = set(name_of[rows].tolist())
+        shared.append([set.intersection(*(set(lists[fact][n]) for n in names)) for fact in ("readings", "toned")])
     heard = {i for toneless, _ in shared for i in toneless}
     spelt = dict(zip(sorted(heard), named["text"](sorted(heard))))
     return [("name.homophone", "warning", rows,
@@ -370,12 +374,13 @@ def _homophones(named, name_of, scope_of, same) -> list[tuple]:
             for rows, (toneless, toned) in zip(groups, shared)]
 
 
-def _slice(named, fact, name):
-    """The ids of list ``fact`` of distinct name ``name`` (``<fact>_of`` is sorted by name)."""
+def _lists(named, fact, names) -> dict:
+    """Distinct name -> its ids of list ``fact``, for these ``names`` (``<fact>_of`` is sorted by name)."""
     import numpy as np
 
-    of = named[f"{fact}_of"]
-    return named[fact][np.searchsorted(of, name):np.searchsorted(of, name, side="right")].tolist()
+    of, ids = named[f"{fact}_of"], named[fact]
+    starts, ends = np.searchsorted(of, names), np.searchsorted(of, names, side="right")
+    return {n: ids[a:b].tolist() for n, a, b in zip(names.tolist(), starts.tolist(), ends.tolist())}
 
 
 def _protected(data, proposals, overrides, regions, stems=None) -> list[Finding]:
