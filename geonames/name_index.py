@@ -13,8 +13,9 @@ Tables (the project's own, outside ``gpkg_contents``):
   length limit and words, and as packed arrays of ids (int32) the shorter forms of its 专名 under
   the prefix rule (with the division stems, and without them as a division's own name is
   compared) and its readings without and with tones. A check reads integers, not text.
-- ``diming_name_keys``: per name, its clash keys (:func:`diming.geonames.rules.clash_keys`:
-  normalised form, 专名 and its shorter forms, readings), for namecheck's look-ups.
+- ``diming_name_keys``: per name id, its clash keys (:func:`diming.geonames.rules.clash_keys`:
+  normalised form, 专名 and its shorter forms, readings; integers made of value ids), for
+  namecheck's look-ups.
 - ``diming_name_pending``: SQLite triggers on the four layers put every name written there,
   whoever writes it (diming or a desktop GIS editing the GeoPackage), and the next use of the
   index describes and keys those names first. Removed names need nothing: candidates are looked
@@ -79,7 +80,7 @@ def describe(names, overrides, stems) -> list[tuple]:
     (the single-name rules of rules.check_name find nothing in it but for the project's own length
     limit and words, which the check applies itself), the shorter forms of the 专名
     (rules.shorter_forms, with the division ``stems``; ``bare``: without them, as a division's own
-    name is compared) and the readings without and with tones (sorted). Each step is a cached
+    name is compared) and the readings without and with tones. Each step is a cached
     look-up per character or per name; still, at national scale this is seconds, done once per
     name written."""
     from diming.geonames.normalize import normalize
@@ -93,7 +94,7 @@ def describe(names, overrides, stems) -> list[tuple]:
         specific, modifier, generic = split_name(norm)
         rows.append((norm, len(norm), specific, modifier, generic, not check_name(name, max_length=sys.maxsize),
                      shorter_forms(specific, stems), shorter_forms(specific),
-                     tuple(sorted(reading_keys(norm, overrides))), tuple(sorted(reading_keys(norm, overrides, tones=True)))))
+                     tuple(reading_keys(norm, overrides)), tuple(reading_keys(norm, overrides, tones=True))))
     return rows
 
 
@@ -216,17 +217,26 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
                 return None
             raise
         stems = _stored_stems(con)
-        keys = {k for name in names for k in _keys(*clash_keys(name, overrides, stems))}
-        rows = con.execute("SELECT DISTINCT name FROM diming_name_keys WHERE key IN (SELECT value FROM json_each(?))",
-                           (_json(sorted(keys)),)).fetchall()
+        wanted = [clash_keys(name, overrides, stems) for name in names]
+        texts = {t for norm, specifics, readings in wanted for t in (norm, *specifics, *readings)}
+        ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                               (_json(sorted(texts)),)).fetchall())
+        # a text the index does not hold is held by no stored name
+        keys = {k for norm, specifics, readings in wanted
+                for k in _keys(ids.get(norm, -1), [ids.get(t, -1) for t in specifics], [ids.get(t, -1) for t in readings])
+                if k >= 0}
+        rows = con.execute("SELECT DISTINCT f.name FROM diming_name_keys k JOIN diming_name_facts f ON f.id = k.name "
+                           "WHERE k.key IN (SELECT value FROM json_each(?))", (_json(sorted(keys)),)).fetchall()
     finally:
         con.close()
     return {r[0] for r in rows}
 
 
-def _keys(norm: str, specifics, readings) -> list[str]:
-    # one column for all three kinds, told apart by a prefix, so one index serves every look-up
-    return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in sorted(readings))]
+def _keys(norm: int, specifics, readings) -> list[int]:
+    """The clash keys of a name from the value ids of its normalised form, 专名 (with its shorter
+    forms) and readings: one integer column for the three kinds (id × 3 + kind), so one index
+    serves every look-up."""
+    return [norm * 3, *(s * 3 + 1 for s in specifics), *(r * 3 + 2 for r in readings)]
 
 
 def _json(values) -> str:
@@ -274,9 +284,6 @@ def _refresh(con, stamp: str, overrides, regions) -> None:
         pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending WHERE name NOT IN "
                                              "(SELECT name FROM diming_name_facts)")]
         facts = describe(pending, overrides, _stored_stems(con) if pending else ())
-        con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
-                        ((n, k) for n, (norm, _, specific, _, _, _, shorter, _, readings, _) in zip(pending, facts)
-                         for k in _keys(norm, {specific, *shorter}, readings)))
         texts = {t for row in facts for t in (row[0], *row[2:5], *(x for lists in row[6:] for x in lists))}
         ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
                                (_json(sorted(texts)),)).fetchall()) if texts else {}
@@ -284,8 +291,15 @@ def _refresh(con, stamp: str, overrides, regions) -> None:
         new = [(top + k, t) for k, t in enumerate(sorted(texts - set(ids)), start=1)]
         con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
         ids.update((t, i) for i, t in new)
-        con.executemany(f"INSERT INTO diming_name_facts (name, {', '.join(FACTS)}) VALUES (?{', ?' * len(FACTS)})",
-                        ((n, *_packed(row, ids)) for n, row in zip(pending, facts)))
+        first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM diming_name_facts").fetchone()[0]
+        con.executemany(f"INSERT INTO diming_name_facts (id, name, {', '.join(FACTS)}) "
+                        f"VALUES (?, ?{', ?' * len(FACTS)})",
+                        ((i, n, *_packed(row, ids)) for i, n, row in zip(range(first, first + len(pending)), pending, facts)))
+        con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
+                        ((i, k) for i, (norm, _, specific, _, _, _, shorter, _, readings, _)
+                         in zip(range(first, first + len(pending)), facts)
+                         for k in _keys(ids[norm], {ids[specific], *(ids[f] for f in shorter)},
+                                        [ids[r] for r in readings])))
         con.execute("DELETE FROM diming_name_pending")
         con.execute("COMMIT")
     except BaseException:
@@ -314,9 +328,8 @@ def _rebuild(con, stamp: str, stems) -> None:
     for table in ("diming_name_keys", "diming_name_facts", "diming_name_values", "diming_name_pending",
                   "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute("CREATE TABLE diming_name_keys (name TEXT NOT NULL, key TEXT NOT NULL)")
+    con.execute("CREATE TABLE diming_name_keys (name INTEGER NOT NULL, key INTEGER NOT NULL)")  # name: facts id
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
-    con.execute("CREATE INDEX diming_name_keys_name ON diming_name_keys (name)")
     con.execute("CREATE TABLE diming_name_values (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)")
     con.execute("CREATE TABLE diming_name_facts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
                 "norm INTEGER NOT NULL, length INTEGER NOT NULL, specific INTEGER NOT NULL, modifier INTEGER NOT NULL, "
