@@ -170,11 +170,11 @@ _FEW = 50_000
 
 def _packed(row, ids) -> tuple:
     """A row of describe() as stored: texts as ids, lists of texts as packed int32 ids."""
-    import numpy as np
+    from struct import pack
 
     norm, length, specific, modifier, generic, clean, *lists = row
     return (ids[norm], length, ids[specific], ids[modifier], ids[generic], int(clean),
-            *(np.array([ids[t] for t in texts], dtype="<i4").tobytes() for texts in lists))
+            *(pack(f"<{len(texts)}i", *[ids[t] for t in texts]) for texts in lists))
 
 
 def _texts(project, ids, made: dict) -> list[str]:
