@@ -98,9 +98,9 @@ def describe(names, overrides, stems) -> list[tuple]:
     return rows
 
 
-def described(project, names: list, overrides, regions) -> dict:
-    """The :data:`FACTS` of each of ``names`` (in order), every text as an integer id: a dict of
-    arrays, ``norm`` … ``generic`` (ids), ``length``, ``clean``; each list fact as two arrays,
+def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
+    """The ``wanted`` :data:`FACTS` of each of ``names`` (in order), every text as an integer id: a
+    dict of arrays, ``norm`` … ``generic`` (ids), ``length``, ``clean``; each list fact as two arrays,
     ``<fact>_of`` (the position of the name holding it) and ``<fact>`` (ids); ``text``, a
     function from ids to their texts; ``blank``, the id of the empty text; ``stems``, the division
     stems (rules.region_stems of ``regions``). Taken from the index (brought up to date first);
@@ -127,7 +127,7 @@ def described(project, names: list, overrides, regions) -> dict:
             where, params = "", ()
             if len(names) < _FEW:  # a few names: look them up; most: read the table
                 where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
-            rows = con.execute(f"SELECT name, {', '.join(FACTS)} FROM diming_name_facts{where}", params).fetchall()
+            rows = con.execute(f"SELECT name, {', '.join(wanted)} FROM diming_name_facts{where}", params).fetchall()
             top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
         stems = _stored_stems(con) if usable else region_stems(regions)
         stored = pd.Index([r[0] for r in rows], dtype=object)
@@ -142,17 +142,18 @@ def described(project, names: list, overrides, regions) -> dict:
             if t not in new:
                 top += 1
                 new[t] = top
-        rows += [(names[i], *_packed(row, new)) for i, row in zip(missing, made)]
+        picked = [FACTS.index(fact) for fact in wanted]
+        rows += [(names[i], *(packed[j] for j in picked)) for i, packed in zip(missing, (_packed(r, new) for r in made))]
         blank = con.execute("SELECT id FROM diming_name_values WHERE value = ''").fetchone() if usable else None
         blank = blank[0] if blank else None
     finally:
         con.close()
     at[missing] = len(stored) + np.arange(len(missing))
-    columns = list(zip(*rows)) if rows else [()] * (len(FACTS) + 1)
+    columns = list(zip(*rows)) if rows else [()] * (len(wanted) + 1)
     out = {}
-    for k, fact in enumerate(FACTS, start=1):
+    for k, fact in enumerate(wanted, start=1):
         if fact in _LISTS:
-            blobs = [columns[k][i] for i in at]
+            blobs = np.fromiter(columns[k], dtype=object, count=len(rows))[at].tolist()
             counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
             out[f"{fact}_of"] = np.repeat(np.arange(len(names)), counts)
             out[fact] = np.frombuffer(b"".join(blobs), dtype="<i4").astype(np.int64)
