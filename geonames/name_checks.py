@@ -3,12 +3,14 @@
 rules) every gazetteer name in use at once, each within the duplicate scope of its category
 (:mod:`diming.geonames.categories`).
 
-Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
-hashed into buckets by what makes them clash (the same 专名, modifier and 通名; the same 专名; a
+Nothing is compared pairwise, and no name is normalised, split or read here: every distinct name
+was described once, when first written, in the project's name index (:mod:`diming.geonames.name_index`:
+its texts as integer ids), and the check reads those integers. Names are hashed into buckets by
+what makes them clash (the same 专名, modifier and 通名; the same 专名; a
 shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
 links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
-them. Buckets are integer keys grouped with numpy, and the geometry of a road is read only when a
-finding is about it. A feature's division is its ``district`` field, or else the smallest admin
+them. Buckets are integer keys grouped with numpy; the texts of the ids (for messages) and the
+geometry of a road are read only when a finding is about them. A feature's division is its ``district`` field, or else the smallest admin
 area it lies in.
 """
 from __future__ import annotations
@@ -50,9 +52,8 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
     division = np.fromiter((n.startswith(_DIVISION) for n in distinct), dtype=bool, count=len(distinct))
     plain = [n[1:] if d else n for n, d in zip(distinct, division)]
-    # every distinct name's norm, 专名, modifier, 通名, shorter forms and readings as integer ids,
-    # from the name index (described once, when the name was first written)
-    # (what the chosen rules read of them: a check of one rule reads less)
+    # every distinct name's norm, 专名, modifier, 通名, shorter forms and readings as integer ids, from
+    # the name index (described once, when the name was first written); only what the chosen rules read
     wanted = ("norm", "specific", "modifier", "generic", "shorter", "bare") \
         + (("length", "clean") if rules & set(_SINGLE) else ()) \
         + (("readings", "toned") if "name.homophone" in rules else ())
@@ -91,10 +92,10 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
         several = _varies(kin, same) & has_specific
         kins = _groups(np.where(several, kin, -1), skip=-1)
         held = [np.unique(specifics[specific[name_of[rows]]]) for rows in kins]
-        ids = np.unique(np.concatenate(held)) if held else []
-        written = dict(zip(ids, text(ids)))
+        wanted_ids = np.unique(np.concatenate(held)) if held else []
+        written = dict(zip(wanted_ids, text(wanted_ids)))  # the texts of just these 专名
         groups += [("name.same-specific", local["same_specific_severity"], rows,
-                    _specifics_text([written[i] for i in ids])) for rows, ids in zip(kins, held)]
+                    _specifics_text([written[i] for i in specific_ids])) for rows, specific_ids in zip(kins, held)]
     if "name.homophone" in rules:
         groups += _homophones(named, name_of, scope_of, same)
     # a proposal and the road it became are one road: a group of just the two is no clash
@@ -102,8 +103,8 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     groups = [g for g in groups if g[0] in rules and len(set(one[g[2]])) > 1]
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = _findings(groups, columns)
-    layer, ids, spelt, geoms = columns
-    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), spelt[r], f"{f['message']} ({f['rule']})",
+    layer, ids, carried, geoms = columns
+    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), carried[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
     if "name.protected" in rules:
         out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions,
