@@ -22,12 +22,14 @@ Tables (the project's own, outside ``gpkg_contents``):
   up in the layers themselves, and the check looks up only the names its features carry.
 - ``diming_name_meta``: the :func:`fingerprint` of everything a description depends on: the code
   that makes it (its source is hashed), the word lists (the character table, place readings …),
-  the text libraries, the ``pinyin_overrides`` setting and the division names. A use that finds
-  it changed rebuilds the index (seconds, once, for a million roads).
+  the text libraries, the ``pinyin_overrides`` setting and the division names; with it the
+  division stems (rules.region_stems, a second's work for a national project's divisions). A use
+  that finds the fingerprint changed rebuilds the index (seconds, once, for a million roads).
 
 The index only narrows the search and saves the per-name work: the rules still run in scope and
-status, exactly as without it, and a project that cannot be written is checked without it. It is
-derived data, so keeping it is not an audited change.
+status, exactly as without it, and a project that cannot be written is checked without it (or
+with it where it is current, the names written since described in memory). It is derived data,
+so keeping it is not an audited change.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ _FORMAT = "4"  # bump when what is stored changes (3: the gazetteer's names; 4: 
 KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
 # what describe() gives per name, in order: texts, a length, a flag, and tuples of texts
 FACTS = ("norm", "length", "specific", "modifier", "generic", "clean", "shorter", "bare", "readings", "toned")
-_TEXTS, _LISTS = ("norm", "specific", "modifier", "generic"), ("shorter", "bare", "readings", "toned")
+_LISTS = ("shorter", "bare", "readings", "toned")
 
 
 def fingerprint(overrides, regions) -> str:
@@ -160,7 +162,7 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
         else:
             out[fact] = np.fromiter(columns[k], dtype=bool if fact == "clean" else np.int64, count=len(rows))[at]
     made_texts = {i: t for t, i in new.items()}
-    out["text"] = lambda ids: _texts(project, ids, made_texts)
+    out["text"] = lambda ids: _texts(project, ids, made_texts, stamp)
     out["blank"] = blank if blank is not None else new.get("", -1)  # the id of "" (a name without 专名 …)
     out["stems"] = stems
     return out
@@ -178,8 +180,10 @@ def _packed(row, ids) -> tuple:
             *(pack(f"<{len(texts)}i", *[ids[t] for t in texts]) for texts in lists))
 
 
-def _texts(project, ids, made: dict) -> list[str]:
-    """The texts of these value ids (those of names described in memory from ``made``)."""
+def _texts(project, ids, made: dict, stamp: str) -> list[str]:
+    """The texts of these value ids (those of names described in memory from ``made``), from the
+    index of fingerprint ``stamp`` the ids were read from."""
+    from diming.errors import DimingError
     from diming.layers.store import connect
 
     ids = [int(i) for i in ids]
@@ -188,6 +192,10 @@ def _texts(project, ids, made: dict) -> list[str]:
     if wanted:
         con = connect(project)
         try:
+            # ids are only added to, but a rebuild (another process, new settings) numbers them anew
+            if con.execute("SELECT fingerprint FROM diming_name_meta").fetchone() != (stamp,):
+                raise DimingError(f"{project}: 名称索引在检查期间被另一进程重建, 请重新检查 (the name index was rebuilt "
+                                  "during the check: run it again)")
             found.update(con.execute("SELECT id, value FROM diming_name_values WHERE id IN "
                                      "(SELECT value FROM json_each(?))", (_json(wanted),)).fetchall())
         finally:

@@ -103,3 +103,14 @@ def test_sharing_says_when_the_index_cannot_answer(project, monkeypatch, kind):
 
     monkeypatch.setattr(name_index, "_refresh", cannot)
     assert name_index.sharing(project, ["海口路"], {}, []) is None
+
+
+def test_texts_are_not_read_from_an_index_rebuilt_meanwhile(project):
+    from diming.errors import DimingError
+
+    roads(project, ("R1", "海口路"), ("R2", "海晏路"))
+    named = name_index.described(project, ["海口路", "海晏路"], {}, [])
+    assert named["text"](named["norm"]) == ["海口路", "海晏路"]
+    outside_diming(project, "UPDATE diming_name_meta SET fingerprint = 'rebuilt by another process'")
+    with pytest.raises(DimingError, match="重建"):
+        named["text"](named["norm"])
