@@ -52,7 +52,7 @@ _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_co
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
 _WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",)}
-_TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta", "diming_check_stems")
+_TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
 # columns an incremental check looks features up by, indexed in the layer
 _LOOKED_UP = (("road_signs", "road_id"), ("sign_patrol_records", "sign_id"))
 # past this many queued changes (a bulk import) the whole check is quicker than following each
@@ -86,10 +86,6 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
 
     from diming.layers.store import connect
 
-    if removed is None:  # the next --changed finds the name index up to date (or builds it, once)
-        from diming.geonames.name_index import refresh
-
-        refresh(project, *_name_keys(project))
     con = connect(project)
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -249,7 +245,6 @@ def _install(con) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, "
                 "keys TEXT NOT NULL, grp TEXT, body TEXT NOT NULL, geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_meta (fingerprint TEXT NOT NULL)")
-    con.execute("CREATE TABLE IF NOT EXISTS diming_check_stems (digest TEXT NOT NULL, stems TEXT NOT NULL)")
     for table, column in _LOOKED_UP:  # the signs of a road, the patrol records of a sign: see _signs
         if column in {r[1] for r in con.execute(f"PRAGMA table_info({quote(table)})")}:
             con.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'diming_{table}_{column}')} ON {quote(table)} ({quote(column)})")
@@ -358,8 +353,6 @@ def _names(data, changes):
     """The name family on the names the edits can reach (:func:`_reach`); whole after an edit of
     the areas (their names make the region-name rule, they decide the scope of a road without a
     ``district``) or when the reach cannot be told."""
-    import pandas as pd
-
     from diming.geonames import name_checks
 
     if not any(layer in changes for layer in (*_NAMED, "admin_areas")):
@@ -367,14 +360,9 @@ def _names(data, changes):
     names = None if "admin_areas" in changes else _reach(data, changes)
     if names is None:
         return name_checks.check(data), lambda f: True
-    # of the areas, the name rules read only the division names, for their stems (the region-name
-    # rule: a stem only counts where it begins a 专名); so the divisions whose stem begins a 专名 of
-    # these names make the same findings as all 42,500 of a country, and need no normalising (a
-    # road without ``district`` is placed through ``data``, which reads the areas then)
-    near = _Near(data, layers={"admin_areas": pd.DataFrame({"name": _divisions_in_play(data, names)}, dtype=object)})
     # a finding is one clash group (or one feature's name): a group holding one of these names
     # holds only such names, so each is found again whole
-    return name_checks.check(near, names=names), \
+    return name_checks.check(data, names=names), \
         lambda f: f.name in names or any(r["name"] in names for r in f.related)
 
 
@@ -385,6 +373,8 @@ def _reach(data, changes) -> set[str] | None:
     of the open proposals a road of these names is one road with. None when the name index cannot
     be brought up to date (a read-only project) or an edited feature has no key."""
     from diming.geonames.name_index import sharing
+    from diming.geonames.namecheck import division_names
+    from diming.geonames.pinyin import parse_overrides
     from diming.layers.schema import get_layer
 
     names = set()
@@ -396,71 +386,15 @@ def _reach(data, changes) -> set[str] | None:
         if queued:
             names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
                                (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
-    overrides, stems = _name_keys(data.project)
-    while True:
-        names = sharing(data.project, names, overrides, stems)
-        if names is None:
+    overrides, regions = parse_overrides(data.settings["pinyin_overrides"]), division_names(data.project)
+    while True:  # sharing() takes one step; clash groups are joined transitively
+        reached = sharing(data.project, names, overrides, regions)
+        if reached is None:
             return None
-        more = _one_road(data, names) - names
-        if not more:
+        reached |= _one_road(data, reached | names)
+        if reached <= names:
             return names
-        names |= more
-
-
-def _name_keys(project) -> tuple:
-    """(pinyin overrides, region stems): what the name index's keys depend on besides the names."""
-    from diming.geonames.pinyin import parse_overrides
-    from diming.layers.settings import get_settings
-
-    return parse_overrides(get_settings(project)["pinyin_overrides"]), frozenset(_stems(project))
-
-
-def _stems(project) -> dict[str, str]:
-    """Each stem of the division names (rules.region_stem, as rules.region_stems gives them) with
-    one division name that has it. Working them out normalises every division name (a few tenths of
-    a second for a country's); they are kept in the project (``diming_check_stems``) with a digest
-    of the names they were made from, and made again when the names differ."""
-    from diming.geonames.namecheck import division_names
-    from diming.geonames.rules import region_stem
-    from diming.layers.store import connect
-
-    names = division_names(project)
-    digest = hashlib.sha256("\n".join(map(str, names)).encode()).hexdigest()
-    con = connect(project)
-    try:
-        try:
-            row = con.execute("SELECT stems FROM diming_check_stems WHERE digest = ?", (digest,)).fetchone()
-        except sqlite3.OperationalError:  # made before this table: worked out, kept by the next full check
-            row = None
-        if row is not None:
-            return json.loads(row[0])
-        stems: dict[str, str] = {}
-        for name in names:
-            stems.setdefault(region_stem(name), name)
-        stems.pop("", None)
-        try:
-            with con:
-                con.execute("DELETE FROM diming_check_stems")
-                con.execute("INSERT INTO diming_check_stems (digest, stems) VALUES (?, ?)",
-                            (digest, json.dumps(stems, ensure_ascii=False)))
-        except sqlite3.OperationalError as e:  # read-only or busy: worked out again next time
-            if not ("readonly" in str(e) or "locked" in str(e) or "no such table" in str(e)):
-                raise
-        return stems
-    finally:
-        con.close()
-
-
-def _divisions_in_play(data, names) -> list[str]:
-    """A division name for each region stem that begins the 专名 of one of ``names``: all that the
-    name rules, run on these names, look the stems up for (rules.shorter_forms). A heritage name
-    whose shorter forms meet a proposal of these names shares a key with it, so is one of them."""
-    from diming.geonames.normalize import normalize
-    from diming.geonames.parts import split_name
-
-    stems = _stems(data.project)
-    specifics = {split_name(normalize(n))[0] for n in names}
-    return sorted({stems[s[:k]] for s in specifics for k in range(2, len(s) - 1) if s[:k] in stems})
+        names |= reached
 
 
 def _one_road(data, names) -> set[str]:

@@ -111,21 +111,23 @@ def scope_prefix(code: str, scope: str) -> str:
 
 def scope_keys(codes, categories_, settings: dict):
     """Per feature, the key of its duplicate scope: ``group|code prefix``; ``categories_`` None
-    for roads and proposals. Vectorised over the distinct categories (one string operation each)."""
+    for roads and proposals. Worked out once per distinct (division code, category) pair: a
+    million roads lie in a few thousand divisions."""
     import numpy as np
     import pandas as pd
 
-    codes = pd.Series(codes, dtype=object).fillna("")
+    code_of, distinct_codes = pd.factorize(pd.Series(codes, dtype=object).fillna("").to_numpy(dtype=object),
+                                           use_na_sentinel=False)
     if categories_ is None:
-        kinds = pd.Series([None] * len(codes), dtype=object)
+        kind_of, kinds = np.zeros(len(code_of), dtype=np.int64), np.array([None], dtype=object)
     else:
-        kinds = pd.Series(categories_, dtype=object)
-    out = np.empty(len(codes), dtype=object)
-    for category in pd.unique(kinds):
-        rows = (kinds.isna() if category is None else kinds == category).to_numpy()
-        group, scope = group_of(None if category is None else category, settings)
-        digits = DIGITS[scope]
-        chosen = codes[rows]
-        prefix = chosen if digits is None else chosen.str[:digits]
-        out[rows] = (group + "|" + prefix).to_numpy(dtype=object)
-    return out
+        kind_of, kinds = pd.factorize(pd.Series(categories_, dtype=object).to_numpy(dtype=object),
+                                      use_na_sentinel=False)
+    pair = code_of.astype(np.int64) * len(kinds) + kind_of
+    pair_of, pairs = pd.factorize(pair)
+    keys = np.empty(len(pairs), dtype=object)
+    for k, p in enumerate(pairs.tolist()):
+        code, category = distinct_codes[p // len(kinds)], kinds[p % len(kinds)]
+        group, scope = group_of(category, settings)
+        keys[k] = f"{group}|{scope_prefix(code, scope)}"
+    return keys[pair_of]

@@ -3,12 +3,14 @@
 rules) every gazetteer name in use at once, each within the duplicate scope of its category
 (:mod:`diming.geonames.categories`).
 
-Nothing is compared pairwise: every distinct name is normalised, split and read once, names are
-hashed into buckets by what makes them clash (the same 专名, modifier and 通名; the same 专名; a
+Nothing is compared pairwise, and no name is normalised, split or read here: every distinct name
+was described once, when first written, in the project's name index (:mod:`diming.geonames.name_index`:
+its texts as integer ids), and the check reads those integers. Names are hashed into buckets by
+what makes them clash (the same 专名, modifier and 通名; the same 专名; a
 shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
 links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
-them. Buckets are integer keys grouped with numpy, and the geometry of a road is read only when a
-finding is about it. A feature's division is its ``district`` field, or else the smallest admin
+them. Buckets are integer keys grouped with numpy; the texts of the ids (for messages) and the
+geometry of a road are read only when a finding is about them. A feature's division is its ``district`` field, or else the smallest admin
 area it lies in.
 """
 from __future__ import annotations
@@ -26,73 +28,87 @@ _CLASHES = ("name.duplicate", "name.same-specific", "name.homophone")
 _SINGLE = ("name.forbidden-word", "name.nonstandard-char", "name.format")
 
 
-def check(data, rules=frozenset(RULES), *, names=None) -> list[Finding]:
+def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> list[Finding]:
     """The chosen ``rules`` of this family: a rule not asked for is not worked out. ``names``:
-    only the members carrying one of these names (``diming check --changed`` re-runs the groups
-    its edits can reach, :mod:`diming.incremental`); None: all."""
+    only the members carrying one of these names (a check of what an edit can reach)."""
     import numpy as np
     import pandas as pd
 
+    from diming.geonames.name_index import described
     from diming.geonames.namecheck import local_rules
-    from diming.geonames.rules import region_stems
 
     local = local_rules(data.settings)
-    regions = list(data.layer("admin_areas")["name"])
-    # division names whose stem added to a name still makes the same name (see rules.shorter_forms)
-    local["stems"] = region_stems(regions)
+    regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
     members = _members(data, names)
     if not len(members):
         return []
     if not rules & {*_CLASHES, *_SINGLE}:
         return _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions) \
             if "name.protected" in rules else []
-    # a division's own name is described apart (marked), without the region-name rule: see _describe
+    # a division's own name is described apart (marked): its shorter forms are those without the region-name rule
     spelt = members["name"].to_numpy(dtype=object).copy()
     divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
     spelt[divisions] = [_DIVISION + str(n) for n in spelt[divisions]]
     name_of, distinct = pd.factorize(spelt, use_na_sentinel=False)
-    # the single-name rules are those of naming a road: run only on names a road or proposal carries
-    of_roads = np.zeros(len(distinct), dtype=bool)
-    if rules & set(_SINGLE):
-        of_roads[name_of[members["layer"].to_numpy() != "place_names"]] = True
-    named = _describe(list(distinct), local, of_roads)
+    division = np.fromiter((n.startswith(_DIVISION) for n in distinct), dtype=bool, count=len(distinct))
+    plain = [n[1:] if d else n for n, d in zip(distinct, division)]
+    # every distinct name's norm, 专名, modifier, 通名, shorter forms and readings as integer ids, from
+    # the name index (described once, when the name was first written); only what the chosen rules read
+    wanted = ("norm", "specific", "modifier", "generic", "shorter", "bare") \
+        + (("length", "clean") if rules & set(_SINGLE) else ()) \
+        + (("readings", "toned") if "name.homophone" in rules else ())
+    named = described(data.project, plain, local["overrides"], regions, wanted)
+    text = named["text"]
     scope_of = _codes(members["scope"])
-    specific, specifics = pd.factorize(named["specific"].to_numpy(dtype=object), use_na_sentinel=False)
+    specific, specifics = pd.factorize(named["specific"], use_na_sentinel=False)
     # per distinct name: its 专名, and its (专名, modifier, 通名), as integers; the shorter forms of its 专名
-    # that are the 专名 of some name, as (distinct name, 专名 code) pairs
+    # that are the 专名 of some name, as (distinct name, 专名 code) pairs; a division's own name has
+    # those without the division stems
     tail = _pair(_codes(named["modifier"]), _codes(named["generic"]))
     whole = _codes(_pair(specific, tail))
-    owner = np.repeat(np.arange(len(named)), named["shorter"].map(len).to_numpy())
-    form = pd.Index(specifics).get_indexer([f for forms in named["shorter"] for f in forms])
+    stemmed, bare = ~division[named["shorter_of"]], division[named["bare_of"]]
+    owner = np.r_[named["shorter_of"][stemmed], named["bare_of"][bare]]
+    form = pd.Index(specifics).get_indexer(np.r_[named["shorter"][stemmed], named["bare"][bare]])
     owner, form = owner[form >= 0], form[form >= 0]
     # the same name: the same 专名, modifier and 通名 in a scope, or one 专名 a shorter form of the other
     same = _linked(_pair(scope_of, whole[name_of]), scope_of, name_of, owner, form, specific, tail)
-    # gazetteer names get the clash rules only
-    results = np.where(members["layer"].to_numpy() == "place_names", None, named["rules"].to_numpy()[name_of])
-    flagged = _single_name(members, results, local["width_rule"]) if rules & set(_SINGLE) else []
-    norms = named["norm"].to_numpy()
-    groups = [("name.duplicate", "error", rows,
-               "重名" if len({norms[name_of[r]] for r in rows}) == 1 else "仅差地区名或“新”“大”，视为重名")
-              for rows in _groups(same)]
-    # the same 专名 (or one a shorter form of the other) held by names that are not all the same name
-    kin = _linked(_pair(scope_of, specific[name_of]), scope_of, name_of, owner, form, specific)
-    has_specific = (named["specific"] != "").to_numpy()[name_of]
-    several = _varies(kin, same) & has_specific
-    groups += [("name.same-specific", local["same_specific_severity"], rows, _specifics_text(specifics, specific,
-                                                                                              name_of[rows]))
-               for rows in _groups(np.where(several, kin, -1), skip=-1)]
+    flagged = []
+    if rules & set(_SINGLE):  # the rules of naming a road: not on gazetteer names, which get the clash rules only
+        road = members["layer"].to_numpy() != "place_names"
+        of_roads = np.zeros(len(distinct), dtype=bool)
+        of_roads[name_of[road]] = True
+        results = np.where(road, _single_rules(plain, named, of_roads, local)[name_of], None)
+        flagged = _single_name(members, results, local["width_rule"])
+    # a group of one normalised name is 重名; one joined by the prefix rule holds several
+    duplicates = _groups(same)
+    norm = named["norm"][name_of[np.concatenate(duplicates)]] if duplicates else np.zeros(0, dtype=np.int64)
+    mixed = _varies(np.repeat(np.arange(len(duplicates)), [len(rows) for rows in duplicates]), norm)
+    groups = [("name.duplicate", "error", rows, "仅差地区名或“新”“大”，视为重名" if mixed[start] else "重名")
+              for rows, start in zip(duplicates, np.cumsum([0, *map(len, duplicates)]))]
+    if "name.same-specific" in rules:
+        # the same 专名 (or one a shorter form of the other) held by names that are not all the same name
+        kin = _linked(_pair(scope_of, specific[name_of]), scope_of, name_of, owner, form, specific)
+        has_specific = (named["specific"] != named["blank"])[name_of]
+        several = _varies(kin, same) & has_specific
+        kins = _groups(np.where(several, kin, -1), skip=-1)
+        held = [np.unique(specifics[specific[name_of[rows]]]) for rows in kins]
+        wanted_ids = np.unique(np.concatenate(held)) if held else []
+        written = dict(zip(wanted_ids, text(wanted_ids)))  # the texts of just these 专名
+        groups += [("name.same-specific", local["same_specific_severity"], rows,
+                    _specifics_text([written[i] for i in specific_ids])) for rows, specific_ids in zip(kins, held)]
     if "name.homophone" in rules:
-        groups += _homophones(named, name_of, scope_of, same, local["overrides"])
+        groups += _homophones(named, name_of, scope_of, same)
     # a proposal and the road it became are one road: a group of just the two is no clash
     one = _entities(members)
     groups = [g for g in groups if g[0] in rules and len(set(one[g[2]])) > 1]
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
-    out = [_finding(rule, severity, columns, rows, message) for rule, severity, rows, message in groups]
-    layer, ids, names, geoms = columns
-    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), names[r], f"{f['message']} ({f['rule']})",
+    out = _findings(groups, columns)
+    layer, ids, carried, geoms = columns
+    out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), carried[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
     if "name.protected" in rules:
-        out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions)
+        out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions,
+                          named["stems"])
     return out
 
 
@@ -165,31 +181,29 @@ def _entities(members):
     return entity
 
 
-def _describe(names: list, local, single):
-    """Per distinct name, in order: normalised form, 专名 and its shorter forms, modifier, 通名,
-    toneless readings and the single-name rule findings (for the names flagged in ``single``). At
-    national scale this per-name Python is most of the check, so each step is a cached look-up per
-    character or per name."""
+def _single_rules(plain, named, of_roads, local):
+    """Per distinct name, the findings of the single-name rules (rules.check_name), for the names
+    flagged in ``of_roads``: worked out only where the stored description says there may be any
+    (not clean, longer than the project's limit, or holding one of its own forbidden words)."""
+    import re
+
+    import numpy as np
     import pandas as pd
 
     from diming.geonames.normalize import normalize
-    from diming.geonames.parts import split_name
-    from diming.geonames.pinyin import reading_keys
-    from diming.geonames.rules import check_name, shorter_forms  # the prefix rule, kept in one place
+    from diming.geonames.rules import check_name
 
-    rows = []
-    for name, ruled in zip(names, single):
-        stems = local["stems"]
-        if name.startswith(_DIVISION):  # the name of a division itself: no division stem to take off
-            name, stems = name[1:], frozenset()
-        norm = normalize(name)
-        specific, modifier, generic = split_name(norm)
-        rows.append((norm, specific, shorter_forms(specific, stems), modifier, generic,
-                     reading_keys(norm, local["overrides"]),
-                     # () for the many clean names: an empty list each would be a million objects to track
-                     (ruled and check_name(name, max_length=local["max_length"],
-                                           extra_forbidden=local["extra_forbidden"])) or ()))
-    return pd.DataFrame(rows, columns=["norm", "specific", "shorter", "modifier", "generic", "readings", "rules"])
+    suspect = ~named["clean"] | (named["length"] > local["max_length"])
+    words = [w for w in map(normalize, local["extra_forbidden"]) if w]
+    if words:  # the project's own words: looked for in every normalised name
+        norms = pd.Series(named["text"](named["norm"]), dtype=object)
+        suspect |= norms.str.contains("|".join(map(re.escape, words))).to_numpy(dtype=bool)
+    # () for the many clean names: an empty list each would be a million objects to track
+    out = np.empty(len(plain), dtype=object)
+    out[:] = [()] * len(plain)
+    for i in np.flatnonzero(suspect & of_roads):
+        out[i] = check_name(plain[i], max_length=local["max_length"], extra_forbidden=local["extra_forbidden"]) or ()
+    return out
 
 
 def _linked(unit, scope_of, name_of, owner, form, specific, tail=None):
@@ -228,10 +242,10 @@ def _linked(unit, scope_of, name_of, owner, form, specific, tail=None):
     return parent[unit]
 
 
-def _specifics_text(specifics, specific, names) -> str:
-    """The 专名 of a same-specific group, as its message says it: 专名 新华 相同, or the 专名 that
+def _specifics_text(held) -> str:
+    """The message of a same-specific group holding the 专名 ``held``: 专名 新华 相同, or the 专名 that
     differ only by the prefix rule."""
-    held = sorted(set(specifics[specific[names]]), key=lambda s: (len(s), s))
+    held = sorted(set(held), key=lambda s: (len(s), s))
     if len(held) == 1:
         return f"专名 {held[0]} 相同、通名不同"
     return f"专名 {'、'.join(held)} 仅差地区名或“新”“大”、通名不同"
@@ -253,9 +267,10 @@ def _pair(a, b):
 def _varies(keys, values):
     """Per position: whether its key's positions hold more than one distinct value."""
     import numpy as np
+    import pandas as pd
 
     key_of = _codes(keys)
-    pairs = np.unique(_pair(key_of, values))
+    pairs = pd.unique(_pair(key_of, values))  # a hash of integers: no sort of a million
     distinct = np.bincount(pairs // (int(values.max(initial=0)) + 1), minlength=key_of.max(initial=0) + 1)
     return distinct[key_of] >= 2
 
@@ -268,8 +283,10 @@ def _groups(keys, skip=None) -> list:
     ordered = keys[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
-    return [order[start:start + size] for start, size in zip(starts, sizes)
-            if size > 1 and (skip is None or ordered[start] != skip)]
+    held = np.flatnonzero(sizes > 1)  # most keys are held once: leave those out before looping
+    if skip is not None:
+        held = held[ordered[starts[held]] != skip]
+    return [order[start:start + size] for start, size in zip(starts[held].tolist(), sizes[held].tolist())]
 
 
 def _columns(data, members, rows):
@@ -287,36 +304,42 @@ def _columns(data, members, rows):
     return layer, ids, names, geoms
 
 
-def _finding(rule, severity, columns, rows, message) -> Finding:
-    """One finding for the features at positions ``rows`` of the member ``columns``, the proposal first."""
+def _findings(groups, columns) -> list[Finding]:
+    """One finding per group ``(rule, severity, rows, message)`` for the features at positions
+    ``rows`` of the member ``columns``, the proposal first; the geometry collections made in one call."""
+    import numpy as np
     import shapely
 
     layer, ids, names, geoms = columns
-    rows = sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r])))
-    first = rows[0]
-    listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
-    return Finding(rule, severity, layer[first], str(ids[first]), names[first], f"{message}: {listed} ({rule})",
-                   related=[related(layer[r], ids[r], names[r]) for r in rows[1:]],
-                   geometry=shapely.GeometryCollection([geoms[r] for r in rows if geoms[r] is not None]))
+    ordered = [sorted(rows, key=lambda r: (_ORDER[layer[r]], str(ids[r]))) for _, _, rows, _ in groups]
+    flat = np.fromiter((r for rows in ordered for r in rows), dtype=np.int64)
+    # a missing geometry (None) is left out of its collection
+    collections = shapely.geometrycollections(geoms[flat], indices=np.repeat(np.arange(len(ordered)),
+                                                                             [len(rows) for rows in ordered])) \
+        if len(flat) else []
+    out = []
+    for (rule, severity, _, message), rows, geometry in zip(groups, ordered, collections):
+        first = rows[0]
+        listed = "、".join(f"{names[r]} ({ids[r]})" for r in rows)
+        out.append(Finding(rule, severity, layer[first], str(ids[first]), names[first], f"{message}: {listed} ({rule})",
+                           related=[related(layer[r], ids[r], names[r]) for r in rows[1:]], geometry=geometry))
+    return out
 
 
-def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
+def _homophones(named, name_of, scope_of, same) -> list[tuple]:
     """Names sharing a toneless reading within a scope, joined into groups (a name with several
     possible readings links the groups of each); a group fires when it holds names that are not
     already the same name by the duplicate rule (``same``: per member, its duplicate label)."""
     import numpy as np
-
-    from diming.geonames.pinyin import reading_keys
 
     # a unit is one normalised name in one scope; its readings are those of any of its names
     norm = _codes(named["norm"])
     unit_of = _codes(_pair(scope_of, norm[name_of]))
     first = np.unique(unit_of, return_index=True)[1]
     unit_scope, unit_name = scope_of[first], name_of[first]
-    # every reading of every distinct name as an integer, flat, then each unit's taken from its name's
-    readings = named["readings"].to_numpy()
-    per_name = np.fromiter(map(len, readings), dtype=np.int64, count=len(readings))
-    flat = _codes(np.fromiter((r for keys in readings for r in keys), dtype=object, count=per_name.sum()))
+    # every reading of every distinct name as an integer, flat (by name), then each unit's taken from its name's
+    per_name = np.bincount(named["readings_of"], minlength=len(norm))
+    flat = _codes(named["readings"])
     counts = per_name[unit_name]
     units = np.repeat(np.arange(len(unit_name)), counts)
     within = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -339,22 +362,34 @@ def _homophones(named, name_of, scope_of, same, overrides) -> list[tuple]:
     root_of = np.full(len(parent), -1)
     for u in np.union1d(linked, parent[linked]):
         root_of[u] = find(u)
-    out = []
-    norms = named["norm"].to_numpy()
-    for rows in _groups(root_of[unit_of], skip=-1):
-        if len(np.unique(same[rows])) < 2:
-            continue
-        norms_in = sorted({norms[n] for n in name_of[rows]})
-        heard = set.intersection(*(set(reading_keys(n, overrides)) for n in norms_in))
-        toned = set.intersection(*(set(reading_keys(n, overrides, tones=True)) for n in norms_in))
-        how = f"同音 ({min(heard) if heard else '读音相连'}; {'声调也相同' if toned else '声调不同'})"
-        out.append(("name.homophone", "warning", rows, how))
-    return out
+    groups = [rows for rows in _groups(root_of[unit_of], skip=-1) if (same[rows] != same[rows[0]]).any()]
+    # the readings all names of a group share, without and with tones (one normalised name, one set of readings)
+    held = np.unique(name_of[np.concatenate(groups)]) if groups else np.zeros(0, dtype=np.int64)
+    lists = {fact: _lists(named, fact, held) for fact in ("readings", "toned")}
+    shared = []
+    for rows in groups:
+        names = set(name_of[rows].tolist())
+        shared.append([set.intersection(*(set(lists[fact][n]) for n in names)) for fact in ("readings", "toned")])
+    heard = {i for toneless, _ in shared for i in toneless}
+    spelt = dict(zip(sorted(heard), named["text"](sorted(heard))))
+    return [("name.homophone", "warning", rows,
+             f"同音 ({min(spelt[i] for i in toneless) if toneless else '读音相连'}; {'声调也相同' if toned else '声调不同'})")
+            for rows, (toneless, toned) in zip(groups, shared)]
 
 
-def _protected(data, proposals, overrides, regions) -> list[Finding]:
+def _lists(named, fact, names) -> dict:
+    """Distinct name -> its ids of list ``fact``, for these ``names`` (``<fact>_of`` is sorted by name)."""
+    import numpy as np
+
+    of, ids = named[f"{fact}_of"], named[fact]
+    starts, ends = np.searchsorted(of, names), np.searchsorted(of, names, side="right")
+    return {n: ids[a:b].tolist() for n, a, b in zip(names.tolist(), starts.tolist(), ends.tolist())}
+
+
+def _protected(data, proposals, overrides, regions, stems=None) -> list[Finding]:
     """Open proposals that are, or sound like, a name on the heritage list: one finding per
-    listed name, with every proposal that clashes with it (the rule is rules.clash_findings')."""
+    listed name, with every proposal that clashes with it (the rule is rules.clash_findings').
+    ``stems``: the region_stems of ``regions``, when known."""
     import shapely
 
     from diming.geonames.rules import build_index, clash_findings
@@ -364,7 +399,7 @@ def _protected(data, proposals, overrides, regions) -> list[Finding]:
         return []
     index = build_index([{"layer": "heritage_names", "id": h, "name": n, "status": s}
                          for h, n, s in zip(heritage["heritage_id"], heritage["name"], heritage["status"])],
-                        overrides, regions=regions)
+                        overrides, regions=regions, stems=stems)
     hits: dict[str, list] = {}
     for pid, name, geom in zip(proposals["id"], proposals["name"], proposals["geometry"]):
         for f in clash_findings(name, index):

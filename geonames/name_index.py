@@ -1,41 +1,59 @@
-"""The name index (地名索引) kept in the project, so that ``diming namecheck`` answers from a
-national gazetteer in well under a second: instead of normalising and reading a million names on
-every check, it looks up the few names that share a clash key with the new one.
+"""The name index (地名索引) kept in the project: every distinct name of the roads, proposals,
+heritage list and gazetteer described once, when it is first written, so that neither ``diming
+namecheck`` (a few names that share a clash key with the new one, in well under a second) nor
+``diming check`` (every name of a national project) normalises, splits and reads a million names
+again.
 
-Each distinct name of the roads, proposals, heritage list and gazetteer is stored with its clash
-keys (:func:`diming.geonames.rules.clash_keys`: normalised form, 专名 and its shorter forms, toneless
-readings), in the project's own tables ``diming_name_keys``, ``diming_name_pending`` and
-``diming_name_meta``.
+Tables (the project's own, outside ``gpkg_contents``):
 
-- SQLite triggers on the four layers put every name written into ``diming_name_pending``, whoever
-  writes it (diming or a desktop GIS editing the GeoPackage), and the next look-up keys those names
-  first. Removed names need nothing: candidates are looked up in the layers themselves.
-- The keys depend on the code that makes them (its source is hashed), the word lists (the
-  character table, place readings …), the text libraries, the ``pinyin_overrides`` setting and
-  the division names; their :func:`fingerprint` is stored with the index, and a look-up that finds
-  it changed rebuilds the index (seconds, once, for a million roads).
+- ``diming_name_facts``: per distinct name (an integer id each), what the name rules are made of
+  (:func:`describe`), every text as the integer id of ``diming_name_values`` (one table of the
+  distinct normalised forms, 专名, modifiers, 通名 and readings): normalised form and its length,
+  专名, modifier, 通名, whether the single-name rules find nothing in it before the project's own
+  length limit and words, and as packed arrays of ids (int32) the shorter forms of its 专名 under
+  the prefix rule (with the division stems, and without them as a division's own name is
+  compared) and its readings without and with tones. A check reads integers, not text.
+- ``diming_name_keys``: per name id, its clash keys (:func:`diming.geonames.rules.clash_keys`:
+  normalised form, 专名 and its shorter forms, readings; integers made of value ids), for
+  namecheck's look-ups.
+- ``diming_name_pending``: SQLite triggers on the four layers put every name written there,
+  whoever writes it (diming or a desktop GIS editing the GeoPackage), and the next use of the
+  index describes and keys those names first. Removed names need nothing: candidates are looked
+  up in the layers themselves, and the check looks up only the names its features carry.
+- ``diming_name_meta``: the :func:`fingerprint` of everything a description depends on: the code
+  that makes it (its source is hashed), the word lists (the character table, place readings …),
+  the text libraries, the ``pinyin_overrides`` setting and the division names; with it the
+  division stems (rules.region_stems, a second's work for a national project's divisions). A use
+  that finds the fingerprint changed rebuilds the index (seconds, once, for a million roads).
 
-The index only narrows the search: the clash rules still run on every name it returns, in scope
-and status, exactly as without it. It is derived data, so keeping it is not an audited change.
+The index only narrows the search and saves the per-name work: the rules still run in scope and
+status, exactly as without it, and a project that cannot be written is checked without it (or
+with it where it is current, the names written since described in memory). It is derived data,
+so keeping it is not an audited change.
 """
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+import sys
 from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names", "place_names")
-_FORMAT = "3"  # bump when what is stored changes (3: the gazetteer's names)
-# the modules whose code makes the keys (normalize, split_name, reading_keys, clash_keys): their
-# source is part of the fingerprint, so an index keyed by another version of them is rebuilt
+_FORMAT = "4"  # bump when what is stored changes (3: the gazetteer's names; 4: each name's description)
+# the modules whose code makes the descriptions and keys (normalize, split_name, reading_keys,
+# shorter_forms, check_name): their source is part of the fingerprint, so an index made by another
+# version of them is rebuilt
 KEY_MODULES = ("normalize", "parts", "pinyin", "rules", "wordlists")
+# what describe() gives per name, in order: texts, a length, a flag, and tuples of texts
+FACTS = ("norm", "length", "specific", "modifier", "generic", "clean", "shorter", "bare", "readings", "toned")
+_LISTS = ("shorter", "bare", "readings", "toned")
 
 
-def fingerprint(overrides, stems) -> str:
-    """A digest of everything the clash keys depend on."""
+def fingerprint(overrides, regions) -> str:
+    """A digest of everything the descriptions depend on (``regions``: the division names)."""
     digest = hashlib.sha256(_installed().encode())
     digest.update(repr(sorted((overrides or {}).items())).encode())
-    digest.update("\n".join(sorted(stems)).encode())
+    digest.update("\n".join(sorted(set(regions))).encode())
     return digest.hexdigest()
 
 
@@ -59,72 +77,175 @@ def _installed() -> str:
     return digest.hexdigest()
 
 
-def candidates(project, name: str, overrides, stems) -> list[str] | None:
+def describe(names, overrides, stems) -> list[tuple]:
+    """Per name, the :data:`FACTS`: normalised form and its length, 专名, modifier, 通名, ``clean``
+    (the single-name rules of rules.check_name find nothing in it but for the project's own length
+    limit and words, which the check applies itself), the shorter forms of the 专名
+    (rules.shorter_forms, with the division ``stems``; ``bare``: without them, as a division's own
+    name is compared) and the readings without and with tones. Each step is a cached
+    look-up per character or per name; still, at national scale this is seconds, done once per
+    name written."""
+    from diming.geonames.normalize import normalize
+    from diming.geonames.parts import split_name
+    from diming.geonames.pinyin import reading_keys
+    from diming.geonames.rules import check_name, shorter_forms
+
+    rows = []
+    for name in names:
+        norm = normalize(name)
+        specific, modifier, generic = split_name(norm)
+        rows.append((norm, len(norm), specific, modifier, generic, not check_name(name, max_length=sys.maxsize),
+                     shorter_forms(specific, stems), shorter_forms(specific),
+                     tuple(reading_keys(norm, overrides)), tuple(reading_keys(norm, overrides, tones=True))))
+    return rows
+
+
+def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
+    """The ``wanted`` :data:`FACTS` of each of ``names`` (in order), every text as an integer id: a
+    dict of arrays, ``norm`` … ``generic`` (ids), ``length``, ``clean``; each list fact as two arrays,
+    ``<fact>_of`` (the position of the name holding it) and ``<fact>`` (ids); ``text``, a
+    function from ids to their texts; ``blank``, the id of the empty text; ``stems``, the division
+    stems (rules.region_stems of ``regions``). Taken from the index (brought up to date first);
+    names it does not hold (a read-only project without a current index, a name written since)
+    are described here, their new texts given ids above the stored ones."""
+    import numpy as np
+    import pandas as pd
+
+    from diming.geonames.rules import region_stems
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        stamp = fingerprint(overrides, regions)
+        usable = True
+        try:
+            _refresh(con, stamp, overrides, regions)
+        except sqlite3.OperationalError as e:
+            if "readonly" not in str(e) and "locked" not in str(e):
+                raise
+            usable = _built_for(con, stamp)  # no index, or one of other descriptions: not to be used
+        rows, top = [], 0
+        if usable:
+            where, params = "", ()
+            if len(names) < _FEW:  # a few names: look them up; most: read the table
+                where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
+            rows = con.execute(f"SELECT name, {', '.join(wanted)} FROM diming_name_facts{where}", params).fetchall()
+            top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
+        stems = _stored_stems(con) if usable else region_stems(regions)
+        stored = pd.Index([r[0] for r in rows], dtype=object)
+        at = stored.get_indexer(names)
+        missing = np.flatnonzero(at < 0)
+        made = describe([names[i] for i in missing], overrides, stems) if len(missing) else []
+        # the texts of the names described here: their stored ids, or new ones
+        texts = sorted({t for row in made for t in (*row[0:1], *row[2:5], *(x for lists in row[6:] for x in lists))})
+        new = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                               (_json(texts),)).fetchall()) if usable and texts else {}
+        for t in texts:
+            if t not in new:
+                top += 1
+                new[t] = top
+        picked = [FACTS.index(fact) for fact in wanted]
+        rows += [(names[i], *(packed[j] for j in picked)) for i, packed in zip(missing, (_packed(r, new) for r in made))]
+        blank = con.execute("SELECT id FROM diming_name_values WHERE value = ''").fetchone() if usable else None
+        blank = blank[0] if blank else None
+    finally:
+        con.close()
+    at[missing] = len(stored) + np.arange(len(missing))
+    columns = list(zip(*rows)) if rows else [()] * (len(wanted) + 1)
+    out = {}
+    for k, fact in enumerate(wanted, start=1):
+        if fact in _LISTS:
+            blobs = np.fromiter(columns[k], dtype=object, count=len(rows))[at].tolist()
+            counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
+            out[f"{fact}_of"] = np.repeat(np.arange(len(names)), counts)
+            out[fact] = np.frombuffer(b"".join(blobs), dtype="<i4").astype(np.int64)
+        else:
+            out[fact] = np.fromiter(columns[k], dtype=bool if fact == "clean" else np.int64, count=len(rows))[at]
+    made_texts = {i: t for t, i in new.items()}
+    out["text"] = lambda ids: _texts(project, ids, made_texts, stamp)
+    out["blank"] = blank if blank is not None else new.get("", -1)  # the id of "" (a name without 专名 …)
+    out["stems"] = stems
+    return out
+
+
+_FEW = 50_000
+
+
+def _packed(row, ids) -> tuple:
+    """A row of describe() as stored: texts as ids, lists of texts as packed int32 ids."""
+    from struct import pack
+
+    norm, length, specific, modifier, generic, clean, *lists = row
+    return (ids[norm], length, ids[specific], ids[modifier], ids[generic], int(clean),
+            *(pack(f"<{len(texts)}i", *[ids[t] for t in texts]) for texts in lists))
+
+
+def _texts(project, ids, made: dict, stamp: str) -> list[str]:
+    """The texts of these value ids (those of names described in memory from ``made``), from the
+    index of fingerprint ``stamp`` the ids were read from."""
+    from diming.errors import DimingError
+    from diming.layers.store import connect
+
+    ids = [int(i) for i in ids]
+    wanted = sorted({i for i in ids if i not in made})
+    found = dict(made)
+    if wanted:
+        con = connect(project)
+        try:
+            # ids are only added to, but a rebuild (another process, new settings) numbers them anew
+            if con.execute("SELECT fingerprint FROM diming_name_meta").fetchone() != (stamp,):
+                raise DimingError(f"{project}: 名称索引在检查期间被另一进程重建, 请重新检查 (the name index was rebuilt "
+                                  "during the check: run it again)")
+            found.update(con.execute("SELECT id, value FROM diming_name_values WHERE id IN "
+                                     "(SELECT value FROM json_each(?))", (_json(wanted),)).fetchall())
+        finally:
+            con.close()
+    return [found[i] for i in ids]
+
+
+def candidates(project, name: str, overrides, regions) -> list[str] | None:
     """The stored names sharing a clash key with ``name`` (after bringing the index up to date),
     or None when the index cannot be brought up to date now (a read-only file, or another
     process writing to it): the caller then compares with every name."""
+    found = sharing(project, [name], overrides, regions)
+    return None if found is None else sorted(found)
+
+
+def sharing(project, names, overrides, regions) -> set[str] | None:
+    """The stored names sharing a clash key (rules.clash_keys) with any of ``names`` (after
+    bringing the index up to date), or None when the index cannot be brought up to date now."""
     from diming.geonames.rules import clash_keys
     from diming.layers.store import connect
 
     con = connect(project)
     try:
         try:
-            _refresh(con, fingerprint(overrides, stems), overrides, stems)
+            _refresh(con, fingerprint(overrides, regions), overrides, regions)
         except sqlite3.OperationalError as e:
             if "readonly" in str(e) or "locked" in str(e):  # another process is writing: look without
                 return None
             raise
-        keys = _keys(*clash_keys(name, overrides, stems))
-        rows = con.execute("SELECT DISTINCT name FROM diming_name_keys WHERE key IN (SELECT value FROM json_each(?))",
-                           (_json(keys),)).fetchall()
+        stems = _stored_stems(con)
+        wanted = [clash_keys(name, overrides, stems) for name in names]
+        texts = {t for norm, specifics, readings in wanted for t in (norm, *specifics, *readings)}
+        ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                               (_json(sorted(texts)),)).fetchall())
+        # a text the index does not hold is held by no stored name
+        keys = {k for norm, specifics, readings in wanted
+                for k in _keys(ids.get(norm, -1), [ids.get(t, -1) for t in specifics], [ids.get(t, -1) for t in readings])
+                if k >= 0}
+        rows = con.execute("SELECT DISTINCT f.name FROM diming_name_keys k JOIN diming_name_facts f ON f.id = k.name "
+                           "WHERE k.key IN (SELECT value FROM json_each(?))", (_json(sorted(keys)),)).fetchall()
     finally:
         con.close()
-    return [r[0] for r in rows]
+    return {r[0] for r in rows}
 
 
-def refresh(project, overrides, stems) -> bool:
-    """Bring the index up to date now (built, or its pending names keyed); False when it cannot
-    be now (a read-only file, or another process writing to it)."""
-    from diming.layers.store import connect
-
-    con = connect(project)
-    try:
-        _refresh(con, fingerprint(overrides, stems), overrides, stems)
-        return True
-    except sqlite3.OperationalError as e:
-        if "readonly" in str(e) or "locked" in str(e):
-            return False
-        raise
-    finally:
-        con.close()
-
-
-def sharing(project, names, overrides, stems) -> set[str] | None:
-    """``names`` with every stored name sharing a clash key with one of them, with every name
-    sharing a key with those, and so on until no more join (a clash group is joined transitively:
-    a name with several readings links the homophones of each, the prefix rule links 新城子 and
-    城子); None when the index cannot be brought up to date now (as for :func:`candidates`)."""
-    from diming.geonames.rules import clash_keys
-    from diming.layers.store import connect
-
-    if not refresh(project, overrides, stems):
-        return None
-    con = connect(project)
-    try:
-        found, new = set(), set(names)
-        while new:
-            found |= new
-            keys = {k for n in new for k in _keys(*clash_keys(n, overrides, stems))}
-            new = {r[0] for r in con.execute("SELECT DISTINCT name FROM diming_name_keys WHERE key IN "
-                                             "(SELECT value FROM json_each(?))", (_json(keys),))} - found
-    finally:
-        con.close()
-    return found
-
-
-def _keys(norm: str, specifics, readings) -> list[str]:
-    # one column for all three kinds, told apart by a prefix, so one index serves every look-up
-    return [f"n:{norm}", *(f"c:{s}" for s in sorted(specifics)), *(f"r:{r}" for r in readings)]
+def _keys(norm: int, specifics, readings) -> list[int]:
+    """The clash keys of a name from the value ids of its normalised form, 专名 (with its shorter
+    forms) and readings: one integer column for the three kinds (id × 3 + kind), so one index
+    serves every look-up."""
+    return [norm * 3, *(s * 3 + 1 for s in specifics), *(r * 3 + 2 for r in readings)]
 
 
 def _json(values) -> str:
@@ -157,21 +278,37 @@ def _triggers() -> dict[str, tuple[str, str]]:
             for layer in LAYERS for event in ("INSERT", "UPDATE OF name")}
 
 
-def _refresh(con, stamp: str, overrides, stems) -> None:
-    """Rebuild the index if its fingerprint differs; key the pending names. One transaction,
-    taken only when there is something to write."""
-    from diming.geonames.rules import clash_keys
+def _refresh(con, stamp: str, overrides, regions) -> None:
+    """Rebuild the index if its fingerprint differs; describe and key the pending names not yet
+    held (a name's description depends on nothing but the fingerprint). One transaction, taken
+    only when there is something to write."""
+    from diming.geonames.rules import region_stems
 
     if _current(con, stamp):
         return
     con.execute("BEGIN IMMEDIATE")
     try:
         if not _built_for(con, stamp):
-            _rebuild(con, stamp)
-        pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending")]
-        con.execute("DELETE FROM diming_name_keys WHERE name IN (SELECT name FROM diming_name_pending)")
+            _rebuild(con, stamp, region_stems(regions))
+        pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending WHERE name NOT IN "
+                                             "(SELECT name FROM diming_name_facts)")]
+        facts = describe(pending, overrides, _stored_stems(con) if pending else ())
+        texts = {t for row in facts for t in (row[0], *row[2:5], *(x for lists in row[6:] for x in lists))}
+        ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                               (_json(sorted(texts)),)).fetchall()) if texts else {}
+        top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
+        new = [(top + k, t) for k, t in enumerate(sorted(texts - set(ids)), start=1)]
+        con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
+        ids.update((t, i) for i, t in new)
+        first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM diming_name_facts").fetchone()[0]
+        con.executemany(f"INSERT INTO diming_name_facts (id, name, {', '.join(FACTS)}) "
+                        f"VALUES (?, ?{', ?' * len(FACTS)})",
+                        ((i, n, *_packed(row, ids)) for i, n, row in zip(range(first, first + len(pending)), pending, facts)))
         con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
-                        ((n, k) for n in pending for k in _keys(*clash_keys(n, overrides, stems))))
+                        ((i, k) for i, (norm, _, specific, _, _, _, shorter, _, readings, _)
+                         in zip(range(first, first + len(pending)), facts)
+                         for k in _keys(ids[norm], {ids[specific], *(ids[f] for f in shorter)},
+                                        [ids[r] for r in readings])))
         con.execute("DELETE FROM diming_name_pending")
         con.execute("COMMIT")
     except BaseException:
@@ -179,25 +316,37 @@ def _refresh(con, stamp: str, overrides, stems) -> None:
         raise
 
 
+def _stored_stems(con) -> frozenset[str]:
+    import json
+
+    return frozenset(json.loads(con.execute("SELECT stems FROM diming_name_meta").fetchone()[0]))
+
+
 def _has_index(con) -> bool:
     return con.execute("SELECT 1 FROM sqlite_master WHERE name = 'diming_name_meta'").fetchone() is not None
 
 
-def _rebuild(con, stamp: str) -> None:
+def _rebuild(con, stamp: str, stems) -> None:
     """Empty index tables, the triggers that feed them, an index on each layer's name, and every
-    stored name pending."""
+    stored name pending; the division ``stems`` kept with the fingerprint (they are of its division
+    names, and take a second to work out for a national project)."""
     from diming.layers.gpkg import quote
     from diming.layers.store import _upgrade
 
     _upgrade(con)  # a project made before a name layer existed gets it (empty), so its triggers can be made
-    for table in ("diming_name_keys", "diming_name_pending", "diming_name_meta"):
+    for table in ("diming_name_keys", "diming_name_facts", "diming_name_values", "diming_name_pending",
+                  "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute("CREATE TABLE diming_name_keys (name TEXT NOT NULL, key TEXT NOT NULL)")
+    con.execute("CREATE TABLE diming_name_keys (name INTEGER NOT NULL, key INTEGER NOT NULL)")  # name: facts id
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
-    con.execute("CREATE INDEX diming_name_keys_name ON diming_name_keys (name)")
+    con.execute("CREATE TABLE diming_name_values (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)")
+    con.execute("CREATE TABLE diming_name_facts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+                "norm INTEGER NOT NULL, length INTEGER NOT NULL, specific INTEGER NOT NULL, modifier INTEGER NOT NULL, "
+                "generic INTEGER NOT NULL, clean INTEGER NOT NULL, shorter BLOB NOT NULL, bare BLOB NOT NULL, "
+                "readings BLOB NOT NULL, toned BLOB NOT NULL)")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
-    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL)")
-    con.execute("INSERT INTO diming_name_meta VALUES (?)", (stamp,))
+    con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, stems TEXT NOT NULL)")
+    con.execute("INSERT INTO diming_name_meta VALUES (?, ?)", (stamp, _json(sorted(stems))))
     for trigger, (layer, event) in _triggers().items():
         con.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
         con.execute(f"CREATE TRIGGER {quote(trigger)} AFTER {event} ON {quote(layer)} WHEN NEW.name IS NOT NULL "

@@ -127,7 +127,6 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
     ``settings``: the project's, when the caller has them already."""
     from diming.geonames.categories import categories
     from diming.geonames.name_index import candidates
-    from diming.geonames.rules import region_stems
     from diming.layers.settings import get_settings
 
     if not normalize(name):
@@ -141,7 +140,7 @@ def clashes(project, name: str, *, district: str | None = None, exclude=(), sett
     group, scope = group_of(category, settings)
     rules = local_rules(settings)
     regions = division_names(project)
-    names = candidates(project, name, rules["overrides"], region_stems(regions))
+    names = candidates(project, name, rules["overrides"], regions)
     # a division's own name is compared without the region-name rule, as in the check (categories.DIVISION_CATEGORIES)
     index = build_index(project_names(project, district, scope, names, streets=group == STREET,
                                       gazetteer=members_of(group, settings)), rules["overrides"],

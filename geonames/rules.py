@@ -160,7 +160,7 @@ def region_stems(regions) -> frozenset[str]:
     return _stems(tuple(regions))
 
 
-@lru_cache(maxsize=2)  # a check asks for the stems of the same tens of thousands of divisions in several places
+@lru_cache(maxsize=4)  # a check asks for the stems of the same tens of thousands of divisions more than once
 def _stems(regions: tuple) -> frozenset[str]:
     return frozenset(region_stem(r) for r in regions) - {""}
 
@@ -174,12 +174,13 @@ def clash_keys(name: str, overrides=None, stems=frozenset()) -> tuple[str, froze
     return norm, frozenset((specific, *shorter_forms(specific, stems))), reading_keys(norm, overrides)
 
 
-def build_index(records, overrides=None, regions=()) -> dict:
+def build_index(records, overrides=None, regions=(), *, stems=None) -> dict:
     """Look-up tables over other names, each record ``{"layer", "id", "name"}`` (heritage
     records may add ``"status"``): by normalised name, by 专名, by the shorter forms of the 专名,
     by toneless reading key. ``regions``: names of divisions (青岚市, 桃源镇 …) whose stem added to a
-    name still counts as the same name (local duplicate rule)."""
-    stems = region_stems(regions)
+    name still counts as the same name (local duplicate rule); ``stems``: their region_stems, when
+    the caller has them."""
+    stems = region_stems(regions) if stems is None else stems
     index = {"name": {}, "specific": {}, "shorter": {}, "reading": {}, "overrides": overrides, "stems": stems}
     for record in records:
         norm = normalize(record["name"])
