@@ -373,7 +373,6 @@ def _reach(data, changes) -> set[str] | None:
     of the open proposals a road of these names is one road with. None when the name index cannot
     be brought up to date (a read-only project) or an edited feature has no key."""
     from diming.geonames.name_index import sharing
-    from diming.geonames.namecheck import division_names
     from diming.geonames.pinyin import parse_overrides
     from diming.layers.schema import get_layer
 
@@ -386,7 +385,9 @@ def _reach(data, changes) -> set[str] | None:
         if queued:
             names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
                                (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
-    overrides, regions = parse_overrides(data.settings["pinyin_overrides"]), division_names(data.project)
+    # the division names as the name rules read them (CheckData keeps the read for them)
+    regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
+    overrides = parse_overrides(data.settings["pinyin_overrides"])
     while True:  # sharing() takes one step; clash groups are joined transitively
         reached = sharing(data.project, names, overrides, regions)
         if reached is None:

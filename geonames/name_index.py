@@ -53,8 +53,13 @@ def fingerprint(overrides, regions) -> str:
     """A digest of everything the descriptions depend on (``regions``: the division names)."""
     digest = hashlib.sha256(_installed().encode())
     digest.update(repr(sorted((overrides or {}).items())).encode())
-    digest.update("\n".join(sorted(set(regions))).encode())
+    digest.update(_regions_digest(tuple(regions)))
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=4)  # one check asks for the fingerprint of the same 42,500 divisions several times
+def _regions_digest(regions: tuple) -> bytes:
+    return hashlib.sha256("\n".join(sorted(set(regions))).encode()).digest()
 
 
 @lru_cache(maxsize=1)
