@@ -52,6 +52,7 @@ class ImportResult:
     ignored_fields: list[str] = field(default_factory=list)
     defaults: dict[str, int] = field(default_factory=dict)  # field -> rows that got its schema default
     notices: list[str] = field(default_factory=list)
+    spelt: int = 0  # new rows without 罗马字母拼写 that got it spelt from their name
 
 
 class _Errors:
@@ -112,6 +113,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
     result = ImportResult(layer.name, 0, ignored_fields=ignored)
     note = f"导入 {source.path.name}"
     flat = _Flattened(layer)
+    spell = _Speller(layer, settings)
     with transaction(project, by=by) as tx, _Seen(tx, layer, mode) as seen, _collector_aside():
         if mode == "replace":
             result.deleted = tx.delete(layer.name, None, note=note)
@@ -126,6 +128,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
             written = False
             if not errors.count and not problems and seen.by_index(keys):
                 try:  # the layer's key index finds the clashes as the rows go in
+                    result.spelt += spell.columns(columns, len(batch.numbers))
                     result.inserted += tx.insert_columns(layer.name, columns, note=note, new_keys=True)
                     seen.wrote(batch.numbers)
                     written = True
@@ -136,7 +139,7 @@ def import_layer(project, layer_name: str, src, *, source_layer=None, encoding=N
             for _, message in sorted(problems, key=lambda p: p[0]):
                 errors.add(message)
             if not errors.count and not written:  # while every row so far is good, write as we go
-                _write(tx, layer, columns, len(batch.numbers), mode, note, result)
+                _write(tx, layer, columns, len(batch.numbers), mode, note, result, spell)
             if progress:
                 progress(source.progress(), checked, checked)
         if errors.count:
@@ -165,16 +168,18 @@ def _collector_aside():
         gc.unfreeze()
 
 
-def _write(tx, layer, columns, count, mode, note, result) -> None:
-    """Write one batch of ``count`` rows, all good: new keys inserted; for upsert, existing keys
-    updated where they differ."""
+def _write(tx, layer, columns, count, mode, note, result, spell) -> None:
+    """Write one batch of ``count`` rows, all good: new keys inserted (spelt where they come
+    without 罗马字母拼写); for upsert, existing keys updated where they differ."""
     if _as_columns(layer, mode) and columns:
+        result.spelt += spell.columns(columns, count)
         result.inserted += tx.insert_columns(layer.name, columns, note=note)  # no record made per row
         return
     records = _records(columns, count)
     key = layer.key
     existing = tx.get_many(layer.name, [r[key] for r in records]) if mode == "upsert" else {}
     new = [r for r in records if r[key] not in existing]
+    result.spelt += spell.records(new)
     defaulted = [f.name for f in layer.fields if f.default is not None]
     for r in records:
         if r[key] not in existing:
@@ -192,6 +197,46 @@ def _write(tx, layer, columns, count, mode, note, result) -> None:
         from diming.geonames.signs import close_sign_steps
 
         close_sign_steps(tx, records)
+
+
+class _Speller:
+    """罗马字母拼写 for the new features of a named layer (roads, heritage list, gazetteer) that come
+    without it, spelt from the name by the place-name rules (pinyin.spell, with the project's
+    ``pinyin_overrides``) as every other way of adding them does; once per distinct name. An
+    existing feature an upsert updates keeps the spelling it has."""
+
+    LAYERS = ("roads", "heritage_names", "place_names")
+
+    def __init__(self, layer, settings):
+        self.wanted = layer.name in self.LAYERS
+        self.settings, self.spelt, self.overrides = settings, {}, None
+
+    def _spell(self, name):
+        if name not in self.spelt:
+            from diming.geonames.pinyin import parse_overrides, spell
+
+            if self.overrides is None:  # pypinyin is loaded only for an import that spells
+                self.overrides = parse_overrides(self.settings["pinyin_overrides"])
+            self.spelt[name] = spell(name, self.overrides)
+        return self.spelt[name]
+
+    def columns(self, columns: dict, count: int) -> int:
+        if not self.wanted or "name" not in columns:
+            return 0
+        pinyin = list(columns.get("pinyin") or [None] * count)
+        empty = [i for i, p in enumerate(pinyin) if p in (None, "") and columns["name"][i]]
+        for i in empty:
+            pinyin[i] = self._spell(columns["name"][i])
+        columns["pinyin"] = pinyin
+        return len(empty)
+
+    def records(self, records: list) -> int:
+        if not self.wanted:
+            return 0
+        empty = [r for r in records if r.get("pinyin") in (None, "") and r.get("name")]
+        for r in empty:
+            r["pinyin"] = self._spell(r["name"])
+        return len(empty)
 
 
 def _records(columns: dict, count: int) -> list[dict]:

@@ -173,3 +173,54 @@ def test_field_invalid_in_the_error_layer(project, tmp_path):
     [row] = pyogrio.read_dataframe(tmp_path / "errors.gpkg").to_dict("records")
     assert (row["field"], json.loads(row["value"]), json.loads(row["allowed"])[:2]) == ("condition", "坏了",
                                                                                         ["完好", "损坏"])
+
+
+def test_imports_spell_the_pinyin_of_new_names(project, tmp_path, run):
+    """罗马字母拼写 left out of a register is spelt from the name, as every other way of adding a
+    road, a heritage name or a gazetteer name does; a spelling the file gives, or an existing
+    road already has, stays."""
+    path = tmp_path / "register.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["road_id", "name", "pinyin", "district", "wkt"])
+        writer.writerow(["R1", "中山东路", "", "379901", LINE])
+        writer.writerow(["R2", "长江路", "CHANGJIANG LU", "379901", LINE])
+    result = run(project, "import", "roads", path)
+    assert result.exit_code == 0, result.output
+    assert "已拼写罗马字母拼写 (pinyin spelt from the name): 1 行" in result.output
+    roads = store.read_layer(project, "roads").set_index("road_id")
+    assert roads.loc["R1", "pinyin"] == "Zhongshan Donglu"
+    assert roads.loc["R2", "pinyin"] == "CHANGJIANG LU"
+    [audit] = store.audit_rows(project, layer="roads", key="R1")
+    assert audit["after"]["pinyin"] == "Zhongshan Donglu"
+
+    # an upsert without the column: the existing roads keep theirs, a new one is spelt
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["road_id", "name", "district", "wkt"])
+        writer.writerow(["R2", "长江路", "379901", LINE])
+        writer.writerow(["R3", "青岚大道", "379901", LINE])
+    result = import_layer(project, "roads", path, mode="upsert")
+    assert (result.spelt, result.inserted) == (1, 1)
+    roads = store.read_layer(project, "roads").set_index("road_id")
+    assert roads.loc["R2", "pinyin"] == "CHANGJIANG LU"
+    assert roads.loc["R3", "pinyin"] == "Qinglan Dadao"
+
+
+def test_gazetteer_and_heritage_imports_spell_too(project, tmp_path):
+    from diming.geonames.pinyin import spell
+
+    path = tmp_path / "names.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["place_id", "name", "category", "district", "wkt"])
+        writer.writerow(["379901000000000001", "望湖山", "陆地地形", "379901", "POINT (120.1 36.1)"])
+    assert import_layer(project, "place_names", path).spelt == 1
+    assert list(store.read_layer(project, "place_names")["pinyin"]) == ["Wanghu Shan"]
+    path = tmp_path / "heritage.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["heritage_id", "name", "wkt"])
+        writer.writerow(["H1", "黄岛", "POINT (120.1 36.1)"])
+    assert import_layer(project, "heritage_names", path).spelt == 1
+    assert list(store.read_layer(project, "heritage_names")["pinyin"]) == [spell("黄岛")]  # as heritage add spells it

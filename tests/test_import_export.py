@@ -34,6 +34,10 @@ def test_round_trip_every_format(demo_project, project, tmp_path, suffix, layer,
     result = import_layer(project, layer, dest)
     before, after = _frame(demo_project, layer, key), _frame(project, layer, key)
     assert result.inserted == len(before) == len(after)
+    if "pinyin" in before:  # a name exported without its 罗马字母拼写 comes back spelt
+        from diming.geonames.pinyin import spell
+
+        before["pinyin"] = [p if isinstance(p, str) and p else spell(n) for p, n in zip(before["pinyin"], before["name"])]
     attributes = [c for c in before.columns if c != "geometry"]
     assert before[attributes].astype(str).equals(after[attributes].astype(str))
     # WKT in CSV/XLSX is rounded to 1e-8 degrees (about 1 mm); Shapefiles turn rings clockwise

@@ -54,6 +54,8 @@ def cli(obj, layer, src, source_layer, encoding, x, y, crs, fields, mode, fix):
     if result.ignored_fields:
         click.echo(f"忽略的源字段 (not mapped): {', '.join(result.ignored_fields)}")
     echo_defaults(result)
+    if result.spelt:
+        click.echo(f"已拼写罗马字母拼写 (pinyin spelt from the name): {result.spelt} 行")
     click.echo(f"{result.layer}: 新增 {result.inserted}, 更新 {result.updated}, 未变 {result.unchanged}, "
                f"删除 {result.deleted}")
 
