@@ -297,28 +297,39 @@ def _refresh(con, stamp: str, overrides, regions) -> None:
             _rebuild(con, stamp, region_stems(regions))
         pending = [r[0] for r in con.execute("SELECT name FROM diming_name_pending WHERE name NOT IN "
                                              "(SELECT name FROM diming_name_facts)")]
-        facts = describe(pending, overrides, _stored_stems(con) if pending else ())
-        texts = {t for row in facts for t in (row[0], *row[2:5], *(x for lists in row[6:] for x in lists))}
-        ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
-                               (_json(sorted(texts)),)).fetchall()) if texts else {}
-        top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
-        new = [(top + k, t) for k, t in enumerate(sorted(texts - set(ids)), start=1)]
-        con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
-        ids.update((t, i) for i, t in new)
-        first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM diming_name_facts").fetchone()[0]
-        con.executemany(f"INSERT INTO diming_name_facts (id, name, {', '.join(FACTS)}) "
-                        f"VALUES (?, ?{', ?' * len(FACTS)})",
-                        ((i, n, *_packed(row, ids)) for i, n, row in zip(range(first, first + len(pending)), pending, facts)))
-        con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
-                        ((i, k) for i, (norm, _, specific, _, _, _, shorter, _, readings, _)
-                         in zip(range(first, first + len(pending)), facts)
-                         for k in _keys(ids[norm], {ids[specific], *(ids[f] for f in shorter)},
-                                        [ids[r] for r in readings])))
+        stems = _stored_stems(con) if pending else ()
+        # a share at a time: a national gazetteer's millions of descriptions would not all be held at once
+        for at in range(0, len(pending), _DESCRIBED_AT_ONCE):
+            _describe_into(con, pending[at:at + _DESCRIBED_AT_ONCE], overrides, stems)
         con.execute("DELETE FROM diming_name_pending")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+_DESCRIBED_AT_ONCE = 50_000
+
+
+def _describe_into(con, names: list, overrides, stems) -> None:
+    """Describe ``names`` and store their facts, their new texts and their clash keys."""
+    facts = describe(names, overrides, stems)
+    texts = {t for row in facts for t in (row[0], *row[2:5], *(x for lists in row[6:] for x in lists))}
+    ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                           (_json(sorted(texts)),)).fetchall()) if texts else {}
+    top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
+    new = [(top + k, t) for k, t in enumerate(sorted(texts - set(ids)), start=1)]
+    con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
+    ids.update((t, i) for i, t in new)
+    first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM diming_name_facts").fetchone()[0]
+    numbers = range(first, first + len(names))
+    con.executemany(f"INSERT INTO diming_name_facts (id, name, {', '.join(FACTS)}) "
+                    f"VALUES (?, ?{', ?' * len(FACTS)})",
+                    ((i, n, *_packed(row, ids)) for i, n, row in zip(numbers, names, facts)))
+    con.executemany("INSERT INTO diming_name_keys (name, key) VALUES (?, ?)",
+                    ((i, k) for i, (norm, _, specific, _, _, _, shorter, _, readings, _) in zip(numbers, facts)
+                     for k in _keys(ids[norm], {ids[specific], *(ids[f] for f in shorter)},
+                                    [ids[r] for r in readings])))
 
 
 def _stored_stems(con) -> frozenset[str]:
