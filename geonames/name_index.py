@@ -142,9 +142,8 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
         missing = np.flatnonzero(at < 0)
         made = describe([names[i] for i in missing], overrides, stems) if len(missing) else []
         # the texts of the names described here: their stored ids, or new ones
-        texts = sorted({t for row in made for t in (*row[0:1], *row[2:5], *(x for lists in row[6:] for x in lists))})
-        new = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
-                               (_json(texts),)).fetchall()) if usable and texts else {}
+        texts = sorted({t for row in made for t in _texts_in(row)})
+        new = _value_ids(con, texts) if usable else {}
         for t in texts:
             if t not in new:
                 top += 1
@@ -174,6 +173,22 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
 
 
 _FEW = 50_000
+
+
+def _texts_in(row):
+    """The texts of a row of describe() (its normalised form, parts and lists), each to have an id."""
+    yield row[0]
+    yield from row[2:5]
+    for texts in row[6:]:
+        yield from texts
+
+
+def _value_ids(con, texts) -> dict[str, int]:
+    """Text -> id of those of ``texts`` the index holds."""
+    if not texts:
+        return {}
+    return dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
+                            (_json(texts),)).fetchall())
 
 
 def _packed(row, ids) -> tuple:
@@ -233,8 +248,7 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
         stems = _stored_stems(con)
         wanted = [clash_keys(name, overrides, stems) for name in names]
         texts = {t for norm, specifics, readings in wanted for t in (norm, *specifics, *readings)}
-        ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
-                               (_json(sorted(texts)),)).fetchall())
+        ids = _value_ids(con, sorted(texts))
         # a text the index does not hold is held by no stored name
         keys = {k for norm, specifics, readings in wanted
                 for k in _keys(ids.get(norm, -1), [ids.get(t, -1) for t in specifics], [ids.get(t, -1) for t in readings])
@@ -314,9 +328,8 @@ _DESCRIBED_AT_ONCE = 50_000
 def _describe_into(con, names: list, overrides, stems) -> None:
     """Describe ``names`` and store their facts, their new texts and their clash keys."""
     facts = describe(names, overrides, stems)
-    texts = {t for row in facts for t in (row[0], *row[2:5], *(x for lists in row[6:] for x in lists))}
-    ids = dict(con.execute("SELECT value, id FROM diming_name_values WHERE value IN (SELECT value FROM json_each(?))",
-                           (_json(sorted(texts)),)).fetchall()) if texts else {}
+    texts = {t for row in facts for t in _texts_in(row)}
+    ids = _value_ids(con, sorted(texts))
     top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
     new = [(top + k, t) for k, t in enumerate(sorted(texts - set(ids)), start=1)]
     con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
