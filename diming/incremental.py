@@ -281,6 +281,11 @@ def _read(data, layer, where, params=(), geometry=True, columns=None):
     return read_layer(data.project, layer, where=where, params=params, geometry=geometry, columns=columns)
 
 
+def _read_in(data, layer, column, values, **kw):
+    """The features of ``layer`` whose ``column`` holds one of ``values``."""
+    return _read(data, layer, f"{column} IN (SELECT value FROM json_each(?))", (_in(values),), **kw)
+
+
 def _in(values) -> str:
     return json.dumps(sorted(map(str, values)), ensure_ascii=False)
 
@@ -383,8 +388,8 @@ def _reach(data, changes) -> set[str] | None:
             return None
         names |= {old["name"] for _, old, _ in queued if old is not None}
         if queued:
-            names |= set(_read(data, layer, f"{get_layer(layer).key} IN (SELECT value FROM json_each(?))",
-                               (_in(_keys_of(changes, layer)),), geometry=False, columns=("name",))["name"])
+            names |= set(_read_in(data, layer, get_layer(layer).key, _keys_of(changes, layer), geometry=False,
+                                  columns=("name",))["name"])
     # the division names as the name rules read them (CheckData keeps the read for them)
     regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
     overrides = parse_overrides(data.settings["pinyin_overrides"])
@@ -426,21 +431,21 @@ def _signs(data, changes, stored):
         return [], None
     roads = _keys_of(changes, "roads")
     if "road_proposals" in changes:
-        roads |= set(_read(data, "roads", "proposal_id IN (SELECT value FROM json_each(?))",
-                           (_in(_keys_of(changes, "road_proposals")),), geometry=False, columns=("road_id",))["road_id"])
+        roads |= set(_read_in(data, "roads", "proposal_id", _keys_of(changes, "road_proposals"), geometry=False,
+                              columns=("road_id",))["road_id"])
     signs = _keys_of(changes, "road_signs") | _olds(changes, "sign_patrol_records", "sign_id")
     if "sign_patrol_records" in changes:
-        signs |= set(_read(data, "sign_patrol_records", "record_id IN (SELECT value FROM json_each(?))",
-                           (_in(_keys_of(changes, "sign_patrol_records")),), geometry=False,
+        signs |= set(_read_in(data, "sign_patrol_records", "record_id", _keys_of(changes, "sign_patrol_records"),
+                              geometry=False,
                            columns=("sign_id",))["sign_id"].dropna())
     if roads:
-        signs |= set(_read(data, "road_signs", "road_id IN (SELECT value FROM json_each(?))", (_in(roads),),
+        signs |= set(_read_in(data, "road_signs", "road_id", roads,
                            geometry=False, columns=("sign_id",))["sign_id"])
     found = sign_checks.check(data, signs=signs)
     if _same(data, changes, "road_signs", ("road_id", "condition")) and _same(data, changes, "roads", ("status", "district")):
         again = {f.id for f in stored if f.rule == "road.no-sign" and f.id in roads}
         if again:  # the county keeps a register and the road has no standing sign, as before
-            rows = _read(data, "roads", "road_id IN (SELECT value FROM json_each(?))", (_in(again),), geometry=False,
+            rows = _read_in(data, "roads", "road_id", again, geometry=False,
                          columns=sign_checks._ROADS)
             none = pd.DataFrame({"road_id": [], "condition": []})
             found += sign_checks._no_sign(data, none, rows, registered=set(rows["district"].fillna("").str[:6]))
@@ -461,7 +466,7 @@ def _same(data, changes, layer, fields) -> bool:
         return True
     key = get_layer(layer).key
     olds = {k: old for k, old, _ in queued if old is not None}
-    now = _read(data, layer, f"{key} IN (SELECT value FROM json_each(?))", (_in(_keys_of(changes, layer)),),
+    now = _read_in(data, layer, key, _keys_of(changes, layer),
                 geometry=False, columns=(key, *fields))
     rows = {r[key]: r for r in now.to_dict("records")}
     return all(k in olds and k in rows and all(_equal(olds[k].get(f), rows[k][f]) for f in fields)
@@ -510,7 +515,7 @@ def _lines(data, changes):
                   (_in(_keys_of(changes, "boundary_lines")), _in(areas), _in(areas)))
     ids = set(lines["line_id"]) | _keys_of(changes, "boundary_lines")
     codes = set(lines["left_code"]) | set(lines["right_code"])
-    sides = _valid(_read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))", (_in(codes),)))
+    sides = _valid(_read_in(data, "admin_areas", "code", codes))
     found = line_checks.check(_Near(data, areas=sides, layers={"boundary_lines": lines}))
     return found, lambda f: f.rule in line_checks.RULES and f.id in ids
 
@@ -522,10 +527,10 @@ def _markers(data, changes):
         return [], None
     changed = _keys_of(changes, "boundary_markers")
     touched = (_keys_of(changes, "boundary_lines") | _olds(changes, "boundary_markers", "line_id")
-               | set(_read(data, "boundary_markers", "marker_id IN (SELECT value FROM json_each(?))",
-                           (_in(changed),), geometry=False, columns=("line_id",))["line_id"]))
-    on_touched = _read(data, "boundary_markers", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
-    lines = _read(data, "boundary_lines", "line_id IN (SELECT value FROM json_each(?))", (_in(touched),))
+               | set(_read_in(data, "boundary_markers", "marker_id", changed, geometry=False,
+                              columns=("line_id",))["line_id"]))
+    on_touched = _read_in(data, "boundary_markers", "line_id", touched)
+    lines = _read_in(data, "boundary_lines", "line_id", touched)
     found = marker_checks.check(_Near(data, layers={"boundary_markers": on_touched, "boundary_lines": lines}),
                                 frozenset(marker_checks.RULES) - {"marker.duplicate-id"})
     clashing, duplicates = _duplicate_ids(data, changed)
@@ -620,7 +625,7 @@ def _areas(data, changes):
     if not changed:
         return [], None
     settings = data.settings
-    now = _read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))", (_in(changed),))
+    now = _read_in(data, "admin_areas", "code", changed)
     valid_now = _valid(now)
     out = area_checks._invalid(now[~now.index.isin(valid_now.index)])
     drops = [lambda f: f.rule == "area.invalid" and f.id in changed]
@@ -642,7 +647,7 @@ def _areas(data, changes):
     old_parents = _olds(changes, "admin_areas", "parent_code")
     groups |= {(lv, p) for lv in levels for p in {*now["parent_code"].fillna(""), *old_parents}}
     parents = {p for _, p in groups} | changed | set(near["code"])
-    children = _read(data, "admin_areas", "parent_code IN (SELECT value FROM json_each(?))", (_in(parents),),
+    children = _read_in(data, "admin_areas", "parent_code", parents,
                      geometry=False, columns=("level", "parent_code"))
     groups |= set(zip(children["level"], children["parent_code"]))
     by_level: dict = {}
@@ -666,7 +671,7 @@ def _gap_subset(data, level, parents):
     be found, with every area of the level they may meet (neighbours decide which edges match
     and fill enclaves), in the layer's order; and the parents' areas. (None, None) when none."""
     named = [p for p in parents if p]
-    parent_areas = _valid(_read(data, "admin_areas", "code IN (SELECT value FROM json_each(?))", (_in(named),)))
+    parent_areas = _valid(_read_in(data, "admin_areas", "code", named))
     where = ("level = ? AND (parent_code IN (SELECT value FROM json_each(?))"
              + (" OR parent_code IS NULL OR parent_code = ''" if "" in parents else "") + ")")
     children = _fids(data, "admin_areas", None, where, (level, _in(named)))
