@@ -84,6 +84,11 @@ def inside_china(lon, lat):
     return (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
 
 
+def outside_china(x, y) -> str:
+    """The import's message for a point at ``x``, ``y`` that is not in China (or cannot be placed)."""
+    return f"坐标超出中国范围 ({x:.4f}, {y:.4f}): X/Y 是否颠倒, 或坐标系不对? (swapped axes or wrong CRS)"
+
+
 def search_degrees(metres: float) -> float:
     """Degrees that span at least ``metres`` in both directions anywhere in China, for search
     boxes only (1° of longitude is at least 60 km up to 57°N)."""

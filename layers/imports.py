@@ -549,7 +549,7 @@ def _geometries(layer, geoms, fix, flat, elevations):
     import numpy as np
     import shapely
 
-    from diming.layers.crs import inside_china
+    from diming.layers.crs import inside_china, outside_china
 
     if isinstance(geoms, gpkg.Points):  # from X/Y columns: finite points, each valid
         return geoms, _point_errors(geoms), {}
@@ -601,8 +601,7 @@ def _geometries(layer, geoms, fix, flat, elevations):
     inside = inside_china(bounds[:, 0], bounds[:, 1]) & inside_china(bounds[:, 2], bounds[:, 3])
     for j in np.flatnonzero(good & ~inside):
         minx, miny = bounds[j, 0], bounds[j, 1]
-        errors[index[j]] = ("geometry", f"坐标超出中国范围 ({minx:.4f}, {miny:.4f}): X/Y 是否颠倒, 或坐标系不对? "
-                                        "(swapped axes or wrong CRS)")
+        errors[index[j]] = ("geometry", outside_china(minx, miny))
     good &= inside
     valid = np.ones(len(arr), dtype=bool)
     valid[good] = shapely.is_valid(arr[good])
@@ -637,14 +636,13 @@ def _point_errors(points) -> dict:
     points outside China."""
     import numpy as np
 
-    from diming.layers.crs import inside_china
+    from diming.layers.crs import inside_china, outside_china
 
     errors = {i: (problem.field or "geometry", problem.reason) for i, problem in points.bad.items()}
     outside = ~inside_china(points.x, points.y)
     for i in np.flatnonzero(outside) if outside.any() else []:
         if i not in errors:
-            errors[i] = ("geometry", f"坐标超出中国范围 ({points.x[i]:.4f}, {points.y[i]:.4f}): X/Y 是否颠倒, "
-                                     "或坐标系不对? (swapped axes or wrong CRS)")
+            errors[i] = ("geometry", outside_china(points.x[i], points.y[i]))
     return errors
 
 

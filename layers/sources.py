@@ -543,7 +543,7 @@ def _points(xs, ys, xcol, ycol, epsg):
     """The points of a batch's coordinate columns, in EPSG:4490, as :class:`~diming.layers.gpkg.Points`."""
     import numpy as np
 
-    from diming.layers.crs import to_lonlat
+    from diming.layers.crs import outside_china, to_lonlat
     from diming.layers.gpkg import Points
 
     try:  # the usual case, at once: every value a finite number (numpy parses text as float() does)
@@ -560,8 +560,7 @@ def _points(xs, ys, xcol, ycol, epsg):
         lon, lat = to_lonlat(fx, fy, epsg)
     for i in np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat))):
         # finite plane coordinates PROJ cannot place: far outside the CRS, as swapped X/Y are
-        bad.setdefault(int(i), Unreadable(f"坐标超出中国范围 ({fx[i]:.4f}, {fy[i]:.4f}): X/Y 是否颠倒, 或坐标系不对? "
-                                          "(swapped axes or wrong CRS)", "geometry"))
+        bad.setdefault(int(i), Unreadable(outside_china(fx[i], fy[i]), "geometry"))
     return Points(lon, lat, bad)
 
 
