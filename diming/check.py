@@ -59,13 +59,17 @@ class CheckData:
                                           geometry=geometry)
         return self._cache[key]
 
-    def roads_in_use(self, names=None):
+    def roads_in_use(self, names=None, among=None):
         """Roads in use: key, name, district, width and proposal, without geometry. A national
         project has a million roads, and decoding lines no rule looks at would be much of the
         check's time; rules take the few they need from :meth:`geometries` or :meth:`roads_near`.
-        ``names``: only those carrying one of these names (see :func:`named`)."""
-        return self.layer("roads", *named("status = 'in_use'", (), names),
-                          columns=("road_id", "name", "district", "width_m", "proposal_id"), geometry=False)
+        ``names``: only those carrying one of these names (see :func:`named`); ``among``: only
+        those meeting this (SQL condition, parameters)."""
+        where, params = named("status = 'in_use'", (), names)
+        if among is not None:
+            where, params = f"{where} AND {among[0]}", (*params, *among[1])
+        return self.layer("roads", where, params, columns=("road_id", "name", "district", "width_m", "proposal_id"),
+                          geometry=False)
 
     def roads_near(self, geometries):
         """Roads in use, with geometry, whose bounding box meets that of one of ``geometries``."""

@@ -10,7 +10,8 @@ what makes them clash (the same 专名, modifier and 通名; the same 专名; a
 shared toneless reading) within their duplicate scope, buckets are joined where the prefix rule
 links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
 them. Buckets are integer keys grouped with numpy; the texts of the ids (for messages) and the
-geometry of a road are read only when a finding is about them. A feature's division is its ``district`` field, or else the smallest admin
+geometry of a road are read only when a finding is about them; asked for the duplicates alone,
+the check reads only the roads SQL finds can be in a group (:func:`_duplicate_roads`). A feature's division is its ``district`` field, or else the smallest admin
 area it lies in.
 """
 from __future__ import annotations
@@ -34,12 +35,15 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     import numpy as np
     import pandas as pd
 
-    from diming.geonames.name_index import described
+    from diming.geonames.name_index import described, linked
     from diming.geonames.namecheck import local_rules
 
     local = local_rules(data.settings)
     regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
-    members = _members(data, names)
+    narrow = None  # every road, unless only the duplicates are asked for and the index can say which roads
+    if names is None and "name.duplicate" in rules and not rules & {*_CLASHES[1:], *_SINGLE}:
+        narrow = linked(data.project, local["overrides"], regions)
+    members = _members(data, names, narrow)
     if not len(members):
         return []
     if not rules & {*_CLASHES, *_SINGLE}:
@@ -129,20 +133,24 @@ def _gazetteer(data, only=None):
     return frame
 
 
-def _members(data, names=None):
+def _members(data, names=None, narrow=None):
     """Roads in use, open proposals and gazetteer names in use: layer, id, name, scope, whether
     it names a division itself, link (a road's proposal, a proposal's road) and geometry, one row
     each. The scope is the category group and division (geonames.categories). ``names``: only
-    those carrying one of these names."""
+    those carrying one of these names; ``narrow`` (the name index's :func:`linked` names): only
+    the roads that can be in a 重名 group (:func:`_duplicate_roads`)."""
     import numpy as np
     import pandas as pd
 
     from diming.geonames.categories import DIVISION_CATEGORIES, scope_keys
 
     frames = []
-    for layer, key, link, frame in (("roads", "road_id", "proposal_id", data.roads_in_use(names)),
-                                    ("road_proposals", "proposal_id", "road_id", data.open_proposals(names)),
-                                    ("place_names", "place_id", None, _gazetteer(data, names))):
+    for layer, key, link, frame in (("road_proposals", "proposal_id", "road_id", data.open_proposals(names)),
+                                    ("place_names", "place_id", None, _gazetteer(data, names)),
+                                    ("roads", "road_id", "proposal_id", None)):
+        if layer == "roads":
+            others = pd.concat(frames, ignore_index=True) if frames else None
+            frame = data.roads_in_use(names) if narrow is None else _duplicate_roads(data, others, narrow)
         if frame is None or not len(frame):
             continue
         kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None
@@ -157,6 +165,35 @@ def _members(data, names=None):
     if not frames:
         return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "division", "link", "geometry"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _duplicate_roads(data, others, linked: set[str]):
+    """The roads in use that can be in a 重名 group, found in SQL (the roads' name index holds their
+    name, district and status): a million roads are mostly alone in their scope, and reading them is most of
+    the rule's time. A name the index links to no other distinct name (``linked``: those it does)
+    is a duplicate only of itself in the same scope, so a road is read if its name is linked, if
+    another road has its name and district, or a proposal or gazetteer name of the roads' group
+    (``others``) its name and scope; and if its scope is not its district field written out (no
+    district: the area it lies in; a code longer than the scope's), every road of its name."""
+    import json
+
+    from diming.geonames.categories import DIGITS, STREET, group_of
+
+    digits = DIGITS[group_of(None, data.settings)[1]]  # of the district code, the roads' scope (None: all of it)
+    wide = "district IS NULL OR district = ''" + (f" OR length(district) > {digits}" if digits else "")
+    street = f"{STREET}|"  # scope_keys' key of the roads' group: group|code prefix
+    shared = others["scope"].str.startswith(street) if others is not None else None
+    pairs = [[n, k[len(street):]] for n, k in zip(others.loc[shared, "name"], others.loc[shared, "scope"])] \
+        if shared is not None else []
+    in_use = "SELECT fid FROM roads WHERE status = 'in_use' AND"
+    among = (f"fid IN ({in_use} (name, district) IN (SELECT name, district FROM roads WHERE status = 'in_use' "
+             "GROUP BY name, district HAVING count(*) > 1) "
+             f"UNION {in_use} name IN (SELECT name FROM roads WHERE status = 'in_use' AND ({wide})) "
+             f"UNION {in_use} name IN (SELECT value FROM json_each(?)) "
+             f"UNION {in_use} (name, district) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+             "FROM json_each(?)))")
+    return data.roads_in_use(among=(among, (json.dumps(sorted(linked), ensure_ascii=False),
+                                            json.dumps(pairs, ensure_ascii=False))))
 
 
 def _entities(members):

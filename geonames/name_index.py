@@ -16,6 +16,12 @@ Tables (the project's own, outside ``gpkg_contents``):
 - ``diming_name_keys``: per name id, its clash keys (:func:`diming.geonames.rules.clash_keys`:
   normalised form, 专名 and its shorter forms, readings; integers made of value ids), for
   namecheck's look-ups.
+- ``diming_name_linked``: the ids of the names whose duplicate class holds another distinct name
+  (the same 专名, modifier and 通名 after normalisation, or a shorter form of one 专名 the other's,
+  with the same modifier and 通名: the prefix rule), anywhere in the project. Every other name is a
+  duplicate only of itself, written the same way in the same scope: what SQL finds in the roads
+  by their name index (name, district, status), so ``--rules name.duplicate`` reads only the roads
+  such a group holds (:func:`linked`). A name once linked stays so: it only widens what is read.
 - ``diming_name_pending``: SQLite triggers on the four layers put every name written there,
   whoever writes it (diming or a desktop GIS editing the GeoPackage), and the next use of the
   index describes and keys those names first. Removed names need nothing: candidates are looked
@@ -39,7 +45,7 @@ import sys
 from functools import lru_cache
 
 LAYERS = ("roads", "road_proposals", "heritage_names", "place_names")
-_FORMAT = "4"  # bump when what is stored changes (3: the gazetteer's names; 4: each name's description)
+_FORMAT = "5"  # bump when what is stored changes (3: the gazetteer's names; 4: each name's description; 5: links)
 # the modules whose code makes the descriptions and keys (normalize, split_name, reading_keys,
 # shorter_forms, check_name): their source is part of the fingerprint, so an index made by another
 # version of them is rebuilt
@@ -260,6 +266,26 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
     return {r[0] for r in rows}
 
 
+def linked(project, overrides, regions) -> set[str] | None:
+    """The stored names linked to another distinct name (``diming_name_linked``), after bringing the
+    index up to date; None when it cannot be brought up to date now (a read-only file, or another
+    process writing to it)."""
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        try:
+            _refresh(con, fingerprint(overrides, regions), overrides, regions)
+        except sqlite3.OperationalError as e:
+            if "readonly" in str(e) or "locked" in str(e):
+                return None
+            raise
+        rows = con.execute("SELECT f.name FROM diming_name_linked l JOIN diming_name_facts f ON f.id = l.name").fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
 def _keys(norm: int, specifics, readings) -> list[int]:
     """The clash keys of a name from the value ids of its normalised form, 专名 (with its shorter
     forms) and readings: one integer column for the three kinds (id × 3 + kind), so one index
@@ -335,6 +361,7 @@ def _describe_into(con, names: list, overrides, stems) -> None:
     con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
     ids.update((t, i) for i, t in new)
     first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM diming_name_facts").fetchone()[0]
+    keys_before = con.execute("SELECT coalesce(max(rowid), 0) FROM diming_name_keys").fetchone()[0]
     numbers = range(first, first + len(names))
     con.executemany(f"INSERT INTO diming_name_facts (id, name, {', '.join(FACTS)}) "
                     f"VALUES (?, ?{', ?' * len(FACTS)})",
@@ -343,6 +370,25 @@ def _describe_into(con, names: list, overrides, stems) -> None:
                     ((i, k) for i, (norm, _, specific, _, _, _, shorter, _, readings, _) in zip(numbers, facts)
                      for k in _keys(ids[norm], {ids[specific], *(ids[f] for f in shorter)},
                                     [ids[r] for r in readings])))
+    con.execute(_LINK, {"first": first, "keys": keys_before})
+
+
+# the names described from id :first on (their clash keys written after rowid :keys), and every
+# stored name paired with one of them: a name's 专名 or one of its shorter forms (its keys of kind 1)
+# is the other's 专名, and the two have the same modifier and 通名 — the new name the longer one,
+# then the shorter one (or the same 专名)
+_LINK = """
+WITH pairs (a, b) AS (
+  SELECT n.id, m.id FROM diming_name_keys k
+    JOIN diming_name_facts n ON n.id = k.name
+    JOIN diming_name_facts m ON m.specific = k.key / 3 AND m.modifier = n.modifier AND m.generic = n.generic
+  WHERE k.rowid > :keys AND k.key % 3 = 1 AND m.id != n.id
+  UNION
+  SELECT n.id, m.id FROM diming_name_facts m
+    JOIN diming_name_keys k ON k.key = m.specific * 3 + 1
+    JOIN diming_name_facts n ON n.id = k.name AND n.modifier = m.modifier AND n.generic = m.generic
+  WHERE m.id >= :first AND n.id != m.id)
+INSERT OR IGNORE INTO diming_name_linked (name) SELECT a FROM pairs UNION SELECT b FROM pairs"""
 
 
 def _stored_stems(con) -> frozenset[str]:
@@ -355,16 +401,23 @@ def _has_index(con) -> bool:
     return con.execute("SELECT 1 FROM sqlite_master WHERE name = 'diming_name_meta'").fetchone() is not None
 
 
+# the columns of a layer's name index (else the name alone): the roads' exact duplicates are grouped
+# in SQL from the index alone, in its order (name.duplicate); led by status, it would be taken for
+# every read of the roads in use, a scan of a million rows in the order of the index
+_NAME_INDEX = {"roads": ("name", "district", "status")}
+
+
 def _rebuild(con, stamp: str, stems) -> None:
-    """Empty index tables, the triggers that feed them, an index on each layer's name, and every
-    stored name pending; the division ``stems`` kept with the fingerprint (they are of its division
-    names, and take a second to work out for a national project)."""
+    """Empty index tables, the triggers that feed them, an index on each layer's name (the roads':
+    name, district and status), and every stored name pending; the division ``stems`` kept
+    with the fingerprint (they are of its division names, and take a second to work out for a
+    national project)."""
     from diming.layers.gpkg import quote
     from diming.layers.store import _upgrade
 
     _upgrade(con)  # a project made before a name layer existed gets it (empty), so its triggers can be made
-    for table in ("diming_name_keys", "diming_name_facts", "diming_name_values", "diming_name_pending",
-                  "diming_name_meta"):
+    for table in ("diming_name_keys", "diming_name_facts", "diming_name_values", "diming_name_linked",
+                  "diming_name_pending", "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CREATE TABLE diming_name_keys (name INTEGER NOT NULL, key INTEGER NOT NULL)")  # name: facts id
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
@@ -373,6 +426,8 @@ def _rebuild(con, stamp: str, stems) -> None:
                 "norm INTEGER NOT NULL, length INTEGER NOT NULL, specific INTEGER NOT NULL, modifier INTEGER NOT NULL, "
                 "generic INTEGER NOT NULL, clean INTEGER NOT NULL, shorter BLOB NOT NULL, bare BLOB NOT NULL, "
                 "readings BLOB NOT NULL, toned BLOB NOT NULL)")
+    con.execute("CREATE INDEX diming_name_facts_whole ON diming_name_facts (specific, modifier, generic)")
+    con.execute("CREATE TABLE diming_name_linked (name INTEGER PRIMARY KEY)")  # facts id
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
     con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, stems TEXT NOT NULL)")
     con.execute("INSERT INTO diming_name_meta VALUES (?, ?)", (stamp, _json(sorted(stems))))
@@ -381,6 +436,8 @@ def _rebuild(con, stamp: str, stems) -> None:
         con.execute(f"CREATE TRIGGER {quote(trigger)} AFTER {event} ON {quote(layer)} WHEN NEW.name IS NOT NULL "
                     "BEGIN INSERT OR IGNORE INTO diming_name_pending (name) VALUES (NEW.name); END")
     for layer in LAYERS:
-        con.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'diming_{layer}_name')} ON {quote(layer)} (name)")
+        index = quote(f"diming_{layer}_name")
+        con.execute(f"DROP INDEX IF EXISTS {index}")  # one an older diming made on other columns
+        con.execute(f"CREATE INDEX {index} ON {quote(layer)} ({', '.join(_NAME_INDEX.get(layer, ('name',)))})")
         con.execute(f"INSERT OR IGNORE INTO diming_name_pending (name) SELECT name FROM {quote(layer)} "
                     "WHERE name IS NOT NULL")
