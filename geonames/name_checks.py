@@ -11,8 +11,8 @@ shared toneless reading) within their duplicate scope, buckets are joined where 
 links them (新城子 and 城子), and each bucket with more than one name is one finding listing all of
 them. Buckets are integer keys grouped with numpy; the texts of the ids (for messages) and the
 geometry of a road are read only when a finding is about them; asked for the duplicates alone,
-the check reads only the roads SQL finds can be in a group (:func:`_duplicate_roads`). A feature's division is its ``district`` field, or else the smallest admin
-area it lies in.
+the check reads only the roads SQL finds can be in a group (:func:`_duplicate_roads`). A
+feature's division is its ``district`` field, or else the smallest admin area it lies in.
 """
 from __future__ import annotations
 
@@ -144,33 +144,34 @@ def _members(data, names=None, narrow=None):
 
     from diming.geonames.categories import DIVISION_CATEGORIES, scope_keys
 
-    frames = []
-    for layer, key, link, frame in (("road_proposals", "proposal_id", "road_id", data.open_proposals(names)),
-                                    ("place_names", "place_id", None, _gazetteer(data, names)),
-                                    ("roads", "road_id", "proposal_id", None)):
-        if layer == "roads":
-            others = pd.concat(frames, ignore_index=True) if frames else None
-            frame = data.roads_in_use(names) if narrow is None else _duplicate_roads(data, others, narrow)
-        if frame is None or not len(frame):
-            continue
+    def member(layer, key, link, frame):
         kinds = frame["category"].to_numpy(dtype=object) if layer == "place_names" else None
-        frames.append(pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
-                                    "name": frame["name"].to_numpy(dtype=object),
-                                    "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
-                                    if "width_m" in frame else float("nan"),
-                                    "scope": scope_keys(data.divisions_of(frame, layer), kinds, data.settings),
-                                    "division": np.isin(kinds, DIVISION_CATEGORIES) if kinds is not None else False,
-                                    "link": frame[link].to_numpy(dtype=object) if link in frame else None,
-                                    "geometry": frame.geometry.to_numpy() if "geometry" in frame else None}))
+        return pd.DataFrame({"layer": layer, "id": frame[key].to_numpy(dtype=object),
+                             "name": frame["name"].to_numpy(dtype=object),
+                             "width": frame["width_m"].to_numpy(dtype=float, na_value=float("nan"))
+                             if "width_m" in frame else float("nan"),
+                             "scope": scope_keys(data.divisions_of(frame, layer), kinds, data.settings),
+                             "division": np.isin(kinds, DIVISION_CATEGORIES) if kinds is not None else False,
+                             "link": frame[link].to_numpy(dtype=object) if link in frame else None,
+                             "geometry": frame.geometry.to_numpy() if "geometry" in frame else None})
+
+    frames = [member(*source) for source in (("road_proposals", "proposal_id", "road_id", data.open_proposals(names)),
+                                             ("place_names", "place_id", None, _gazetteer(data, names)))
+              if source[3] is not None and len(source[3])]
+    # the roads last: which of them can be in a 重名 group depends on the others' names and scopes
+    roads = data.roads_in_use(names) if narrow is None \
+        else _duplicate_roads(data, pd.concat(frames, ignore_index=True) if frames else None, narrow)
+    if len(roads):
+        frames.append(member("roads", "road_id", "proposal_id", roads))
     if not frames:
         return pd.DataFrame(columns=["layer", "id", "name", "width", "scope", "division", "link", "geometry"])
     return pd.concat(frames, ignore_index=True)
 
 
 def _duplicate_roads(data, others, linked: set[str]):
-    """The roads in use that can be in a 重名 group, found in SQL (the roads' name index holds their
-    name, district and status): a million roads are mostly alone in their scope, and reading them is most of
-    the rule's time. A name the index links to no other distinct name (``linked``: those it does)
+    """The roads in use that can be in a 重名 group, found in SQL (the roads' name index holds
+    their name, district and status): a million roads are mostly alone in their scope, and reading
+    them is most of the rule's time. A name the index links to no other distinct name (``linked``: those it does)
     is a duplicate only of itself in the same scope, so a road is read if its name is linked, if
     another road has its name and district, or a proposal or gazetteer name of the roads' group
     (``others``) its name and scope; and if its scope is not its district field written out (no
