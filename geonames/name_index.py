@@ -22,6 +22,8 @@ Tables (the project's own, outside ``gpkg_contents``):
   duplicate only of itself, written the same way in the same scope: what SQL finds in the roads
   by their name index (name, district, status), so ``--rules name.duplicate`` reads only the roads
   such a group holds (:func:`linked`). A name once linked stays so: it only widens what is read.
+  The links are made from ``diming_name_shorter``, each shorter form of a name's 专名 with its
+  modifier and 通名.
 - ``diming_name_pending``: SQLite triggers on the four layers put every name written there,
   whoever writes it (diming or a desktop GIS editing the GeoPackage), and the next use of the
   index describes and keys those names first. Removed names need nothing: candidates are looked
@@ -361,7 +363,6 @@ def _describe_into(con, names: list, overrides, stems) -> None:
     con.executemany("INSERT INTO diming_name_values (id, value) VALUES (?, ?)", new)
     ids.update((t, i) for i, t in new)
     first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM diming_name_facts").fetchone()[0]
-    keys_before = con.execute("SELECT coalesce(max(rowid), 0) FROM diming_name_keys").fetchone()[0]
     numbers = range(first, first + len(names))
     con.executemany(f"INSERT INTO diming_name_facts (id, name, {', '.join(FACTS)}) "
                     f"VALUES (?, ?{', ?' * len(FACTS)})",
@@ -370,24 +371,31 @@ def _describe_into(con, names: list, overrides, stems) -> None:
                     ((i, k) for i, (norm, _, specific, _, _, _, shorter, _, readings, _) in zip(numbers, facts)
                      for k in _keys(ids[norm], {ids[specific], *(ids[f] for f in shorter)},
                                     [ids[r] for r in readings])))
-    con.execute(_LINK, {"first": first, "keys": keys_before})
+    shorter_before = con.execute("SELECT coalesce(max(rowid), 0) FROM diming_name_shorter").fetchone()[0]
+    con.executemany("INSERT INTO diming_name_shorter (form, modifier, generic, name) VALUES (?, ?, ?, ?)",
+                    ((ids[f], ids[modifier], ids[generic], i)
+                     for i, (_, _, _, modifier, generic, _, shorter, *_) in zip(numbers, facts)
+                     for f in shorter))
+    con.execute(_LINK, {"first": first, "shorter": shorter_before})
 
 
-# the names described from id :first on (their clash keys written after rowid :keys), and every
-# stored name paired with one of them: a name's 专名 or one of its shorter forms (its keys of kind 1)
-# is the other's 专名, and the two have the same modifier and 通名 — the new name the longer one,
-# then the shorter one (or the same 专名)
+# the names described from id :first on (their shorter forms written after rowid :shorter), and
+# every stored name paired with one of them: the same 专名, modifier and 通名; or a shorter form of
+# one's 专名 the other's 专名, with the same modifier and 通名 (the new name the longer one, then the
+# shorter one). Each look-up is of one whole key in an index: a 专名 many names share costs nothing.
 _LINK = """
 WITH pairs (a, b) AS (
-  SELECT n.id, m.id FROM diming_name_keys k
-    JOIN diming_name_facts n ON n.id = k.name
-    JOIN diming_name_facts m ON m.specific = k.key / 3 AND m.modifier = n.modifier AND m.generic = n.generic
-  WHERE k.rowid > :keys AND k.key % 3 = 1 AND m.id != n.id
+  SELECT n.id, m.id FROM diming_name_facts n
+    JOIN diming_name_facts m ON m.specific = n.specific AND m.modifier = n.modifier AND m.generic = n.generic
+  WHERE n.id >= :first AND m.id != n.id
   UNION
-  SELECT n.id, m.id FROM diming_name_facts m
-    JOIN diming_name_keys k ON k.key = m.specific * 3 + 1
-    JOIN diming_name_facts n ON n.id = k.name AND n.modifier = m.modifier AND n.generic = m.generic
-  WHERE m.id >= :first AND n.id != m.id)
+  SELECT s.name, m.id FROM diming_name_shorter s
+    JOIN diming_name_facts m ON m.specific = s.form AND m.modifier = s.modifier AND m.generic = s.generic
+  WHERE s.rowid > :shorter AND m.id != s.name
+  UNION
+  SELECT s.name, m.id FROM diming_name_facts m
+    JOIN diming_name_shorter s ON s.form = m.specific AND s.modifier = m.modifier AND s.generic = m.generic
+  WHERE m.id >= :first AND s.name != m.id)
 INSERT OR IGNORE INTO diming_name_linked (name) SELECT a FROM pairs UNION SELECT b FROM pairs"""
 
 
@@ -417,7 +425,7 @@ def _rebuild(con, stamp: str, stems) -> None:
 
     _upgrade(con)  # a project made before a name layer existed gets it (empty), so its triggers can be made
     for table in ("diming_name_keys", "diming_name_facts", "diming_name_values", "diming_name_linked",
-                  "diming_name_pending", "diming_name_meta"):
+                  "diming_name_shorter", "diming_name_pending", "diming_name_meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CREATE TABLE diming_name_keys (name INTEGER NOT NULL, key INTEGER NOT NULL)")  # name: facts id
     con.execute("CREATE INDEX diming_name_keys_key ON diming_name_keys (key)")
@@ -428,6 +436,10 @@ def _rebuild(con, stamp: str, stems) -> None:
                 "readings BLOB NOT NULL, toned BLOB NOT NULL)")
     con.execute("CREATE INDEX diming_name_facts_whole ON diming_name_facts (specific, modifier, generic)")
     con.execute("CREATE TABLE diming_name_linked (name INTEGER PRIMARY KEY)")  # facts id
+    # each shorter form of a name's 专名 with its modifier and 通名, for the links
+    con.execute("CREATE TABLE diming_name_shorter (form INTEGER NOT NULL, modifier INTEGER NOT NULL, "
+                "generic INTEGER NOT NULL, name INTEGER NOT NULL)")
+    con.execute("CREATE INDEX diming_name_shorter_whole ON diming_name_shorter (form, modifier, generic)")
     con.execute("CREATE TABLE diming_name_pending (name TEXT PRIMARY KEY)")
     con.execute("CREATE TABLE diming_name_meta (fingerprint TEXT NOT NULL, stems TEXT NOT NULL)")
     con.execute("INSERT INTO diming_name_meta VALUES (?, ?)", (stamp, _json(sorted(stems))))

@@ -97,6 +97,10 @@ def test_only_the_roads_a_group_can_hold_are_read(project, monkeypatch):
         tx.insert("roads", [road("R7", "城子路", "379902"), road("R8", "新城子路", "379901")])
     assert sorted(f.id for f in run_check(project, ["name.duplicate"])) == ["P1", "R1", "R5"]
     assert sorted(read[-1]["road_id"]) == ["R1", "R2", "R5", "R6", "R7", "R8"]
+    with transaction(project, by="测试员") as tx:  # and 大海口路, written after 海口路, is 海口路
+        tx.insert("roads", [road("R9", "大海口路", "379903")])
+    assert sorted(f.id for f in run_check(project, ["name.duplicate"])) == ["P1", "R1", "R5"]
+    assert sorted(read[-1]["road_id"]) == ["R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9"]
 
 
 def test_every_road_is_read_where_the_index_cannot_answer(project, monkeypatch):
