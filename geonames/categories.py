@@ -126,10 +126,11 @@ def scope_keys(codes, categories_, settings: dict):
                                       use_na_sentinel=False)
     scope_of, scopes = pd.factorize(pd.Series([group_of(k, settings) for k in kinds], dtype=object),
                                     use_na_sentinel=False)
-    pair = code_of.astype(np.int64) * len(scopes) + scope_of[kind_of]
-    pair_of, pairs = pd.factorize(pair)
-    keys = np.empty(len(pairs), dtype=object)
-    for k, p in enumerate(pairs.tolist()):
-        group, scope = scopes[p % len(scopes)]
-        keys[k] = f"{group}|{scope_prefix(distinct_codes[p // len(scopes)], scope)}"
-    return keys[pair_of]
+    scope_of = scope_of[kind_of]
+    keys = np.empty(len(code_of), dtype=object)
+    for s, (group, scope) in enumerate(scopes):
+        at = np.flatnonzero(scope_of == s) if len(scopes) > 1 else np.arange(len(code_of))
+        used, code_at = np.unique(code_of[at], return_inverse=True)
+        keys[at] = np.array([f"{group}|{scope_prefix(c, scope)}" for c in distinct_codes[used].tolist()],
+                            dtype=object)[code_at]
+    return keys

@@ -183,11 +183,11 @@ def _duplicate_roads(data, others, linked: set[str]):
     digits = DIGITS[group_of(None, data.settings)[1]]  # of the district code, the roads' scope (None: all of it)
     wide = "district IS NULL OR district = ''" + (f" OR length(district) > {digits}" if digits else "")
     street = f"{STREET}|"  # scope_keys' key of the roads' group: group|code prefix
-    names, scopes = (others[c].to_numpy(dtype=object).tolist() for c in ("name", "scope")) if others is not None \
-        else ((), ())
-    pairs = sorted({(n, k[len(street):]) for n, k in zip(names, scopes) if k.startswith(street)})
-    if len(pairs) > data.count("roads", "status = 'in_use'") // 4:
+    shared = others["scope"].str.startswith(street).to_numpy(dtype=bool) if others is not None else []
+    if sum(shared) > data.count("roads", "status = 'in_use'") // 4:
         return data.roads_in_use()  # a gazetteer's millions of villages: looking each up costs more than reading all
+    pairs = list({(n, k[len(street):]) for n, k in zip(*(others[c].to_numpy(dtype=object)[shared].tolist()
+                                                          for c in ("name", "scope")))}) if len(shared) else []
     in_use = "SELECT fid FROM roads WHERE status = 'in_use' AND"
     among = (f"fid IN ({in_use} (name, district) IN (SELECT name, district FROM roads WHERE status = 'in_use' "
              "GROUP BY name, district HAVING count(*) > 1) "
