@@ -71,17 +71,6 @@ class CheckData:
         return self.layer("roads", where, params, columns=("road_id", "name", "district", "width_m", "proposal_id"),
                           geometry=False)
 
-    def count(self, name: str, where: str) -> int:
-        """How many features of layer ``name`` meet the SQL condition ``where``."""
-        from diming.layers.gpkg import quote
-        from diming.layers.store import connect
-
-        con = connect(self.project)
-        try:
-            return con.execute(f"SELECT count(*) FROM {quote(name)} WHERE {where}").fetchone()[0]
-        finally:
-            con.close()
-
     def roads_near(self, geometries):
         """Roads in use, with geometry, whose bounding box meets that of one of ``geometries``."""
         import shapely

@@ -171,31 +171,38 @@ def _members(data, names=None, narrow=None):
 def _duplicate_roads(data, others, linked: set[str]):
     """The roads in use that can be in a 重名 group, found in SQL (the roads' name index holds
     their name, district and status): a million roads are mostly alone in their scope, and reading
-    them is most of the rule's time. A name the index links to no other distinct name (``linked``: those it does)
-    is a duplicate only of itself in the same scope, so a road is read if its name is linked, if
-    another road has its name and district, or a proposal or gazetteer name of the roads' group
-    (``others``) its name and scope; and if its scope is not its district field written out (no
-    district: the area it lies in; a code longer than the scope's), every road of its name."""
+    them is most of the rule's time. A name the index links to no other distinct name (``linked``:
+    those it does) is a duplicate only of itself in the same scope, so a road is read if its name
+    is linked, if another road has its name and district, or a proposal or gazetteer name of the
+    roads' group (``others``) its name and scope; and if its scope is not its district field
+    written out (no district: the area it lies in; a code longer than the scope's), every road of
+    its name. Every road is read where looking so many up would cost more."""
     import json
 
     from diming.geonames.categories import DIGITS, STREET, group_of
+    from diming.layers.store import connect
 
     digits = DIGITS[group_of(None, data.settings)[1]]  # of the district code, the roads' scope (None: all of it)
     wide = "district IS NULL OR district = ''" + (f" OR length(district) > {digits}" if digits else "")
+    con = connect(data.project)
+    try:
+        roads = con.execute("SELECT count(*) FROM roads WHERE status = 'in_use'").fetchone()[0]
+        names = [r[0] for r in con.execute(f"SELECT DISTINCT name FROM roads WHERE status = 'in_use' AND ({wide})")]
+    finally:
+        con.close()
     street = f"{STREET}|"  # scope_keys' key of the roads' group: group|code prefix
     shared = others["scope"].str.startswith(street).to_numpy(dtype=bool) if others is not None else []
-    if sum(shared) > data.count("roads", "status = 'in_use'") // 4:
-        return data.roads_in_use()  # a gazetteer's millions of villages: looking each up costs more than reading all
+    if len(names) + sum(shared) > roads // 4:  # many roads without a district; a gazetteer's millions of villages
+        return data.roads_in_use()
     pairs = list({(n, k[len(street):]) for n, k in zip(*(others[c].to_numpy(dtype=object)[shared].tolist()
                                                           for c in ("name", "scope")))}) if len(shared) else []
     in_use = "SELECT fid FROM roads WHERE status = 'in_use' AND"
     among = (f"fid IN ({in_use} (name, district) IN (SELECT name, district FROM roads WHERE status = 'in_use' "
              "GROUP BY name, district HAVING count(*) > 1) "
-             f"UNION {in_use} name IN (SELECT name FROM roads WHERE status = 'in_use' AND ({wide})) "
              f"UNION {in_use} name IN (SELECT value FROM json_each(?)) "
              f"UNION {in_use} (name, district) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
              "FROM json_each(?)))")
-    return data.roads_in_use(among=(among, (json.dumps(sorted(linked), ensure_ascii=False),
+    return data.roads_in_use(among=(among, (json.dumps(sorted({*linked, *names}), ensure_ascii=False),
                                             json.dumps(pairs, ensure_ascii=False))))
 
 

@@ -22,8 +22,9 @@ def a_name(rng):
     return rng.choice(NAMES) if rng.random() < 0.4 else rng.choice(FILLER)
 
 
-# a county's code, another's, a town's (longer than a county scope), a city's, none
-DISTRICTS = ["379901", "379901", "379902", "379901100", "3799", "", None]
+# a county's code, another's, a town's (longer than a county scope), a city's, none; mostly a county's,
+# or every road would be read
+DISTRICTS = ["379901"] * 9 + ["379902"] * 9 + ["379901100", "3799", "", None]
 WEST, EAST = box(120.0, 36.0, 120.1, 36.1), box(120.1, 36.0, 120.2, 36.1)  # 青岚区, 松阳区
 
 
@@ -43,10 +44,10 @@ def random_project(project, rng):
              "geometry": box(120.0, 36.0, 120.05, 36.05)}])
         roads = [{"road_id": f"R{k}", "name": a_name(rng), "district": rng.choice(DISTRICTS),
                   "status": rng.choice(["in_use", "in_use", "in_use", "cancelled"]),
-                  "geometry": line_in(rng.choice([WEST, EAST]), rng)} for k in range(100)]
+                  "geometry": line_in(rng.choice([WEST, EAST]), rng)} for k in range(300)]
         proposals = [{"proposal_id": f"P{k}", "name": rng.choice(NAMES), "district": rng.choice(DISTRICTS),
                       "status": rng.choice(["submitted", "in_review", "rejected"]),
-                      "road_id": rng.choice([None, None, f"R{rng.randrange(100)}"]),
+                      "road_id": rng.choice([None, None, f"R{rng.randrange(300)}"]),
                       "geometry": line_in(rng.choice([WEST, EAST]), rng)} for k in range(6)]
         for road in rng.sample(roads, 4):  # roads that were these proposals
             road["proposal_id"] = rng.choice(proposals)["proposal_id"]
