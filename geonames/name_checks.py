@@ -186,24 +186,27 @@ def _duplicate_roads(data, others, linked: set[str]):
     wide = "district IS NULL OR district = ''" + (f" OR length(district) > {digits}" if digits else "")
     con = connect(data.project)
     try:
-        roads = con.execute("SELECT count(*) FROM roads WHERE status = 'in_use'").fetchone()[0]
-        names = [r[0] for r in con.execute(f"SELECT DISTINCT name FROM roads WHERE status = 'in_use' AND ({wide})")]
+        roads = con.execute("SELECT coalesce(max(fid), 0) FROM roads").fetchone()[0]  # how many, near enough, unscanned
+        # one pass over the index: the names and districts of several roads, and those not making a scope
+        groups = con.execute(f"SELECT name, district, {wide} FROM roads WHERE status = 'in_use' GROUP BY name, district "
+                             f"HAVING count(*) > 1 OR {wide}").fetchall()
     finally:
         con.close()
+    unscoped = {name for name, _, wide in groups if wide}
     street = f"{STREET}|"  # scope_keys' key of the roads' group: group|code prefix
     shared = others["scope"].str.startswith(street).to_numpy(dtype=bool) if others is not None else []
-    if len(names) + sum(shared) > roads // 4:  # many roads without a district; a gazetteer's millions of villages
+    if len(unscoped) + sum(shared) > roads // 4:  # many roads without a district; a gazetteer's millions of villages
         return data.roads_in_use()
-    pairs = list({(n, k[len(street):]) for n, k in zip(*(others[c].to_numpy(dtype=object)[shared].tolist()
-                                                          for c in ("name", "scope")))}) if len(shared) else []
+    pairs = {(name, district) for name, district, wide in groups if not wide}
+    if len(shared):
+        pairs.update((n, k[len(street):]) for n, k in zip(*(others[c].to_numpy(dtype=object)[shared].tolist()
+                                                              for c in ("name", "scope"))))
     in_use = "SELECT fid FROM roads WHERE status = 'in_use' AND"
-    among = (f"fid IN ({in_use} (name, district) IN (SELECT name, district FROM roads WHERE status = 'in_use' "
-             "GROUP BY name, district HAVING count(*) > 1) "
-             f"UNION {in_use} name IN (SELECT value FROM json_each(?)) "
+    among = (f"fid IN ({in_use} name IN (SELECT value FROM json_each(?)) "
              f"UNION {in_use} (name, district) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
              "FROM json_each(?)))")
-    return data.roads_in_use(among=(among, (json.dumps(sorted({*linked, *names}), ensure_ascii=False),
-                                            json.dumps(pairs, ensure_ascii=False))))
+    return data.roads_in_use(among=(among, (json.dumps(sorted({*linked, *unscoped}), ensure_ascii=False),
+                                            json.dumps(list(pairs), ensure_ascii=False))))
 
 
 def _entities(members):
