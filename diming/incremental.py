@@ -397,7 +397,7 @@ def _reach(data, changes) -> set[str] | None:
             names |= set(_read_in(data, layer, get_layer(layer).key, _keys_of(changes, layer), geometry=False,
                                   columns=("name",))["name"])
     # the division names as the name rules read them (CheckData keeps the read for them)
-    regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
+    regions = data.layer("admin_areas", columns=("name",), geometry=False)["name"].tolist()
     overrides = parse_overrides(data.settings["pinyin_overrides"])
     while True:  # sharing() takes one step; clash groups are joined transitively
         reached = sharing(data.project, names, overrides, regions)
