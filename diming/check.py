@@ -208,22 +208,11 @@ def _families(project, chosen: set, progress=None) -> list[Finding]:
 
 def ordered(findings: list[Finding]) -> list[Finding]:
     """Findings in the order they are reported: by rule, then feature, then the others involved
-    and the message. Sorted on the first three, then each run that ties on them on the rest (a
-    national check has tens of thousands of findings and few ties)."""
+    and the message. One sort on all five: the keys it asks of every finding are kept (a cached
+    property) for the stored result and the report, which ask them too."""
     from operator import attrgetter
 
-    first = attrgetter("rule", "layer", "id")
-    findings.sort(key=first)
-    heads = list(map(first, findings))
-    ties = [i for i in range(1, len(heads)) if heads[i] == heads[i - 1]]
-    within = set(ties)
-    for i in ties:
-        if i - 1 in within:
-            continue  # inside a run already sorted from its start
-        end = i + 1
-        while end < len(heads) and heads[end] == heads[i]:
-            end += 1
-        findings[i - 1:end] = sorted(findings[i - 1:end], key=lambda f: (f.keys, f.message))
+    findings.sort(key=attrgetter("rule", "layer", "id", "keys", "message"))
     return findings
 
 

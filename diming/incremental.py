@@ -1,7 +1,7 @@
 """``diming check --changed``: the check again after edits, re-running only what they can affect.
 
 The last full or incremental check's findings are kept in the project (table
-``diming_check_result``, derived data outside ``gpkg_contents``, like the name index). SQLite
+``diming_check_findings``, derived data outside ``gpkg_contents``, like the name index). SQLite
 triggers on the checked layers queue every insert, update and delete in ``diming_check_changes``
 (with the old row's fields that decide what it touches and its old geometry), whoever writes:
 diming or a desktop GIS. An incremental check then re-runs, per rule family, only on what the
@@ -35,6 +35,7 @@ import importlib
 import json
 import sqlite3
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from diming.findings import Finding
@@ -52,7 +53,7 @@ _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_co
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
 _WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",)}
-_TABLES = ("diming_check_result", "diming_check_changes", "diming_check_meta")
+_TABLES = ("diming_check_findings", "diming_check_changes", "diming_check_meta")
 # columns an incremental check looks features up by, indexed in the layer
 _LOOKED_UP = (("road_signs", "road_id"), ("sign_patrol_records", "sign_id"))
 # past this many queued changes (a bulk import) the whole check is quicker than following each
@@ -90,17 +91,12 @@ def keep(project, findings: list[Finding], upto: int, *, removed=None) -> None:
     try:
         con.execute("BEGIN IMMEDIATE")
         if removed is None:
-            con.execute("DELETE FROM diming_check_result")
+            con.execute("DELETE FROM diming_check_findings")
         else:
-            con.execute("DELETE FROM diming_check_result WHERE rowid IN (SELECT value FROM json_each(?))",
+            con.execute("DELETE FROM diming_check_findings WHERE rowid IN (SELECT value FROM json_each(?))",
                         (json.dumps(sorted(removed)),))
         wkb = shapely.to_wkb(_array([f.geometry for f in findings]))
-        con.executemany("INSERT INTO diming_check_result (rule, layer, id, keys, grp, body, geom) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        ((f.rule, f.layer, f.id, json.dumps(f.keys, ensure_ascii=False), f.group,
-                          json.dumps([f.severity, f.name, f.message, f.related, f.measures, f.details],
-                                     ensure_ascii=False), g)
-                         for f, g in zip(findings, wkb)))
+        con.executemany("INSERT INTO diming_check_findings (finding, geom) VALUES (?, ?)", zip(_encoded(findings), wkb))
         con.execute("DELETE FROM diming_check_changes WHERE rowid <= ?", (upto,))
         con.execute("DELETE FROM diming_check_meta")
         con.execute("INSERT INTO diming_check_meta (fingerprint) VALUES (?)", (_fingerprint(con),))
@@ -143,8 +139,10 @@ def check_changed(project) -> list[Finding]:
             new += module.check(data)
             for rule in module.RULES:
                 dropped.setdefault(rule, []).append(lambda f: True)
-    # each stored finding asks only the parts re-run for its rule's family
-    gone = [f.rule in dropped and any(d(f) for d in dropped[f.rule]) for f in findings]
+    # each stored finding asks only the parts re-run for its rule's family (mostly one)
+    drops = {rule: ds[0] if len(ds) == 1 else (lambda f, ds=ds: any(d(f) for d in ds)) for rule, ds in dropped.items()}
+    kept = lambda f: False  # noqa: E731
+    gone = [drops.get(f.rule, kept)(f) for f in findings]
     keep(project, new, upto, removed=[r for r, g in zip(rowids, gone) if g])
     return [f for f, g in zip(findings, gone) if not g] + new
 
@@ -173,26 +171,32 @@ def _stored(project):
             return None
         if con.execute("SELECT count(*) FROM diming_check_changes").fetchone()[0] > _MOST_CHANGES:
             return None
-        rows = con.execute("SELECT rowid, rule, layer, id, grp, keys, body, geom FROM diming_check_result "
-                           "ORDER BY rowid").fetchall()
+        rows = con.execute("SELECT rowid, finding, geom FROM diming_check_findings ORDER BY rowid").fetchall()
         queued = con.execute("SELECT rowid, layer, key, old, old_geom FROM diming_check_changes").fetchall()
     finally:
         con.close()
-    geoms = shapely.from_wkb([r[7] for r in rows])
+    geoms = shapely.from_wkb([r[2] for r in rows])
     # one parse for all rows: json's C decoder over one document, not a call per finding
-    bodies = json.loads("[" + ",".join(r[6] for r in rows) + "]")
-    keys = json.loads("[" + ",".join(r[5] for r in rows) + "]")
+    fields = json.loads("[" + ",".join([r[1] for r in rows]) + "]")
     findings = []
-    for (_, rule, layer, key, group, *_), (severity, name, message, related, measures, details), geom, k in \
-            zip(rows, bodies, geoms, keys):
-        f = Finding(rule, severity, layer, key, name, message, related, geometry=geom, measures=measures,
-                    details=details, group=group)
-        f.__dict__["keys"] = k  # as stored: the same as Finding.keys computes
+    for (rule, severity, layer, key, name, message, related, measures, details, group, keys), geom in \
+            zip(fields, geoms):
+        f = Finding(rule, severity, layer, key, name, message, related, geom, measures, details, None, group)
+        f.__dict__["keys"] = keys  # as stored: the same as Finding.keys computes
         findings.append(f)
     changes: dict[str, list] = {}
     for _, layer, key, old, old_geom in queued:
         changes.setdefault(layer, []).append((key, json.loads(old) if old else None, old_geom))
     return findings, [r[0] for r in rows], changes, max((r[0] for r in queued), default=0)
+
+
+def _encoded(findings: list[Finding]) -> list[str]:
+    """Each finding as stored: one JSON array of its fields, keys included (its geometry is stored
+    beside it as WKB; whether it was accepted is marked at each check). One encoder for them all:
+    ``json.dumps`` makes one a call."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    return [encode([f.rule, f.severity, f.layer, f.id, f.name, f.message, f.related, f.measures, f.details, f.group,
+                    f.keys]) for f in findings]
 
 
 def _fingerprint(con) -> str:
@@ -242,8 +246,10 @@ def _install(con) -> None:
 
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_changes (layer TEXT NOT NULL, key TEXT, old TEXT, "
                 "old_geom BLOB)")
-    con.execute("CREATE TABLE IF NOT EXISTS diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, "
-                "keys TEXT NOT NULL, grp TEXT, body TEXT NOT NULL, geom BLOB)")
+    # the result as diming kept it before it was a row of one JSON array a finding: of no use now (an
+    # older diming reading this project makes it again, and finds this one's fingerprint not its own)
+    con.execute("DROP TABLE IF EXISTS diming_check_result")
+    con.execute("CREATE TABLE IF NOT EXISTS diming_check_findings (finding TEXT NOT NULL, geom BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS diming_check_meta (fingerprint TEXT NOT NULL)")
     for table, column in _LOOKED_UP:  # the signs of a road, the patrol records of a sign: see _signs
         if column in {r[1] for r in con.execute(f"PRAGMA table_info({quote(table)})")}:
@@ -368,7 +374,7 @@ def _names(data, changes):
     # a finding is one clash group (or one feature's name): a group holding one of these names
     # holds only such names, so each is found again whole
     return name_checks.check(data, names=names), \
-        lambda f: f.name in names or any(r["name"] in names for r in f.related)
+        lambda f: f.name in names or not names.isdisjoint(map(itemgetter("name"), f.related))
 
 
 def _reach(data, changes) -> set[str] | None:
@@ -391,7 +397,7 @@ def _reach(data, changes) -> set[str] | None:
             names |= set(_read_in(data, layer, get_layer(layer).key, _keys_of(changes, layer), geometry=False,
                                   columns=("name",))["name"])
     # the division names as the name rules read them (CheckData keeps the read for them)
-    regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
+    regions = data.layer("admin_areas", columns=("name",), geometry=False)["name"].tolist()
     overrides = parse_overrides(data.settings["pinyin_overrides"])
     while True:  # sharing() takes one step; clash groups are joined transitively
         reached = sharing(data.project, names, overrides, regions)
@@ -596,8 +602,10 @@ def _fields(data, changes):
                 continue
             key = quote(LAYERS[layer].key)
             keys = {k for k, _, _ in queued}
+            # two look-ups the key's index answers (its OR is a scan of a million roads)
             keyless = None in keys or "" in keys or con.execute(
-                f"SELECT 1 FROM {quote(layer)} WHERE {key} IS NULL OR {key} = '' LIMIT 1").fetchone()
+                f"SELECT EXISTS (SELECT 1 FROM {quote(layer)} WHERE {key} IS NULL) "
+                f"OR EXISTS (SELECT 1 FROM {quote(layer)} WHERE {key} = '')").fetchone()[0]
             only[layer] = None if keyless else set(map(str, keys))
     finally:
         con.close()

@@ -165,7 +165,7 @@ def test_random_edits_give_the_full_checks_findings(project, seed):
 def stored(project):
     con = sqlite3.connect(project)
     try:
-        return con.execute("SELECT count(*) FROM diming_check_result").fetchone()[0], \
+        return con.execute("SELECT count(*) FROM diming_check_findings").fetchone()[0], \
             con.execute("SELECT count(*) FROM diming_check_changes").fetchone()[0]
     finally:
         con.close()
@@ -191,7 +191,7 @@ def test_the_result_is_derived_data_no_gis_lists(project):
         listed = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
     finally:
         con.close()
-    assert not {"diming_check_result", "diming_check_changes", "diming_check_meta"} & listed
+    assert not {"diming_check_findings", "diming_check_changes", "diming_check_meta"} & listed
 
 
 def test_a_settings_change_or_a_dropped_trigger_checks_everything_again(project):
@@ -221,6 +221,28 @@ def test_a_bulk_import_runs_the_full_check(project, monkeypatch):
     assert incremental._stored(project) is None  # too many queued: the whole check
     assert changed(project) == full(project)
     assert stored(project)[1] == 0
+
+
+def test_a_result_an_older_diming_kept_is_dropped_and_checked_in_full(project):
+    build(project, random.Random(10))
+    run_check(project)
+    con = connect(project)  # the table and fingerprint as diming kept them before one JSON array a finding
+    con.execute("DROP TABLE diming_check_findings")
+    con.execute("CREATE TABLE diming_check_result (rule TEXT NOT NULL, layer TEXT, id TEXT, keys TEXT NOT NULL, "
+                "grp TEXT, body TEXT NOT NULL, geom BLOB)")
+    con.execute("""INSERT INTO diming_check_result VALUES ('name.duplicate', 'roads', 'R001', '["roads:R001"]', NULL,
+                   '["error", "长江路", "重名", [], {}, {}]', NULL)""")
+    con.execute("UPDATE diming_check_meta SET fingerprint = 'an older diming'")
+    con.execute("UPDATE roads SET name = '海口路' WHERE road_id = 'R002'")
+    con.close()
+    assert changed(project) == full(project)
+    con = sqlite3.connect(project)
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        con.close()
+    assert "diming_check_result" not in tables
+    assert stored(project) == (len(full(project)), 0)
 
 
 def test_without_a_stored_result_changed_runs_the_full_check(project):
