@@ -53,7 +53,6 @@ _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_co
 WATCHED = {**{name: _LOCATED.get(name, ()) for name, layer in LAYERS.items() if not layer.system}, "settings": ()}
 # what the families re-run whole read: an edit of one of these layers re-runs the family
 _WHOLE = {"diming.geonames.gazetteer_checks": ("place_names",)}
-_TABLES = ("diming_check_findings", "diming_check_changes", "diming_check_meta")
 # columns an incremental check looks features up by, indexed in the layer
 _LOOKED_UP = (("road_signs", "road_id"), ("sign_patrol_records", "sign_id"))
 # past this many queued changes (a bulk import) the whole check is quicker than following each
