@@ -253,20 +253,14 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
             if "readonly" in str(e) or "locked" in str(e):  # another process is writing: look without
                 return None
             raise
-        # a stored name's keys are in the index (no reading worked out, no pypinyin loaded); the rest keyed here
-        stored = dict(con.execute("SELECT name, id FROM diming_name_facts WHERE name IN (SELECT value FROM json_each(?))",
-                                  (_json(names),)).fetchall())
-        keys = {r[0] for r in con.execute("SELECT key FROM diming_name_keys WHERE name IN (SELECT value FROM json_each(?))",
-                                          (_json(stored.values()),))} if stored else set()
-        unstored = sorted(set(names) - set(stored))
-        stems = _stored_stems(con) if unstored else ()
-        wanted = [clash_keys(name, overrides, stems) for name in unstored]
+        stems = _stored_stems(con)
+        wanted = [clash_keys(name, overrides, stems) for name in names]
         texts = {t for norm, specifics, readings in wanted for t in (norm, *specifics, *readings)}
         ids = _value_ids(con, sorted(texts))
         # a text the index does not hold is held by no stored name
-        keys |= {k for norm, specifics, readings in wanted
-                 for k in _keys(ids.get(norm, -1), [ids.get(t, -1) for t in specifics], [ids.get(t, -1) for t in readings])
-                 if k >= 0}
+        keys = {k for norm, specifics, readings in wanted
+                for k in _keys(ids.get(norm, -1), [ids.get(t, -1) for t in specifics], [ids.get(t, -1) for t in readings])
+                if k >= 0}
         rows = con.execute("SELECT DISTINCT f.name FROM diming_name_keys k JOIN diming_name_facts f ON f.id = k.name "
                            "WHERE k.key IN (SELECT value FROM json_each(?))", (_json(sorted(keys)),)).fetchall()
     finally:
