@@ -130,13 +130,8 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
     con = connect(project)
     try:
         stamp = fingerprint(overrides, regions)
-        usable = True
-        try:
-            _refresh(con, stamp, overrides, regions)
-        except sqlite3.OperationalError as e:
-            if "readonly" not in str(e) and "locked" not in str(e):
-                raise
-            usable = _built_for(con, stamp)  # no index, or one of other descriptions: not to be used
+        # else: no index, or one of other descriptions, is not to be used
+        usable = _brought_up_to_date(con, stamp, overrides, regions) or _built_for(con, stamp)
         rows, top = [], 0
         if usable:
             where, params = "", ()
@@ -247,12 +242,8 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
 
     con = connect(project)
     try:
-        try:
-            _refresh(con, fingerprint(overrides, regions), overrides, regions)
-        except sqlite3.OperationalError as e:
-            if "readonly" in str(e) or "locked" in str(e):  # another process is writing: look without
-                return None
-            raise
+        if not _brought_up_to_date(con, fingerprint(overrides, regions), overrides, regions):
+            return None
         stems = _stored_stems(con)
         wanted = [clash_keys(name, overrides, stems) for name in names]
         texts = {t for norm, specifics, readings in wanted for t in (norm, *specifics, *readings)}
@@ -276,12 +267,8 @@ def linked(project, overrides, regions) -> set[str] | None:
 
     con = connect(project)
     try:
-        try:
-            _refresh(con, fingerprint(overrides, regions), overrides, regions)
-        except sqlite3.OperationalError as e:
-            if "readonly" in str(e) or "locked" in str(e):
-                return None
-            raise
+        if not _brought_up_to_date(con, fingerprint(overrides, regions), overrides, regions):
+            return None
         rows = con.execute("SELECT f.name FROM diming_name_linked l JOIN diming_name_facts f ON f.id = l.name").fetchall()
     finally:
         con.close()
@@ -323,6 +310,18 @@ def _triggers() -> dict[str, tuple[str, str]]:
     """Trigger name -> (layer, event) of the triggers that feed the pending names."""
     return {f"diming_{layer}_name_{event.split()[0].lower()}": (layer, event)
             for layer in LAYERS for event in ("INSERT", "UPDATE OF name")}
+
+
+def _brought_up_to_date(con, stamp: str, overrides, regions) -> bool:
+    """:func:`_refresh`, and whether it could be done now: not where the file is read-only or
+    another process is writing to it."""
+    try:
+        _refresh(con, stamp, overrides, regions)
+    except sqlite3.OperationalError as e:
+        if "readonly" in str(e) or "locked" in str(e):
+            return False
+        raise
+    return True
 
 
 def _refresh(con, stamp: str, overrides, regions) -> None:
