@@ -447,8 +447,10 @@ def _rebuild(con, stamp: str, stems) -> None:
         con.execute(f"CREATE TRIGGER {quote(trigger)} AFTER {event} ON {quote(layer)} WHEN NEW.name IS NOT NULL "
                     "BEGIN INSERT OR IGNORE INTO diming_name_pending (name) VALUES (NEW.name); END")
     for layer in LAYERS:
-        index = quote(f"diming_{layer}_name")
-        con.execute(f"DROP INDEX IF EXISTS {index}")  # one an older diming made on other columns
-        con.execute(f"CREATE INDEX {index} ON {quote(layer)} ({', '.join(_NAME_INDEX.get(layer, ('name',)))})")
+        index, columns = f"diming_{layer}_name", _NAME_INDEX.get(layer, ("name",))
+        # made again only where an older diming made it on other columns: a million rows' index is a second's work
+        if tuple(r[2] for r in con.execute(f"PRAGMA index_info({quote(index)})")) != columns:
+            con.execute(f"DROP INDEX IF EXISTS {quote(index)}")
+            con.execute(f"CREATE INDEX {quote(index)} ON {quote(layer)} ({', '.join(columns)})")
         con.execute(f"INSERT OR IGNORE INTO diming_name_pending (name) SELECT name FROM {quote(layer)} "
                     "WHERE name IS NOT NULL")
