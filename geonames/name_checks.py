@@ -183,21 +183,21 @@ def _duplicate_roads(data, others, linked: set[str]):
     from diming.layers.store import connect
 
     digits = DIGITS[group_of(None, data.settings)[1]]  # of the district code, the roads' scope (None: all of it)
-    wide = "district IS NULL OR district = ''" + (f" OR length(district) > {digits}" if digits else "")
+    unscoped_sql = "district IS NULL OR district = ''" + (f" OR length(district) > {digits}" if digits else "")
     con = connect(data.project)
     try:
         roads = con.execute("SELECT coalesce(max(fid), 0) FROM roads").fetchone()[0]  # how many, near enough, unscanned
         # one pass over the index: the names and districts of several roads, and those not making a scope
-        groups = con.execute(f"SELECT name, district, {wide} FROM roads WHERE status = 'in_use' GROUP BY name, district "
-                             f"HAVING count(*) > 1 OR {wide}").fetchall()
+        groups = con.execute(f"SELECT name, district, {unscoped_sql} FROM roads WHERE status = 'in_use' "
+                             f"GROUP BY name, district HAVING count(*) > 1 OR {unscoped_sql}").fetchall()
     finally:
         con.close()
-    unscoped = {name for name, _, wide in groups if wide}
+    unscoped = {name for name, _, off in groups if off}
     street = f"{STREET}|"  # scope_keys' key of the roads' group: group|code prefix
     shared = others["scope"].str.startswith(street).to_numpy(dtype=bool) if others is not None else []
     if len(unscoped) + sum(shared) > roads // 4:  # many roads without a district; a gazetteer's millions of villages
         return data.roads_in_use()
-    pairs = {(name, district) for name, district, wide in groups if not wide}
+    pairs = {(name, district) for name, district, off in groups if not off}
     if len(shared):
         pairs.update((n, k[len(street):]) for n, k in zip(*(others[c].to_numpy(dtype=object)[shared].tolist()
                                                               for c in ("name", "scope"))))
