@@ -39,13 +39,12 @@ from operator import itemgetter
 from pathlib import Path
 
 from diming.findings import Finding
+from diming.geonames.name_index import LAYERS as NAME_LAYERS  # the layers whose names the name family compares
 from diming.layers.schema import LAYERS
 
-# the layers of the names the name family compares (those of the name index)
-_NAMED = ("roads", "road_proposals", "heritage_names", "place_names")
 # the old fields a change of these layers is located by
 _LOCATED = {"admin_areas": ("level", "parent_code"), "boundary_lines": ("left_code", "right_code"),
-            "boundary_markers": ("line_id",), **{layer: ("name",) for layer in _NAMED},
+            "boundary_markers": ("line_id",), **{layer: ("name",) for layer in NAME_LAYERS},
             # what decides road.no-sign besides names (see _signs), and a patrol record's sign
             "roads": ("name", "status", "district"), "road_signs": ("road_id", "condition"),
             "sign_patrol_records": ("sign_id",)}
@@ -365,7 +364,7 @@ def _names(data, changes):
     ``district``) or when the reach cannot be told."""
     from diming.geonames import name_checks
 
-    if not any(layer in changes for layer in (*_NAMED, "admin_areas")):
+    if not any(layer in changes for layer in (*NAME_LAYERS, "admin_areas")):
         return [], None
     names = None if "admin_areas" in changes else _reach(data, changes)
     if names is None:
@@ -387,7 +386,7 @@ def _reach(data, changes) -> set[str] | None:
     from diming.layers.schema import get_layer
 
     names = set()
-    for layer in _NAMED:
+    for layer in NAME_LAYERS:
         queued = changes.get(layer, ())
         if any(key is None or (old is not None and old.get("name") is None) for key, old, _ in queued):
             return None
@@ -441,17 +440,14 @@ def _signs(data, changes, stored):
     signs = _keys_of(changes, "road_signs") | _olds(changes, "sign_patrol_records", "sign_id")
     if "sign_patrol_records" in changes:
         signs |= set(_read_in(data, "sign_patrol_records", "record_id", _keys_of(changes, "sign_patrol_records"),
-                              geometry=False,
-                           columns=("sign_id",))["sign_id"].dropna())
+                              geometry=False, columns=("sign_id",))["sign_id"].dropna())
     if roads:
-        signs |= set(_read_in(data, "road_signs", "road_id", roads,
-                           geometry=False, columns=("sign_id",))["sign_id"])
+        signs |= set(_read_in(data, "road_signs", "road_id", roads, geometry=False, columns=("sign_id",))["sign_id"])
     found = sign_checks.check(data, signs=signs)
     if _same(data, changes, "road_signs", ("road_id", "condition")) and _same(data, changes, "roads", ("status", "district")):
         again = {f.id for f in stored if f.rule == "road.no-sign" and f.id in roads}
         if again:  # the county keeps a register and the road has no standing sign, as before
-            rows = _read_in(data, "roads", "road_id", again, geometry=False,
-                         columns=sign_checks._ROADS)
+            rows = _read_in(data, "roads", "road_id", again, geometry=False, columns=sign_checks._ROADS)
             none = pd.DataFrame({"road_id": [], "condition": []})
             found += sign_checks._no_sign(data, none, rows, registered=set(rows["district"].fillna("").str[:6]))
         no_sign = again
@@ -471,8 +467,7 @@ def _same(data, changes, layer, fields) -> bool:
         return True
     key = get_layer(layer).key
     olds = {k: old for k, old, _ in queued if old is not None}
-    now = _read_in(data, layer, key, _keys_of(changes, layer),
-                geometry=False, columns=(key, *fields))
+    now = _read_in(data, layer, key, _keys_of(changes, layer), geometry=False, columns=(key, *fields))
     rows = {r[key]: r for r in now.to_dict("records")}
     return all(k in olds and k in rows and all(_equal(olds[k].get(f), rows[k][f]) for f in fields)
                for k, _, _ in queued)
@@ -654,8 +649,7 @@ def _areas(data, changes):
     old_parents = _olds(changes, "admin_areas", "parent_code")
     groups |= {(lv, p) for lv in levels for p in {*now["parent_code"].fillna(""), *old_parents}}
     parents = {p for _, p in groups} | changed | set(near["code"])
-    children = _read_in(data, "admin_areas", "parent_code", parents,
-                     geometry=False, columns=("level", "parent_code"))
+    children = _read_in(data, "admin_areas", "parent_code", parents, geometry=False, columns=("level", "parent_code"))
     groups |= set(zip(children["level"], children["parent_code"]))
     by_level: dict = {}
     for level, parent in groups:
