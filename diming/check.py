@@ -19,6 +19,7 @@ from diming.findings import Finding, collector_paused
 # rule family modules, in the order they run
 FAMILIES = (
     "diming.geonames.name_checks",
+    "diming.geonames.heritage_checks",
     "diming.geonames.proposal_checks",
     "diming.geonames.gazetteer_checks",
     "diming.boundaries.area_checks",

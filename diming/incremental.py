@@ -129,8 +129,9 @@ def check_changed(project) -> list[Finding]:
     for name, (found, drop) in parts:
         new += found
         if drop is not None:
-            for rule in importlib.import_module(_FAMILY[name]).RULES:
-                dropped.setdefault(rule, []).append(drop)
+            for family in _FAMILY[name]:
+                for rule in importlib.import_module(family).RULES:
+                    dropped.setdefault(rule, []).append(drop)
     for family, layers in _WHOLE.items():
         if any(layer in changes for layer in layers):
             module = importlib.import_module(family)
@@ -145,10 +146,12 @@ def check_changed(project) -> list[Finding]:
     return [f for f, g in zip(findings, gone) if not g] + new
 
 
-_FAMILY = {"_names": "diming.geonames.name_checks", "_proposals": "diming.geonames.proposal_checks",
-           "_areas": "diming.boundaries.area_checks", "_lines": "diming.boundaries.line_checks",
-           "_markers": "diming.boundaries.marker_checks", "_inspection": "diming.boundaries.inspection_checks",
-           "_fields": "diming.field_checks", "_signs": "diming.geonames.sign_checks"}
+# the rule families each part re-runs
+_FAMILY = {"_names": ("diming.geonames.name_checks", "diming.geonames.heritage_checks"),
+           "_proposals": ("diming.geonames.proposal_checks",), "_areas": ("diming.boundaries.area_checks",),
+           "_lines": ("diming.boundaries.line_checks",), "_markers": ("diming.boundaries.marker_checks",),
+           "_inspection": ("diming.boundaries.inspection_checks",), "_fields": ("diming.field_checks",),
+           "_signs": ("diming.geonames.sign_checks",)}
 
 
 def _stored(project):
@@ -359,19 +362,19 @@ class _Near:
 
 
 def _names(data, changes):
-    """The name family on the names the edits can reach (:func:`_reach`); whole after an edit of
+    """The name and heritage families on the names the edits can reach (:func:`_reach`); whole after an edit of
     the areas (their names make the region-name rule, they decide the scope of a road without a
     ``district``) or when the reach cannot be told."""
-    from diming.geonames import name_checks
+    from diming.geonames import heritage_checks, name_checks
 
     if not any(layer in changes for layer in (*NAME_LAYERS, "admin_areas")):
         return [], None
     names = None if "admin_areas" in changes else _reach(data, changes)
     if names is None:
-        return name_checks.check(data), lambda f: True
+        return name_checks.check(data) + heritage_checks.check(data), lambda f: True
     # a finding is one clash group (or one feature's name): a group holding one of these names
     # holds only such names, so each is found again whole
-    return name_checks.check(data, names=names), \
+    return name_checks.check(data, names=names) + heritage_checks.check(data, names=names), \
         lambda f: f.name in names or not names.isdisjoint(map(itemgetter("name"), f.related))
 
 
@@ -381,6 +384,7 @@ def _reach(data, changes) -> set[str] | None:
     every name sharing a clash key with one of those, transitively (the name index), and the names
     of the open proposals a road of these names is one road with. None when the name index cannot
     be brought up to date (a read-only project) or an edited feature has no key."""
+    from diming.geonames.name_checks import division_names
     from diming.geonames.name_index import sharing
     from diming.geonames.pinyin import parse_overrides
     from diming.layers.schema import get_layer
@@ -394,8 +398,7 @@ def _reach(data, changes) -> set[str] | None:
         if queued:
             names |= set(_read_in(data, layer, get_layer(layer).key, _keys_of(changes, layer), geometry=False,
                                   columns=("name",))["name"])
-    # the division names as the name rules read them (CheckData keeps the read for them)
-    regions = data.layer("admin_areas", columns=("name",), geometry=False)["name"].tolist()
+    regions = division_names(data)
     overrides = parse_overrides(data.settings["pinyin_overrides"])
     while True:  # sharing() takes one step; clash groups are joined transitively
         reached = sharing(data.project, names, overrides, regions)

@@ -1,7 +1,8 @@
-"""Name checks over a whole project (重名、同音、保护名录、单名规则): the rules of
+"""Name checks over a whole project (重名、同音、单名规则): the rules of
 :mod:`diming.geonames.rules`, applied to every road in use, every open proposal and (the clash
 rules) every gazetteer name in use at once, each within the duplicate scope of its category
-(:mod:`diming.geonames.categories`).
+(:mod:`diming.geonames.categories`). Proposals against the heritage list are
+:mod:`diming.geonames.heritage_checks`.
 
 Nothing is compared pairwise, and no name is normalised, split or read here: every distinct name
 was described once, when first written, in the project's name index (:mod:`diming.geonames.name_index`:
@@ -19,8 +20,7 @@ from __future__ import annotations
 from diming.findings import Finding, related
 
 RULES = {"name.duplicate": "error", "name.same-specific": "warning", "name.homophone": "warning",
-         "name.protected": "error", "name.forbidden-word": "error", "name.nonstandard-char": "error",
-         "name.format": "error"}
+         "name.forbidden-word": "error", "name.nonstandard-char": "error", "name.format": "error"}
 _DIVISION = "\0"  # marks, among the distinct names, a name of a division itself
 _ORDER = {"road_proposals": 0, "roads": 1, "place_names": 2}  # a group is told from its newest member: the proposal
 
@@ -38,17 +38,13 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     from diming.geonames.name_index import described, linked
     from diming.geonames.namecheck import local_rules
 
-    local = local_rules(data.settings)
-    regions = list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
+    local, regions = local_rules(data.settings), division_names(data)
     narrow = None  # every road, unless only the duplicates are asked for and the index can say which roads
     if names is None and "name.duplicate" in rules and not rules & {*_CLASHES[1:], *_SINGLE}:
         narrow = linked(data.project, local["overrides"], regions)
     members = _members(data, names, narrow)
     if not len(members):
         return []
-    if not rules & {*_CLASHES, *_SINGLE}:
-        return _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions) \
-            if "name.protected" in rules else []
     # a division's own name is described apart (marked): its shorter forms are those without the region-name rule
     spelt = members["name"].to_numpy(dtype=object).copy()
     divisions = np.flatnonzero(members["division"].to_numpy(dtype=bool))
@@ -110,10 +106,13 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     layer, ids, carried, geoms = columns
     out += [Finding(f["rule"], f["severity"], layer[r], str(ids[r]), carried[r], f"{f['message']} ({f['rule']})",
                     geometry=geoms[r]) for r, found in flagged for f in found]
-    if "name.protected" in rules:
-        out += _protected(data, members[members["layer"] == "road_proposals"], local["overrides"], regions,
-                          named["stems"])
     return out
+
+
+def division_names(data) -> list[str]:
+    """The names of the divisions (the region-name rule), as the name rules read them: kept in
+    ``data`` for the rules of one check."""
+    return list(data.layer("admin_areas", columns=("name",), geometry=False)["name"])
 
 
 def _gazetteer(data, only=None):
@@ -434,41 +433,6 @@ def _lists(named, fact, names) -> dict:
     of, ids = named[f"{fact}_of"], named[fact]
     starts, ends = np.searchsorted(of, names), np.searchsorted(of, names, side="right")
     return {n: ids[a:b].tolist() for n, a, b in zip(names.tolist(), starts.tolist(), ends.tolist())}
-
-
-def _protected(data, proposals, overrides, regions, stems=None) -> list[Finding]:
-    """Open proposals that are, or sound like, a name on the heritage list: one finding per
-    listed name, with every proposal that clashes with it (the rule is rules.clash_findings').
-    ``stems``: the region_stems of ``regions``, when known."""
-    import shapely
-
-    from diming.geonames.rules import build_index, clash_findings
-
-    heritage = data.layer("heritage_names", "status IS NULL OR status != 'delisted'")
-    if not len(heritage) or not len(proposals):
-        return []
-    index = build_index([{"layer": "heritage_names", "id": h, "name": n, "status": s}
-                         for h, n, s in zip(heritage["heritage_id"], heritage["name"], heritage["status"])],
-                        overrides, regions=regions, stems=stems)
-    hits: dict[str, list] = {}
-    for pid, name, geom in zip(proposals["id"], proposals["name"], proposals["geometry"]):
-        for f in clash_findings(name, index):
-            if f["rule"] == "name.protected":
-                hits.setdefault(f["related"][0]["id"], []).append((pid, name, geom, f["severity"], f["message"]))
-    where = dict(zip(heritage["heritage_id"], zip(heritage["name"], heritage.geometry.values)))
-    out = []
-    for hid, clashes in sorted(hits.items()):
-        hname, hgeom = where[hid]
-        severity = "error" if any(c[3] == "error" for c in clashes) else "warning"
-        first = clashes[0]
-        detail = "；".join(f"{c[1]} ({c[0]}) {c[4]}" for c in clashes)
-        out.append(Finding("name.protected", severity, "road_proposals", str(first[0]), first[1],
-                           f"{detail} (name.protected)",
-                           related=[related("road_proposals", c[0], c[1]) for c in clashes[1:]]
-                           + [related("heritage_names", hid, hname)],
-                           geometry=shapely.GeometryCollection([g for g in (*(c[2] for c in clashes), hgeom)
-                                                                if g is not None])))
-    return out
 
 
 def _single_name(members, results, width_rule) -> list[tuple]:

@@ -252,7 +252,7 @@ def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity
     seen |= {id(r) for r in same}
     for r in same:
         if r["layer"] == "heritage_names":
-            out.append(_protected(r, "同名"))
+            out.append(protected(r, "同名"))
         else:
             out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 重名", [_entry(r)]))
     for r in hits(related_specifics(specific, index), seen):
@@ -261,7 +261,7 @@ def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity
             seen.add(id(r))
             how = "专名相同" if r_spec == specific else f"专名 {r_spec} 与 {specific} 仅差地区名或“新”“大”"
             if r["layer"] == "heritage_names":
-                out.append(_protected(r, how))
+                out.append(protected(r, how))
             elif r_gen == generic and r_mod == modifier:
                 out.append(finding("name.duplicate", "error", f"与{_label(r)} {r['name']} 仅差地区名或“新”“大”，视为重名",
                                    [_entry(r)]))
@@ -280,14 +280,16 @@ def clash_findings(name: str, index: dict, *, exclude=(), same_specific_severity
         toned = bool(mine_toned & reading_keys(r["name"], overrides, tones=True))
         tone_text = "声调也相同" if toned else "声调不同"
         if r["layer"] == "heritage_names":
-            out.append(_protected(r, f"同音 ({tone_text})"))
+            out.append(protected(r, f"同音 ({tone_text})"))
         else:
             out.append(finding("name.homophone", "warning", f"与{_label(r)} {r['name']} 同音 ({tone_text})",
                                [_entry(r)]))
     return out
 
 
-def _protected(record: dict, how: str) -> dict:
+def protected(record: dict, how: str) -> dict:
+    """The ``name.protected`` finding of a name that clashes with the listed name ``record``
+    (``{"layer", "id", "name", "status"}``) as ``how`` says (同名, 专名相同, 同音 …)."""
     # a historical name no longer in use may be re-used for a new road with approval; a name in use may not
     severity = "warning" if record.get("status") == "historical" and how == "同名" else "error"
     extra = "；历史地名复用须经批准" if severity == "warning" else ""

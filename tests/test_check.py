@@ -440,14 +440,14 @@ def test_name_width_rule_only_when_set(counties):
 
 def test_a_selected_rule_runs_alone(demo_project, monkeypatch, run):
     from diming.boundaries import area_checks, marker_checks
-    from diming.geonames import name_checks
+    from diming.geonames import heritage_checks, name_checks
 
     everything = run_check(demo_project)
 
     def not_wanted(*args, **kw):
         raise AssertionError("a rule that was not asked for ran")
 
-    for module, helper in ((name_checks, "_homophones"), (name_checks, "_single_name"), (name_checks, "_protected"),
+    for module, helper in ((name_checks, "_homophones"), (name_checks, "_single_name"), (heritage_checks, "check"),
                            (area_checks, "_gaps"), (marker_checks, "_sequence_gaps")):
         monkeypatch.setattr(module, helper, not_wanted)
     for rule in ("name.duplicate", "area.overlap", "marker.off-line"):

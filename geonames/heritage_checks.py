@@ -1,0 +1,112 @@
+"""The heritage-list check over a whole project (与地名保护名录冲突): every open road-naming
+proposal against the names on the place-name heritage protection list (地名保护名录) that are
+not delisted, by the clash rules :func:`diming.geonames.rules.clash_findings` applies to one
+name (the same name; the same 专名, or one a shorter form of the other; a shared reading), each
+proposal and listed name taken from the project's name index (their 专名, modifier, 通名,
+shorter forms and readings, described once when written), so the check reads no pinyin. A rule
+family of its own: it reads only the proposals and the list, and runs beside the other name rules.
+"""
+from __future__ import annotations
+
+from diming.findings import Finding, related
+
+RULES = {"name.protected": "error"}
+
+
+def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> list[Finding]:
+    """One finding per listed name, with every open proposal that clashes with it. ``names``: only
+    the proposals carrying one of these names (a check of what an edit can reach)."""
+    import shapely
+
+    from diming.geonames.rules import protected
+
+    proposals = data.open_proposals(names)
+    heritage = data.layer("heritage_names", "status IS NULL OR status != 'delisted'")
+    if not len(heritage) or not len(proposals):
+        return []
+    listed = heritage["name"].tolist()
+    facts, text = _facts(data, listed + proposals["name"].tolist())
+    by = {"norm": {}, "specific": {}, "shorter": {}, "readings": {}}  # fact id -> listed names (positions)
+    for r, name in enumerate(listed):
+        norm, whole, shorter, readings, _ = facts[name]
+        for kind, ids in (("norm", (norm,)), ("specific", (whole[0],)), ("shorter", shorter), ("readings", readings)):
+            for i in ids:
+                by[kind].setdefault(i, []).append(r)
+    records = [{"layer": "heritage_names", "id": h, "name": n, "status": s}
+               for h, n, s in zip(heritage["heritage_id"], listed, heritage["status"])]
+    hits: dict[str, list] = {}
+    theirs = [facts[n] for n in listed]
+    for pid, name, geom in zip(proposals["proposal_id"], proposals["name"], proposals.geometry.values):
+        for r, how in _clashes(facts[name], by, theirs, text):
+            f = protected(records[r], how)
+            hits.setdefault(records[r]["id"], []).append((pid, name, geom, f["severity"], f["message"]))
+    where = dict(zip(heritage["heritage_id"], zip(listed, heritage.geometry.values)))
+    out = []
+    for hid, clashes in sorted(hits.items()):
+        hname, hgeom = where[hid]
+        severity = "error" if any(c[3] == "error" for c in clashes) else "warning"
+        first = clashes[0]
+        detail = "；".join(f"{c[1]} ({c[0]}) {c[4]}" for c in clashes)
+        out.append(Finding("name.protected", severity, "road_proposals", str(first[0]), first[1],
+                           f"{detail} (name.protected)",
+                           related=[related("road_proposals", c[0], c[1]) for c in clashes[1:]]
+                           + [related("heritage_names", hid, hname)],
+                           geometry=shapely.GeometryCollection([g for g in (*(c[2] for c in clashes), hgeom)
+                                                                if g is not None])))
+    return out
+
+
+def _facts(data, names) -> dict:
+    """Name -> (its normalised form, (专名, modifier, 通名), the shorter forms of its 专名, toneless
+    readings, toned readings), each as the name index's integer ids; and the function from ids
+    to their texts."""
+    import numpy as np
+
+    from diming.geonames.name_checks import division_names
+    from diming.geonames.name_index import described
+    from diming.geonames.pinyin import parse_overrides
+
+    distinct = list(dict.fromkeys(names))
+    named = described(data.project, distinct, parse_overrides(data.settings["pinyin_overrides"]),
+                      division_names(data), ("norm", "specific", "modifier", "generic", "shorter", "readings", "toned"))
+
+    def lists(fact):  # per name, its ids of list ``fact`` (``<fact>_of`` is sorted by name)
+        bounds = np.searchsorted(named[f"{fact}_of"], np.arange(len(distinct) + 1))
+        return [tuple(named[fact][a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    split = zip(*(named[part].tolist() for part in ("specific", "modifier", "generic")))
+    facts = dict(zip(distinct, zip(named["norm"].tolist(), split, lists("shorter"), lists("readings"),
+                                   map(set, lists("toned")))))
+    return facts, named["text"]
+
+
+def _clashes(mine, by, listed, text):
+    """(listed name's position, how it clashes) for each listed name a proposal (its facts
+    ``mine``) clashes with, told as :func:`diming.geonames.rules.clash_findings` tells them: the
+    same normalised name (同名); else the same 专名 or one a shorter form of the other; else a
+    shared toneless reading (同音, with or without the same tones).
+    ``listed``: the facts of each listed name; ``by``: fact id -> the listed names holding it."""
+    norm, whole, shorter, readings, toned = mine
+    out, seen = [], set()
+    for r in by["norm"].get(norm, ()):
+        seen.add(r)
+        out.append((r, "同名"))
+    related = [*by["specific"].get(whole[0], ()), *by["shorter"].get(whole[0], ()),
+               *(r for form in shorter for r in by["specific"].get(form, ()))]
+    for r in [r for r in related if r not in seen]:  # (not the same name: its 专名, modifier or 通名 differ)
+        seen.add(r)
+        theirs = listed[r][1][0]
+        if theirs == whole[0]:
+            out.append((r, "专名相同"))
+        else:
+            spelt_theirs, spelt_mine = text([theirs, whole[0]])
+            out.append((r, f"专名 {spelt_theirs} 与 {spelt_mine} 仅差地区名或“新”“大”"))
+    sounding = []
+    for key in readings:
+        for r in by["readings"].get(key, ()):
+            if r not in seen:
+                seen.add(r)
+                sounding.append(r)
+    for r in sounding:
+        out.append((r, f"同音 ({'声调也相同' if toned & listed[r][4] else '声调不同'})"))
+    return out
