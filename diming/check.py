@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import threading
 
 from diming.errors import DimingError
 from diming.findings import Finding, collector_paused
@@ -40,7 +41,8 @@ def rules() -> dict[str, str]:
 
 
 class CheckData:
-    """The project's layers and settings, read once and shared by every rule."""
+    """The project's layers and settings, read once and shared by every rule (and by the families
+    running at once on two threads: each read is made by the first to ask, the other waits for it)."""
 
     def __init__(self, project, chosen=None):
         from diming.layers.settings import get_settings
@@ -50,27 +52,39 @@ class CheckData:
         # the rules this run reports: a family may skip the work of the others
         self.rules = set(rules()) if chosen is None else set(chosen)
         self._cache: dict = {}
+        self._reading: dict = {}  # key -> the lock of its read
+        self._lock = threading.Lock()
+
+    def _kept(self, key, read):
+        """The cached ``read()`` of ``key``, read once whichever thread asks first."""
+        with self._lock:
+            lock = self._reading.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = read()
+        return self._cache[key]
 
     def layer(self, name: str, where: str | None = None, params=(), *, columns=None, geometry: bool = True):
-        key = (name, where, tuple(params), columns, geometry)
-        if key not in self._cache:
-            from diming.layers.store import read_layer
+        from diming.layers.store import read_layer
 
-            self._cache[key] = read_layer(self.project, name, where=where, params=params, columns=columns,
-                                          geometry=geometry)
-        return self._cache[key]
+        return self._kept((name, where, tuple(params), columns, geometry),
+                          lambda: read_layer(self.project, name, where=where, params=params, columns=columns,
+                                             geometry=geometry))
 
     def roads_in_use(self, names=None, among=None):
         """Roads in use: key, name, district, width and proposal, without geometry. A national
         project has a million roads, and decoding lines no rule looks at would be much of the
         check's time; rules take the few they need from :meth:`geometries` or :meth:`roads_near`.
         ``names``: only those carrying one of these names (see :func:`named`); ``among``: only
-        those meeting this (SQL condition, parameters)."""
+        those meeting this (SQL condition, parameters). Not kept: the name rules read it once, and
+        a million roads' fields held to the end of the check would be a tenth of its memory."""
+        from diming.layers.store import read_layer
+
         where, params = named("status = 'in_use'", (), names)
         if among is not None:
             where, params = f"{where} AND {among[0]}", (*params, *among[1])
-        return self.layer("roads", where, params, columns=("road_id", "name", "district", "width_m", "proposal_id"),
-                          geometry=False)
+        return read_layer(self.project, "roads", where=where, params=params,
+                          columns=("road_id", "name", "district", "width_m", "proposal_id"), geometry=False)
 
     def roads_near(self, geometries):
         """Roads in use, with geometry, whose bounding box meets that of one of ``geometries``."""
@@ -101,12 +115,12 @@ class CheckData:
         index keeps each area's row number in the layer."""
         import shapely
 
-        if "areas" not in self._cache:
+        def valid():
             areas = self.layer("admin_areas")
             geoms = areas.geometry.values
-            ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)
-            self._cache["areas"] = areas[ok]
-        return self._cache["areas"]
+            return areas[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)]
+
+        return self._kept("areas", valid)
 
     def divisions_of(self, frame, layer: str):
         """The division code of each feature of ``frame`` (from ``layer``): its ``district`` field,
@@ -195,15 +209,31 @@ def full_check(project, *, progress=None) -> list[Finding]:
 
 
 def _families(project, chosen: set, progress=None) -> list[Finding]:
+    """The chosen rules' findings, family by family, on two threads: the name family is about half
+    of a large project's check, and the others (GEOS's coverage and predicates, SQLite reads,
+    numpy) mostly run with the GIL released, so a second core takes them alongside."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diming.geonames import heritage_checks, name_checks
+
     data = CheckData(project, chosen)
-    findings: list[Finding] = []
-    for module_name in FAMILIES:
+    if chosen & {*name_checks.RULES, *heritage_checks.RULES}:  # the families reading the name index
+        name_checks.index_names(data)
+
+    def run(module_name):
         module = importlib.import_module(module_name)
         wanted = chosen & set(module.RULES)
-        if wanted:
-            findings += [f for f in module.check(data, frozenset(wanted)) if f.rule in wanted]
-        if progress:
-            progress(module_name.rsplit(".", 1)[1])
+        return [f for f in module.check(data, frozenset(wanted)) if f.rule in wanted] if wanted else []
+
+    findings: list[Finding] = []
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        for module_name, found in zip(FAMILIES, [pool.submit(run, m) for m in FAMILIES]):
+            findings += found.result()
+            if progress:
+                progress(module_name.rsplit(".", 1)[1])
+    finally:  # a family that failed stops the ones not yet begun
+        pool.shutdown(cancel_futures=True)
     return findings
 
 

@@ -109,6 +109,16 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     return out
 
 
+def index_names(data) -> None:
+    """Bring the project's name index up to date, as :func:`check` would first. The one write of
+    a check: done before the families run at once, since a writer holds up the others' reads of
+    the file (a first check after an import describes every name)."""
+    from diming.geonames.name_index import refresh
+    from diming.geonames.pinyin import parse_overrides
+
+    refresh(data.project, parse_overrides(data.settings["pinyin_overrides"]), division_names(data))
+
+
 def division_names(data) -> list[str]:
     """The names of the divisions (the region-name rule), as the name rules read them: kept in
     ``data`` for the rules of one check."""

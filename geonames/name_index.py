@@ -259,6 +259,18 @@ def sharing(project, names, overrides, regions) -> set[str] | None:
     return {r[0] for r in rows}
 
 
+def refresh(project, overrides, regions) -> bool:
+    """Bring the index up to date now (rebuilt, or the pending names described); whether it could
+    be: not where the file is read-only or another process is writing to it."""
+    from diming.layers.store import connect
+
+    con = connect(project)
+    try:
+        return _brought_up_to_date(con, fingerprint(overrides, regions), overrides, regions)
+    finally:
+        con.close()
+
+
 def linked(project, overrides, regions) -> set[str] | None:
     """The stored names linked to another distinct name (``diming_name_linked``), after bringing the
     index up to date; None when it cannot be brought up to date now (a read-only file, or another

@@ -454,3 +454,47 @@ def test_a_selected_rule_runs_alone(demo_project, monkeypatch, run):
         assert [f.message for f in run_check(demo_project, [rule])] == [f.message for f in everything if f.rule == rule]
     out = run(demo_project, "check", "--rules", "name.duplicate", "--format", "json")
     assert {f["rule"] for f in json.loads(out.output)["findings"]} == {"name.duplicate"}
+
+
+def test_the_families_run_on_two_threads_after_the_name_index_is_written(demo_project, monkeypatch):
+    import importlib
+    import threading
+
+    from diming.check import FAMILIES
+    from diming.geonames import name_index
+
+    events = []
+    refresh = name_index.refresh
+    monkeypatch.setattr(name_index, "refresh", lambda *a: events.append("name index") or refresh(*a))
+    for family in FAMILIES:
+        module = importlib.import_module(family)
+        monkeypatch.setattr(module, "check", lambda *a, check=module.check, **kw:
+                            events.append(threading.current_thread().name) or check(*a, **kw))
+    everything = run_check(demo_project)
+    assert events[0] == "name index"  # the one write of a check: else it would hold up the others' reads
+    assert len(events) == 1 + len(FAMILIES) and len(set(events[1:])) == 2
+    assert [f.message for f in run_check(demo_project)] == [f.message for f in everything]
+
+
+def test_a_family_that_fails_fails_the_check_and_nothing_is_kept(demo_project, monkeypatch):
+    import sqlite3
+
+    from diming.boundaries import area_checks
+
+    def kept():
+        con = sqlite3.connect(demo_project)
+        try:
+            return con.execute("SELECT count(*) FROM diming_check_findings").fetchone()[0]
+        except sqlite3.OperationalError:  # no result kept yet
+            return 0
+        finally:
+            con.close()
+
+    def broken(*args, **kw):
+        raise DimingError("a broken rule")
+
+    before = kept()
+    monkeypatch.setattr(area_checks, "check", broken)
+    with pytest.raises(DimingError, match="a broken rule"):
+        run_check(demo_project)
+    assert kept() == before
