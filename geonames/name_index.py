@@ -117,10 +117,10 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
     """The ``wanted`` :data:`FACTS` of each of ``names`` (in order), every text as an integer id: a
     dict of arrays, ``norm`` … ``generic`` (ids), ``length``, ``clean``; each list fact as two arrays,
     ``<fact>_of`` (the position of the name holding it) and ``<fact>`` (ids); ``text``, a
-    function from ids to their texts; ``blank``, the id of the empty text; ``stems``, the division
-    stems (rules.region_stems of ``regions``). Taken from the index (brought up to date first);
-    names it does not hold (a read-only project without a current index, a name written since)
-    are described here, their new texts given ids above the stored ones."""
+    function from ids to their texts; ``blank``, the id of the empty text; ``current``, whether
+    the index could be brought up to date first. Taken from the index; names it does not hold (a
+    read-only project without a current index, a name written since) are described here, their
+    new texts given ids above the stored ones."""
     import numpy as np
     import pandas as pd
 
@@ -131,7 +131,8 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
     try:
         stamp = fingerprint(overrides, regions)
         # else: no index, or one of other descriptions, is not to be used
-        usable = _brought_up_to_date(con, stamp, overrides, regions) or _built_for(con, stamp)
+        current = _brought_up_to_date(con, stamp, overrides, regions)
+        usable = current or _built_for(con, stamp)
         rows, top = [], 0
         if usable:
             where, params = "", ()
@@ -139,11 +140,11 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
                 where, params = " WHERE name IN (SELECT value FROM json_each(?))", (_json(names),)
             rows = con.execute(f"SELECT name, {', '.join(wanted)} FROM diming_name_facts{where}", params).fetchall()
             top = con.execute("SELECT coalesce(max(id), 0) FROM diming_name_values").fetchone()[0]
-        stems = _stored_stems(con) if usable else region_stems(regions)
         stored = pd.Index([r[0] for r in rows], dtype=object)
         at = stored.get_indexer(names)
         missing = np.flatnonzero(at < 0)
-        made = describe([names[i] for i in missing], overrides, stems) if len(missing) else []
+        made = describe([names[i] for i in missing], overrides, _stored_stems(con) if usable else region_stems(regions)) \
+            if len(missing) else []
         # the texts of the names described here: their stored ids, or new ones
         texts = sorted({t for row in made for t in _texts_in(row)})
         new = _value_ids(con, texts) if usable else {}
@@ -171,7 +172,7 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
     made_texts = {i: t for t, i in new.items()}
     out["text"] = lambda ids: _texts(project, ids, made_texts, stamp)
     out["blank"] = blank if blank is not None else new.get("", -1)  # the id of "" (a name without 专名 …)
-    out["stems"] = stems
+    out["current"] = current
     return out
 
 
@@ -236,24 +237,23 @@ def candidates(project, name: str, overrides, regions) -> list[str] | None:
 
 def sharing(project, names, overrides, regions) -> set[str] | None:
     """The stored names sharing a clash key (rules.clash_keys) with any of ``names`` (after
-    bringing the index up to date), or None when the index cannot be brought up to date now."""
-    from diming.geonames.rules import clash_keys
+    bringing the index up to date), or None when the index cannot be brought up to date now. The
+    keys of ``names`` are made from their stored descriptions (a name not held is described now):
+    an edited feature's old and new names are held, so ``check --changed`` loads no pinyin."""
+    import numpy as np
+
     from diming.layers.store import connect
 
+    named = described(project, list(names), overrides, regions, ("norm", "specific", "shorter", "readings"))
+    if not named["current"]:
+        return None
+    # ids above the stored ones are texts of names described here, held by no stored name
+    keys = np.unique(np.concatenate([named["norm"] * 3, np.r_[named["specific"], named["shorter"]] * 3 + 1,
+                                     named["readings"] * 3 + 2]))  # as _keys makes them
     con = connect(project)
     try:
-        if not _brought_up_to_date(con, fingerprint(overrides, regions), overrides, regions):
-            return None
-        stems = _stored_stems(con)
-        wanted = [clash_keys(name, overrides, stems) for name in names]
-        texts = {t for norm, specifics, readings in wanted for t in (norm, *specifics, *readings)}
-        ids = _value_ids(con, sorted(texts))
-        # a text the index does not hold is held by no stored name
-        keys = {k for norm, specifics, readings in wanted
-                for k in _keys(ids.get(norm, -1), [ids.get(t, -1) for t in specifics], [ids.get(t, -1) for t in readings])
-                if k >= 0}
         rows = con.execute("SELECT DISTINCT f.name FROM diming_name_keys k JOIN diming_name_facts f ON f.id = k.name "
-                           "WHERE k.key IN (SELECT value FROM json_each(?))", (_json(sorted(keys)),)).fetchall()
+                           "WHERE k.key IN (SELECT value FROM json_each(?))", (_json(keys.tolist()),)).fetchall()
     finally:
         con.close()
     return {r[0] for r in rows}
