@@ -468,11 +468,15 @@ def test_the_families_run_on_two_threads_after_the_name_index_is_written(demo_pr
     monkeypatch.setattr(name_index, "refresh", lambda *a: events.append("name index") or refresh(*a))
     for family in FAMILIES:
         module = importlib.import_module(family)
-        monkeypatch.setattr(module, "check", lambda *a, check=module.check, **kw:
-                            events.append(threading.current_thread().name) or check(*a, **kw))
+        monkeypatch.setattr(module, "check", lambda *a, check=module.check, family=family, **kw:
+                            events.append((family, threading.current_thread().name)) or check(*a, **kw))
     everything = run_check(demo_project)
     assert events[0] == "name index"  # the one write of a check: else it would hold up the others' reads
-    assert len(events) == 1 + len(FAMILIES) and len(set(events[1:])) == 2
+    # the name family on the check's own thread (where the name index was written), the others on one beside it
+    threads = dict(events[1:])
+    assert len(threads) == len(events) - 1 == len(FAMILIES)
+    assert threads.pop("diming.geonames.name_checks") == threading.current_thread().name
+    assert len(set(threads.values())) == 1 and threading.current_thread().name not in threads.values()
     assert [f.message for f in run_check(demo_project)] == [f.message for f in everything]
 
 
