@@ -8,7 +8,7 @@ diming or a desktop GIS. An incremental check then re-runs, per rule family, onl
 queued features reach, drops the stored findings of that part and adds the new ones:
 
 - names: after edits of the name layers (roads, proposals, heritage list, gazetteer), the name
-  family on the names they reach: the edited features' old and new names, closed over shared
+  and heritage families on the names they reach: the edited features' old and new names, closed over shared
   clash keys in the name index and over road/proposal links (:func:`_reach`); whole after an
   edit of the areas (division names make the region-name rule; areas place roads without a
   ``district``);

@@ -56,7 +56,7 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     return out
 
 
-def _facts(data, names) -> dict:
+def _facts(data, names) -> tuple[dict, object]:
     """Name -> (its normalised form, (专名, modifier, 通名), the shorter forms of its 专名, toneless
     readings, toned readings), each as the name index's integer ids; and the function from ids
     to their texts."""
@@ -70,7 +70,7 @@ def _facts(data, names) -> dict:
     named = described(data.project, distinct, parse_overrides(data.settings["pinyin_overrides"]),
                       division_names(data), ("norm", "specific", "modifier", "generic", "shorter", "readings", "toned"))
 
-    def lists(fact):  # per name, its ids of list ``fact`` (``<fact>_of`` is sorted by name)
+    def lists(fact):  # per name, its ids of list ``fact`` (``<fact>_of``, the name's position, is sorted)
         bounds = np.searchsorted(named[f"{fact}_of"], np.arange(len(distinct) + 1))
         return [tuple(named[fact][a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -91,9 +91,9 @@ def _clashes(mine, by, listed, text):
     for r in by["norm"].get(norm, ()):
         seen.add(r)
         out.append((r, "同名"))
-    related = [*by["specific"].get(whole[0], ()), *by["shorter"].get(whole[0], ()),
-               *(r for form in shorter for r in by["specific"].get(form, ()))]
-    for r in [r for r in related if r not in seen]:  # (not the same name: its 专名, modifier or 通名 differ)
+    kin = [*by["specific"].get(whole[0], ()), *by["shorter"].get(whole[0], ()),
+           *(r for form in shorter for r in by["specific"].get(form, ()))]
+    for r in [r for r in kin if r not in seen]:  # (names of another normalised form: 专名, modifier or 通名 differ)
         seen.add(r)
         theirs = listed[r][1][0]
         if theirs == whole[0]:
