@@ -34,12 +34,19 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
                 by[kind].setdefault(i, []).append(r)
     records = [{"layer": "heritage_names", "id": h, "name": n, "status": s}
                for h, n, s in zip(heritage["heritage_id"], listed, heritage["status"])]
-    hits: dict[str, list] = {}
     theirs = [facts[n] for n in listed]
-    for pid, name, geom in zip(proposals["proposal_id"], proposals["name"], proposals.geometry.values):
-        for r, how in _clashes(facts[name], by, theirs, text):
-            f = protected(records[r], how)
-            hits.setdefault(records[r]["id"], []).append((pid, name, geom, f["severity"], f["message"]))
+    clashes = [(pid, name, geom, r, how)
+               for pid, name, geom in zip(proposals["proposal_id"], proposals["name"], proposals.geometry.values)
+               for r, how in _clashes(facts[name], by, theirs)]
+    # the 专名 the prefix rule relates, spelt out in one look-up of their texts
+    ids = sorted({i for *_, how in clashes if isinstance(how, tuple) for i in how})
+    spelt = dict(zip(ids, text(ids)))
+    hits: dict[str, list] = {}
+    for pid, name, geom, r, how in clashes:
+        if isinstance(how, tuple):
+            how = f"专名 {spelt[how[0]]} 与 {spelt[how[1]]} 仅差地区名或“新”“大”"
+        f = protected(records[r], how)
+        hits.setdefault(records[r]["id"], []).append((pid, name, geom, f["severity"], f["message"]))
     where = dict(zip(heritage["heritage_id"], zip(listed, heritage.geometry.values)))
     out = []
     for hid, clashes in sorted(hits.items()):
@@ -63,29 +70,27 @@ def _facts(data, names) -> tuple[dict, object]:
     import numpy as np
 
     from diming.geonames.name_checks import division_names
-    from diming.geonames.name_index import described
+    from diming.geonames.name_index import described, fact_lists
     from diming.geonames.pinyin import parse_overrides
 
     distinct = list(dict.fromkeys(names))
     named = described(data.project, distinct, parse_overrides(data.settings["pinyin_overrides"]),
                       division_names(data), ("norm", "specific", "modifier", "generic", "shorter", "readings", "toned"))
-
-    def lists(fact):  # per name, its ids of list ``fact`` (``<fact>_of``, the name's position, is sorted)
-        bounds = np.searchsorted(named[f"{fact}_of"], np.arange(len(distinct) + 1))
-        return [tuple(named[fact][a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
-
+    every = np.arange(len(distinct))
+    shorter, readings, toned = (fact_lists(named, fact, every) for fact in ("shorter", "readings", "toned"))
     split = zip(*(named[part].tolist() for part in ("specific", "modifier", "generic")))
-    facts = dict(zip(distinct, zip(named["norm"].tolist(), split, lists("shorter"), lists("readings"),
-                                   map(set, lists("toned")))))
+    facts = {name: (norm, whole, shorter[i], readings[i], set(toned[i]))
+             for i, (name, norm, whole) in enumerate(zip(distinct, named["norm"].tolist(), split))}
     return facts, named["text"]
 
 
-def _clashes(mine, by, listed, text):
+def _clashes(mine, by, listed):
     """(listed name's position, how it clashes) for each listed name a proposal (its facts
     ``mine``) clashes with, told as :func:`diming.geonames.rules.clash_findings` tells them: the
-    same normalised name (同名); else the same 专名 or one a shorter form of the other; else a
-    shared toneless reading (同音, with or without the same tones).
-    ``listed``: the facts of each listed name; ``by``: fact id -> the listed names holding it."""
+    same normalised name (同名); else the same 专名 (专名相同) or one a shorter form of the other
+    (their two 专名 ids, to be spelt out); else a shared toneless reading (同音, with or without the
+    same tones). ``listed``: the facts of each listed name; ``by``: fact id -> the listed names
+    holding it."""
     norm, whole, shorter, readings, toned = mine
     out, seen = [], set()
     for r in by["norm"].get(norm, ()):
@@ -96,11 +101,7 @@ def _clashes(mine, by, listed, text):
     for r in [r for r in kin if r not in seen]:  # (names of another normalised form: 专名, modifier or 通名 differ)
         seen.add(r)
         theirs = listed[r][1][0]
-        if theirs == whole[0]:
-            out.append((r, "专名相同"))
-        else:
-            spelt_theirs, spelt_mine = text([theirs, whole[0]])
-            out.append((r, f"专名 {spelt_theirs} 与 {spelt_mine} 仅差地区名或“新”“大”"))
+        out.append((r, "专名相同" if theirs == whole[0] else (theirs, whole[0])))
     sounding = []
     for key in readings:
         for r in by["readings"].get(key, ()):

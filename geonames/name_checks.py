@@ -42,8 +42,7 @@ def check(data, rules=frozenset(RULES), *, names: set[str] | None = None) -> lis
     members = _members(data, names, narrow)
     if not len(members):
         return []
-    # the work on a member's integers is done, and let go, before the findings are made: at
-    # national scale it is 100 MB the findings would be made beside
+    # the work on the members' integers is done, and let go, before the findings are made
     groups, flagged = _grouped(data, members, rules, local, regions)
     columns = _columns(data, members, [r for _, _, rows, _ in groups for r in rows] + [r for r, _ in flagged])
     out = _findings(groups, columns)
@@ -401,6 +400,8 @@ def _homophones(named, name_of, scope_of, same) -> list[tuple]:
     already the same name by the duplicate rule (``same``: per member, its duplicate label)."""
     import numpy as np
 
+    from diming.geonames.name_index import fact_lists
+
     # a unit is one normalised name in one scope; its readings are those of any of its names
     norm = _codes(named["norm"])
     unit_of = _codes(_pair(scope_of, norm[name_of]))
@@ -434,7 +435,7 @@ def _homophones(named, name_of, scope_of, same) -> list[tuple]:
     groups = [rows for rows in _groups(root_of[unit_of], skip=-1) if (same[rows] != same[rows[0]]).any()]
     # the readings all names of a group share, without and with tones (one normalised name, one set of readings)
     held = np.unique(name_of[np.concatenate(groups)]) if groups else np.zeros(0, dtype=np.int64)
-    lists = {fact: _lists(named, fact, held) for fact in ("readings", "toned")}
+    lists = {fact: fact_lists(named, fact, held) for fact in ("readings", "toned")}
     shared = []
     for rows in groups:
         names = set(name_of[rows].tolist())
@@ -444,15 +445,6 @@ def _homophones(named, name_of, scope_of, same) -> list[tuple]:
     return [("name.homophone", "warning", rows,
              f"同音 ({min(spelt[i] for i in toneless) if toneless else '读音相连'}; {'声调也相同' if toned else '声调不同'})")
             for rows, (toneless, toned) in zip(groups, shared)]
-
-
-def _lists(named, fact, names) -> dict:
-    """Distinct name -> its ids of list ``fact``, for these ``names`` (``<fact>_of`` is sorted by name)."""
-    import numpy as np
-
-    of, ids = named[f"{fact}_of"], named[fact]
-    starts, ends = np.searchsorted(of, names), np.searchsorted(of, names, side="right")
-    return {n: ids[a:b].tolist() for n, a, b in zip(names.tolist(), starts.tolist(), ends.tolist())}
 
 
 def _single_name(members, results, width_rule) -> list[tuple]:

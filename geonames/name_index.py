@@ -179,6 +179,16 @@ def described(project, names: list, overrides, regions, wanted=FACTS) -> dict:
 _FEW = 50_000
 
 
+def fact_lists(named, fact, names) -> dict:
+    """Position of a name in :func:`described`'s ``named`` -> its ids of list ``fact``, for these
+    positions ``names`` (an integer array; ``<fact>_of`` is sorted)."""
+    import numpy as np
+
+    of, ids = named[f"{fact}_of"], named[fact]
+    starts, ends = np.searchsorted(of, names), np.searchsorted(of, names, side="right")
+    return {n: ids[a:b].tolist() for n, a, b in zip(names.tolist(), starts.tolist(), ends.tolist())}
+
+
 def _texts_in(row):
     """The texts of a row of describe() (its normalised form, parts and lists), each to have an id."""
     yield row[0]
