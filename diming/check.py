@@ -213,7 +213,8 @@ def _families(project, chosen: set, progress=None) -> list[Finding]:
     of a large project's check, here; the others on a second thread alongside (GEOS's coverage and
     predicates, SQLite reads and numpy mostly run with the GIL released, so a second core takes
     them). The name family stays on this thread to reuse the memory the name index's rebuild
-    freed here: memory one thread's allocator freed is not another's (100 MB at national scale)."""
+    freed here: memory one thread's allocator freed is not another's (50–70 MB on the first check
+    of a national project)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from diming.geonames import heritage_checks, name_checks
